@@ -1,0 +1,27 @@
+// Where actors' steps execute: in this thread (inline) or each in its own worker (threads).
+// The run loop (run.ts) is the same for both, so a seed gives the same trace either way.
+import type { World } from './world.ts';
+
+export type Mode = 'threads' | 'inline';
+
+export interface Backend {
+  readonly mode: Mode;
+  /** The scheduling thread's view of the world: waits and invariants are evaluated on it. */
+  readonly world: World;
+  /** Puts every actor back in its initial state (memory has been reset); returns the states. */
+  resetActors(): number[] | Promise<number[]>;
+  /** Runs one step of `actor`; returns its new state index. */
+  step(actor: number, seed: number): number | Promise<number>;
+  /** Index of the transition `actor`'s last step took (-1 if the interpreter cannot tell). */
+  lastTransition(actor: number): number;
+  /** What each step of the current run touched, in step order (empty lists if not recorded). */
+  touches(): Promise<string[][]>;
+  close(): Promise<void>;
+}
+
+/** An actor's step threw, or its worker died or hung: an internal failure, not a verdict. */
+export class ActorFailure extends Error {
+  constructor(message: string, readonly actor: string, readonly kind: 'threw' | 'crashed' | 'hung') {
+    super(message);
+  }
+}

@@ -1,0 +1,126 @@
+// Exploration: run a design again and again under a strategy until an invariant breaks or the
+// budget (runs, seconds) is spent. The first violation's trace is written before anything else.
+import { join } from 'node:path';
+import type { Backend, Mode } from './backend.ts';
+import { runOnce, runRngs, type RunResult, type RunViolation } from './run.ts';
+import { createScheduler } from './schedulers/index.ts';
+import type { StrategyName } from './scenario.ts';
+import { buildTrace } from './trace-builder.ts';
+import { writeTrace } from './trace.ts';
+
+export interface ExploreOptions {
+  strategy: StrategyName;
+  depth: number;
+  iterations: number;
+  timeSeconds: number;
+  seed: number;
+  stepLimit: number;
+  /** Where to write a found violation's trace; none is written if omitted. */
+  traceDir?: string;
+  only?: ReadonlySet<string>;
+  /** First run index (parallel jobs take every jobs-th run from their own start). */
+  firstIteration?: number;
+  iterationStride?: number;
+  /** Polled between runs: stop early (another job found a violation, or the user interrupted). */
+  shouldStop?: () => boolean;
+  onProgress?: (p: ExploreProgress) => void;
+  /** Source file of a user's scenario, recorded in the trace. */
+  scenarioFile?: string;
+}
+
+export interface ExploreProgress {
+  iterations: number;
+  steps: number;
+  elapsedMs: number;
+}
+
+export interface FoundViolation extends RunViolation {
+  iteration: number;
+  /** Path of the trace file, if one was written. */
+  trace: string | null;
+  steps: number;
+}
+
+export interface ExploreResult {
+  scenario: string;
+  design: string;
+  strategy: StrategyName;
+  depth: number;
+  mode: Mode;
+  seed: number;
+  iterations: number;
+  steps: number;
+  elapsedMs: number;
+  /** Runs that hit the step bound before finishing (a livelock shows up here). */
+  stepLimitRuns: number;
+  maxRunSteps: number;
+  violation: FoundViolation | null;
+  blockedSteps: Record<string, number>;
+  figures: Record<string, number>;
+}
+
+export async function explore(backend: Backend, o: ExploreOptions): Promise<ExploreResult> {
+  const world = backend.world;
+  const scheduler = createScheduler(o.strategy, o.depth);
+  const start = performance.now();
+  const deadline = start + o.timeSeconds * 1000;
+  const first = o.firstIteration ?? 0;
+  const stride = o.iterationStride ?? 1;
+  const blockedSteps: Record<string, number> = {};
+  const figures: Record<string, number> = {};
+  let runs = 0;
+  let steps = 0;
+  let stepLimitRuns = 0;
+  let maxRunSteps = 0;
+  let violation: FoundViolation | null = null;
+  let lastProgress = start;
+
+  for (let i = first; runs < o.iterations && performance.now() < deadline; i += stride) {
+    if (o.shouldStop?.()) break;
+    const r: RunResult = await runOnce(backend, scheduler, runRngs(o.seed, i), { stepLimit: o.stepLimit, only: o.only });
+    runs++;
+    steps += r.steps.length;
+    maxRunSteps = Math.max(maxRunSteps, r.steps.length);
+    if (r.end === 'step-limit') stepLimitRuns++;
+    for (const [k, v] of Object.entries(r.blockedSteps)) blockedSteps[k] = (blockedSteps[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(r.figures)) figures[k] = (figures[k] ?? 0) + v;
+    if (r.violation) {
+      let tracePath: string | null = null;
+      if (o.traceDir) {
+        const trace = buildTrace(world, r, await backend.touches(), {
+          mode: backend.mode,
+          strategy: o.strategy,
+          depth: o.strategy === 'pct' ? o.depth : undefined,
+          seed: o.seed,
+          iteration: i,
+          scenarioFile: o.scenarioFile,
+        });
+        tracePath = join(o.traceDir, `${world.scenario.name}-${world.design.name}-${o.strategy}-seed${o.seed}-run${i}.trace.json`);
+        writeTrace(tracePath, trace);
+      }
+      violation = { ...r.violation, iteration: i, trace: tracePath, steps: r.steps.length };
+      break;
+    }
+    const now = performance.now();
+    if (o.onProgress && now - lastProgress > 200) {
+      lastProgress = now;
+      o.onProgress({ iterations: runs, steps, elapsedMs: now - start });
+    }
+  }
+  return {
+    scenario: world.scenario.name,
+    design: world.design.name,
+    strategy: o.strategy,
+    depth: o.depth,
+    mode: backend.mode,
+    seed: o.seed,
+    iterations: runs,
+    steps,
+    elapsedMs: Math.round(performance.now() - start),
+    stepLimitRuns,
+    maxRunSteps,
+    violation,
+    blockedSteps,
+    figures,
+  };
+}

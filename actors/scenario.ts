@@ -1,0 +1,94 @@
+// What a scenario is: the contract between a design someone wants to check and the engine that
+// runs it. Built-in scenarios and users' own files both export one of these.
+import type { AnyStateMachine } from 'xstate';
+import type { Layout } from '../host/layout.ts';
+
+export type Verdict = 'caught' | 'holds';
+export type StrategyName = 'random' | 'pct' | 'rr';
+
+export interface DesignDefinition<O> {
+  /** One line: what this design is, with its source (commit, patch, seed). */
+  description: string;
+  /** What running it should show: a violation ('caught') or none within the budget ('holds'). */
+  expect: Verdict;
+  /** For 'caught' designs, the invariants a found violation may name (any, if omitted). */
+  expectInvariants?: string[];
+  /** Overrides of the scenario's default options for this design. */
+  options?: Partial<O>;
+}
+
+export interface DesignContext<O> {
+  readonly name: string;
+  readonly options: Readonly<O>;
+}
+
+export interface ActorDefinition {
+  /** Unique and short: "vcpu0.1", "cpu1.irq". */
+  name: string;
+  /** An xstate machine whose only event is STEP (see actors/compile.ts for the subset). */
+  machine: AnyStateMachine;
+  input?: unknown;
+  /** A daemon (an interrupt handler, a hardware walker) never finishes; runs end without it. */
+  daemon?: boolean;
+  /** Where the actor's last step ran ("CPU1"), for per-CPU timelines; read after every step. */
+  where?: () => string;
+}
+
+export interface InvariantDefinition<H> {
+  name: string;
+  /** One sentence, as a property: "no two VMs running at once share a VMID". */
+  description: string;
+  /** Returns a message when the invariant does not hold. Without it, host code raises it mid-step. */
+  check?: (host: H) => string | null | undefined;
+  /** Only these designs are checked against it (all, if omitted). */
+  designs?: string[];
+}
+
+export interface Budget {
+  iterations: number;
+  timeSeconds: number;
+  stepLimit: number;
+  strategy: StrategyName;
+  depth: number;
+}
+
+export interface ScenarioDefinition<H, O extends object> {
+  name: string;
+  /** One line for listings. */
+  title: string;
+  /** The mailing-list seeds (../shared/seeds) this scenario comes from. */
+  seeds?: string[];
+  designs: Record<string, DesignDefinition<O>>;
+  /** Option defaults; each design may override some. */
+  options: O;
+  /** The budget `check` gives each design, and `explore`'s defaults. */
+  budget?: Partial<Budget>;
+  /** Lays out the shared memory. Must be deterministic: every thread runs it and must agree. */
+  host(layout: Layout, design: DesignContext<O>): H;
+  /** Writes initial values; memory is zeroed before each run. */
+  init?(host: H, design: DesignContext<O>): void;
+  actors(host: H, design: DesignContext<O>): ActorDefinition[];
+  invariants: InvariantDefinition<H>[];
+  /** Numbers worth reporting after each run (summed over runs), e.g. rollovers, TLB flushes. */
+  figures?(host: H, design: DesignContext<O>): Record<string, number>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyScenario = ScenarioDefinition<any, any>;
+
+export const DEFAULT_BUDGET: Budget = { iterations: 2000, timeSeconds: 10, stepLimit: 5000, strategy: 'pct', depth: 3 };
+
+/** Identity with type inference: `export default defineScenario({...})`. */
+export function defineScenario<H, O extends object>(s: ScenarioDefinition<H, O>): ScenarioDefinition<H, O> {
+  return s;
+}
+
+export function designContext<O extends object>(s: ScenarioDefinition<unknown, O>, design: string, overrides?: Partial<O>): DesignContext<O> {
+  const d = s.designs[design];
+  if (!d) throw new Error(`scenario ${s.name} has no design '${design}'`);
+  return { name: design, options: { ...s.options, ...d.options, ...overrides } as O };
+}
+
+export function budgetOf(s: AnyScenario): Budget {
+  return { ...DEFAULT_BUDGET, ...s.budget };
+}

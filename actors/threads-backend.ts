@@ -1,0 +1,188 @@
+// Every actor on its own worker thread (piscina), all over one SharedArrayBuffer. The scheduler
+// stays in this thread and hands out turns through each actor's slot; a step runs in the
+// actor's worker while this thread waits. Workers are created once and reused across runs.
+import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type { Interpreter } from './actor-runtime.ts';
+import { ActorFailure, type Backend } from './backend.ts';
+import { Cmd, CMD, ERROR, READY, SEED, STATE, STEP_INDEX, TRANSITION } from './control.ts';
+import { awaitChangeFor, post } from './handoff.ts';
+import type { ActorTask, WorkerMessage } from './actor-worker.ts';
+import type { ScenarioRef } from './scenario-loader.ts';
+import type { World } from './world.ts';
+
+const WORKER_ENTRY = new URL('./actor-worker.mjs', import.meta.url).href;
+
+export interface ThreadsOptions {
+  record: boolean;
+  interpreter: Interpreter;
+  /** A step that takes longer than this means the worker hung. */
+  stepTimeoutMs: number;
+  /** Time allowed for every worker to load the scenario and report ready. */
+  startTimeoutMs: number;
+}
+
+export const THREADS_DEFAULTS: ThreadsOptions = { record: true, interpreter: 'compiled', stepTimeoutMs: 10_000, startTimeoutMs: 60_000 };
+
+/** Worker threads alive right now, across all backends: a command must leave none behind. */
+let liveWorkers = 0;
+export function liveActorWorkers(): number {
+  return liveWorkers;
+}
+
+export class ThreadsBackend implements Backend {
+  readonly mode = 'threads' as const;
+  private readonly a: Int32Array;
+  private readonly ports: MessagePort[] = [];
+  private readonly messages: WorkerMessage[] = [];
+  private readonly tasks: Promise<unknown>[] = [];
+  private crashed: { actor: number; error: unknown } | undefined;
+  private stepIndex = 0;
+  private exited: Promise<unknown>[] = [];
+
+  private constructor(
+    readonly world: World,
+    private readonly pool: Piscina,
+    private readonly o: ThreadsOptions,
+  ) {
+    this.a = world.control.a;
+  }
+
+  static async start(world: World, scenario: ScenarioRef, options?: Partial<ThreadsOptions>): Promise<ThreadsBackend> {
+    const o = { ...THREADS_DEFAULTS, ...options };
+    const n = world.actors.length;
+    // Long-lived tasks, one per actor: the pool must have exactly one thread per actor or
+    // tasks queue behind each other and the run deadlocks.
+    const pool = new Piscina({ filename: WORKER_ENTRY, minThreads: n, maxThreads: n, concurrentTasksPerWorker: 1, idleTimeout: 60_000, atomics: 'disabled' });
+    const backend = new ThreadsBackend(world, pool, o);
+    const sab = world.memory.sab;
+    for (let i = 0; i < n; i++) {
+      const { port1, port2 } = new MessageChannel();
+      port1.on('message', (m: WorkerMessage) => backend.messages.push(m));
+      port1.unref();
+      backend.ports.push(port1);
+      const task: ActorTask = { scenario, design: world.design.name, options: world.design.options, sab, actor: i, port: port2, record: o.record, interpreter: o.interpreter };
+      const p = pool.run(task, { transferList: [port2] as never });
+      p.catch((error: unknown) => {
+        backend.crashed ??= { actor: i, error };
+      });
+      backend.tasks.push(p);
+    }
+    backend.trackWorkers();
+    try {
+      await backend.waitReady();
+    } catch (e) {
+      await backend.close();
+      throw e;
+    }
+    return backend;
+  }
+
+  private trackWorkers(): void {
+    for (const w of this.pool.threads as Worker[]) {
+      liveWorkers++;
+      this.exited.push(new Promise((resolve) => w.once('exit', () => resolve((liveWorkers--, undefined)))));
+    }
+  }
+
+  private async waitReady(): Promise<void> {
+    const { control, actors } = this.world;
+    const deadline = performance.now() + this.o.startTimeoutMs;
+    for (let i = 0; i < actors.length; i++) {
+      while (control.get(i, READY) !== 1) {
+        this.throwIfCrashed();
+        if (performance.now() > deadline) throw new ActorFailure(`the worker of ${actors[i].name} did not start within ${this.o.startTimeoutMs} ms`, actors[i].name, 'hung');
+        await sleep(5);
+      }
+    }
+  }
+
+  private throwIfCrashed(): void {
+    if (!this.crashed) return;
+    const name = this.world.actors[this.crashed.actor].name;
+    const e = this.crashed.error;
+    throw new ActorFailure(`the worker of ${name} crashed: ${e instanceof Error ? e.message : String(e)}`, name, 'crashed');
+  }
+
+  /** Hands actor `i` a command and waits for it to finish; sync while fast, async if slow. */
+  private command(i: number, cmd: Cmd): void | Promise<void> {
+    const idx = this.world.control.at(i, CMD);
+    post(this.a, idx, cmd);
+    if (awaitChangeFor(this.a, idx, cmd, 20)) return this.checkError(i);
+    return this.slowCommand(i, idx, cmd);
+  }
+
+  private async slowCommand(i: number, idx: number, cmd: Cmd): Promise<void> {
+    const deadline = performance.now() + this.o.stepTimeoutMs;
+    for (;;) {
+      await sleep(0);
+      this.throwIfCrashed();
+      if (awaitChangeFor(this.a, idx, cmd, 20)) return this.checkError(i);
+      if (performance.now() > deadline) {
+        const name = this.world.actors[i].name;
+        throw new ActorFailure(`the worker of ${name} did not finish its step within ${this.o.stepTimeoutMs} ms: hung`, name, 'hung');
+      }
+    }
+  }
+
+  private checkError(i: number): void | Promise<void> {
+    if (this.world.control.get(i, ERROR) === 0) return;
+    return (async () => {
+      const name = this.world.actors[i].name;
+      for (let waited = 0; waited < 2000; waited += 5) {
+        const m = this.messages.find((x) => x.type === 'error' && x.actor === i);
+        if (m && m.type === 'error') throw new ActorFailure(m.message, name, 'threw');
+        await sleep(5);
+      }
+      throw new ActorFailure(`${name} threw in its worker`, name, 'threw');
+    })();
+  }
+
+  resetActors(): Promise<number[]> {
+    this.stepIndex = 0;
+    return (async () => {
+      for (let i = 0; i < this.world.actors.length; i++) await this.command(i, Cmd.Reset);
+      return this.world.actors.map((_, i) => this.world.control.get(i, STATE));
+    })();
+  }
+
+  step(actor: number, seed: number): number | Promise<number> {
+    const c = this.world.control;
+    c.set(actor, SEED, seed);
+    c.set(actor, STEP_INDEX, this.stepIndex++);
+    const r = this.command(actor, Cmd.Step);
+    if (r) return r.then(() => c.get(actor, STATE));
+    return c.get(actor, STATE);
+  }
+
+  lastTransition(actor: number): number {
+    return this.world.control.get(actor, TRANSITION);
+  }
+
+  async touches(): Promise<string[][]> {
+    const out: string[][] = Array.from({ length: this.stepIndex }, () => []);
+    if (!this.o.record) return out;
+    this.messages.length = 0;
+    for (let i = 0; i < this.world.actors.length; i++) await this.command(i, Cmd.Dump);
+    const deadline = performance.now() + 5000;
+    while (this.messages.filter((m) => m.type === 'log').length < this.world.actors.length) {
+      if (performance.now() > deadline) throw new ActorFailure('workers did not send their step logs', 'all', 'hung');
+      await sleep(1);
+    }
+    for (const m of this.messages) if (m.type === 'log') for (const [step, t] of m.entries) out[step] = t;
+    return out;
+  }
+
+  async close(): Promise<void> {
+    const c = this.world.control;
+    for (let i = 0; i < this.world.actors.length; i++) post(this.a, c.at(i, CMD), Cmd.Stop);
+    await Promise.race([Promise.allSettled(this.tasks), sleep(2000)]);
+    await this.pool.destroy();
+    await Promise.all(this.exited);
+    for (const p of this.ports) p.close();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,51 @@
+// A world is one scenario design laid out over shared memory, as seen from one thread: the host
+// structures, the actors' definitions and compiled machines, and the engine's control words.
+// Every thread that takes part in a run builds the same world over the same buffer.
+import { Layout, type SharedMemory } from '../host/layout.ts';
+import { ViolationBox, setViolationBox } from '../host/violations.ts';
+import { execution } from '../host/execution.ts';
+import { compileMachine, type CompiledMachine } from './compile.ts';
+import { ControlBlock } from './control.ts';
+import { designContext, type ActorDefinition, type AnyScenario, type DesignContext, type InvariantDefinition } from './scenario.ts';
+
+export interface World {
+  readonly scenario: AnyScenario;
+  readonly design: DesignContext<Record<string, unknown>>;
+  readonly host: unknown;
+  readonly memory: SharedMemory;
+  readonly actors: readonly ActorDefinition[];
+  readonly programs: readonly CompiledMachine[];
+  readonly control: ControlBlock;
+  readonly violations: ViolationBox;
+  readonly invariants: readonly InvariantDefinition<unknown>[];
+  /** Bytes [0, hostBytes) are the scenario's; zeroed before every run. */
+  readonly hostBytes: number;
+}
+
+export function buildWorld(scenario: AnyScenario, designName: string, options?: Record<string, unknown>, sab?: SharedArrayBuffer): World {
+  const design = designContext(scenario, designName, options);
+  const layout = new Layout();
+  const host = scenario.host(layout, design);
+  const hostBytes = layout.byteLength;
+  const actors = scenario.actors(host, design);
+  const names = new Set<string>();
+  for (const a of actors) {
+    if (names.has(a.name)) throw new Error(`scenario ${scenario.name}: two actors are named '${a.name}'`);
+    names.add(a.name);
+  }
+  const violations = new ViolationBox(layout);
+  const control = new ControlBlock(layout, actors.length);
+  const memory = layout.bind(sab);
+  setViolationBox(violations);
+  execution.actorNames = actors.map((a) => a.name);
+  const programs = actors.map((a) => compileMachine(a.machine));
+  const invariants = (scenario.invariants as InvariantDefinition<unknown>[]).filter((inv) => !inv.designs || inv.designs.includes(designName));
+  return { scenario, design, host, memory, actors, programs, control, violations, invariants, hostBytes };
+}
+
+/** Zeroes the scenario's memory and writes its initial values: the start of every run. */
+export function resetHost(world: World): void {
+  world.memory.u8.fill(0, 0, world.hostBytes);
+  world.violations.clear();
+  world.scenario.init?.(world.host, world.design);
+}

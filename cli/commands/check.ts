@@ -1,0 +1,92 @@
+// hyprace check: every design of each scenario within its budget, against its expected verdict.
+import { availableParallelism } from 'node:os';
+import type { Mode } from '../../actors/backend.ts';
+import { budgetOf } from '../../actors/scenario.ts';
+import { exploreDesign } from '../../actors/session.ts';
+import { integer, oneOf, seconds } from '../args.ts';
+import { EXIT } from '../exit.ts';
+import { duration, printJson, table } from '../format.ts';
+import { Progress } from '../progress.ts';
+import { allScenarios, resolveScenario } from '../resolve.ts';
+import { MODES } from './explore.ts';
+
+export interface CheckFlags {
+  mode?: string;
+  jobs?: string;
+  time?: string;
+  seed?: string;
+  traceDir: string;
+  json?: boolean;
+}
+
+export interface CheckRow {
+  scenario: string;
+  design: string;
+  expected: 'caught' | 'holds';
+  got: 'caught' | 'holds';
+  ok: boolean;
+  invariant: string | null;
+  message: string | null;
+  schedules: number;
+  steps: number;
+  elapsedMs: number;
+  trace: string | null;
+}
+
+export async function checkCommand(names: string[], f: CheckFlags): Promise<number> {
+  const mode = oneOf<Mode>('--mode', f.mode, MODES) ?? 'inline';
+  const jobs = integer('--jobs', f.jobs, 1, 256) ?? (mode === 'inline' ? Math.min(2, availableParallelism()) : 1);
+  const time = seconds('--time', f.time);
+  const seed = integer('--seed', f.seed, 0, 2 ** 32 - 1) ?? 1;
+  const scenarios = names.length ? await Promise.all(names.map(resolveScenario)) : await allScenarios();
+  const progress = Progress.forOutput(!!f.json);
+  const rows: CheckRow[] = [];
+  for (const { ref, scenario, file } of scenarios) {
+    const budget = budgetOf(scenario);
+    for (const [design, d] of Object.entries(scenario.designs)) {
+      const r = await exploreDesign(ref, scenario, design, {
+        mode,
+        jobs: mode === 'inline' ? jobs : 1,
+        strategy: budget.strategy,
+        depth: budget.depth,
+        iterations: time ? Number.MAX_SAFE_INTEGER : budget.iterations,
+        timeSeconds: time ?? budget.timeSeconds,
+        seed,
+        stepLimit: budget.stepLimit,
+        traceDir: f.traceDir,
+        scenarioFile: file,
+        onProgress: (p) => progress.update(`${scenario.name}/${design}`, p),
+      });
+      progress.done();
+      const got = r.violation ? 'caught' : 'holds';
+      const invariantOk = !r.violation || !d.expectInvariants || d.expectInvariants.includes(r.violation.invariant);
+      rows.push({
+        scenario: scenario.name,
+        design,
+        expected: d.expect,
+        got,
+        ok: got === d.expect && invariantOk,
+        invariant: r.violation?.invariant ?? null,
+        message: r.violation?.message ?? null,
+        schedules: r.iterations,
+        steps: r.steps,
+        elapsedMs: r.elapsedMs,
+        trace: r.violation?.trace ?? null,
+      });
+    }
+  }
+  const ok = rows.every((r) => r.ok);
+  if (f.json) {
+    printJson({ ok, mode, seed, results: rows });
+  } else {
+    console.log(
+      table(
+        ['scenario', 'design', 'expected', 'got', '', 'schedules', 'time', 'invariant'],
+        rows.map((r) => [r.scenario, r.design, r.expected, r.got, r.ok ? 'ok' : 'UNEXPECTED', String(r.schedules), duration(r.elapsedMs), r.invariant ?? '']),
+      ),
+    );
+    console.log();
+    console.log(ok ? `all ${rows.length} verdicts as expected (${mode}, seed ${seed})` : `${rows.filter((r) => !r.ok).length} of ${rows.length} verdicts NOT as expected`);
+  }
+  return ok ? EXIT.OK : EXIT.VIOLATION;
+}

@@ -1,0 +1,97 @@
+// hyprace explore: search one design for an invariant violation.
+import { DEFAULT_BUDGET, budgetOf, type StrategyName } from '../../actors/scenario.ts';
+import { STRATEGIES } from '../../actors/schedulers/index.ts';
+import { exploreDesign } from '../../actors/session.ts';
+import type { Mode } from '../../actors/backend.ts';
+import { integer, oneOf, optionOverrides, seconds } from '../args.ts';
+import { EXIT, UsageError } from '../exit.ts';
+import { duration, printJson } from '../format.ts';
+import { Progress } from '../progress.ts';
+import { checkDesign, resolveScenario } from '../resolve.ts';
+
+export interface ExploreFlags {
+  design?: string;
+  strategy?: string;
+  depth?: string;
+  iterations?: string;
+  time?: string;
+  seed?: string;
+  mode?: string;
+  jobs?: string;
+  traceDir: string;
+  stepLimit?: string;
+  invariant?: string[];
+  set?: string[];
+  json?: boolean;
+}
+
+export const MODES: readonly Mode[] = ['threads', 'inline'];
+
+export async function exploreCommand(scenarioArg: string, f: ExploreFlags): Promise<number> {
+  const { ref, scenario, file } = await resolveScenario(scenarioArg);
+  const design = checkDesign(scenario, f.design);
+  const budget = budgetOf(scenario);
+  const strategy = oneOf<StrategyName>('--strategy', f.strategy, STRATEGIES) ?? budget.strategy;
+  const depth = integer('--depth', f.depth, 1, 64) ?? budget.depth;
+  const iterations = integer('--iterations', f.iterations, 1) ?? (f.time ? Number.MAX_SAFE_INTEGER : budget.iterations);
+  const timeSeconds = seconds('--time', f.time) ?? (f.iterations ? Number.MAX_SAFE_INTEGER / 1000 : budget.timeSeconds);
+  const seed = integer('--seed', f.seed, 0, 2 ** 32 - 1) ?? 1;
+  const mode = oneOf<Mode>('--mode', f.mode, MODES) ?? 'threads';
+  const jobs = integer('--jobs', f.jobs, 1, 256) ?? 1;
+  const stepLimit = integer('--step-limit', f.stepLimit, 1) ?? budget.stepLimit ?? DEFAULT_BUDGET.stepLimit;
+  if (jobs > 1 && mode !== 'inline') throw new UsageError('--jobs runs independent runs inline in parallel workers: add --mode inline');
+  const known = new Set(scenario.invariants.map((i: { name: string }) => i.name).concat(['deadlock', 'lock-discipline']));
+  for (const inv of f.invariant ?? []) if (!known.has(inv)) throw new UsageError(`scenario ${scenario.name} has no invariant '${inv}' (invariants: ${[...known].join(', ')})`);
+  const options = optionOverrides(f.set, scenario.options, scenario.name);
+
+  const progress = Progress.forOutput(!!f.json);
+  const result = await exploreDesign(ref, scenario, design, {
+    mode,
+    jobs,
+    options,
+    strategy,
+    depth,
+    iterations,
+    timeSeconds,
+    seed,
+    stepLimit,
+    traceDir: f.traceDir,
+    only: f.invariant?.length ? new Set(f.invariant) : undefined,
+    scenarioFile: file,
+    onProgress: (p) => progress.update(`${scenario.name}/${design}`, p),
+  });
+  progress.done();
+
+  const v = result.violation;
+  if (f.json) {
+    printJson({
+      scenario: result.scenario,
+      design: result.design,
+      strategy: result.strategy,
+      ...(strategy === 'pct' ? { depth } : {}),
+      mode: result.mode,
+      seed: result.seed,
+      iterations: result.iterations,
+      steps: result.steps,
+      elapsedMs: result.elapsedMs,
+      violation: v ? { invariant: v.invariant, message: v.message, iteration: v.iteration, step: v.step, trace: v.trace } : null,
+      stepLimitRuns: result.stepLimitRuns,
+      figures: result.figures,
+    });
+    return v ? EXIT.VIOLATION : EXIT.OK;
+  }
+  const how = `${strategy}${strategy === 'pct' ? ` depth ${depth}` : ''}, ${mode}${jobs > 1 ? ` x${jobs}` : ''}, seed ${seed}`;
+  console.log(`${scenario.name} / ${design} (${how})`);
+  if (v) {
+    console.log(`VIOLATION of ${v.invariant} in run ${v.iteration}, step ${v.step} (after ${result.iterations} runs, ${result.steps} steps, ${duration(result.elapsedMs)}):`);
+    console.log(`  ${v.message}`);
+    if (v.trace) {
+      console.log(`  trace: ${v.trace}`);
+      console.log(`  replay it step by step: hyprace replay ${v.trace}`);
+    }
+    return EXIT.VIOLATION;
+  }
+  console.log(`no violation in ${result.iterations} runs, ${result.steps} steps, ${duration(result.elapsedMs)}`);
+  if (result.stepLimitRuns) console.log(`  ${result.stepLimitRuns} runs reached the step limit of ${stepLimit} before finishing`);
+  return EXIT.OK;
+}

@@ -1,0 +1,98 @@
+// The hyprace command. Every failure ends in one line on stderr and a distinct exit code.
+import { Command, CommanderError, Option } from 'commander';
+import { ActorFailure } from '../actors/backend.ts';
+import { MachineDefinitionError } from '../actors/compile.ts';
+import { TOOL_VERSION } from '../actors/version.ts';
+import { STRATEGIES } from '../actors/schedulers/index.ts';
+import { checkCommand } from './commands/check.ts';
+import { exploreCommand } from './commands/explore.ts';
+import { listCommand } from './commands/list.ts';
+import { Nondeterminism, replayCommand } from './commands/replay.ts';
+import { EXIT, UsageError } from './exit.ts';
+
+const collect = (v: string, acc: string[] = []) => [...acc, v];
+
+function program(run: (p: Promise<number>) => void): Command {
+  const p = new Command('hyprace')
+    .description('KVM/arm64 hypervisor designs run as concurrent actors: races found, replayed exactly, and shown.')
+    .version(TOOL_VERSION, '-V, --version')
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined })
+    .showSuggestionAfterError(false)
+    .addHelpText('after', '\nExit codes: 0 as expected (no violation), 1 violation found or verdict not as expected,\n2 bad input, 3 internal failure (worker crash or hang, replay divergence).');
+
+  p.command('list')
+    .description('the scenarios, their designs with expected verdicts, and their invariants')
+    .option('--json', 'print one JSON object')
+    .action((o) => run(listCommand(o)));
+
+  p.command('explore')
+    .description('search one design of a scenario for an invariant violation; writes the failing schedule as a trace')
+    .argument('<scenario>', 'a built-in scenario name (see `hyprace list`) or the path of a scenario file')
+    .option('--design <name>', "the design to run (default: the scenario's first)")
+    .addOption(new Option('--strategy <name>', "scheduling strategy (default: the scenario's)").choices(STRATEGIES as string[]))
+    .option('--depth <k>', 'PCT bug depth: priority change points + 1')
+    .option('--iterations <n>', 'runs to try (default: the scenario budget; unbounded with only --time)')
+    .option('--time <seconds>', 'time budget (default: the scenario budget; unbounded with only --iterations)')
+    .option('--seed <s>', 'seed of all scheduling and actor choices', '1')
+    .option('--mode <mode>', 'threads: one worker thread per actor; inline: all actors in this thread', 'threads')
+    .option('--jobs <j>', 'run independent runs in j parallel workers (inline mode)')
+    .option('--step-limit <n>', 'steps after which a run is cut short (reported as reaching the limit)')
+    .option('--trace-dir <dir>', 'where a violation trace is written', 'hyprace-traces')
+    .option('--invariant <name>', 'check only this invariant (repeatable)', collect)
+    .option('--set <key=value>', 'override a scenario option, e.g. --set cpus=3 (repeatable)', collect)
+    .option('--json', 'print one JSON object: {scenario, design, strategy, mode, seed, iterations, steps, elapsedMs, violation}')
+    .action((scenario, o) => run(exploreCommand(scenario, o)));
+
+  p.command('replay')
+    .description('re-execute a trace step for step, check each step lands in its recorded state, and show the timeline')
+    .argument('<trace>', 'a trace file written by explore or check')
+    .option('--mode <mode>', 'inline or threads', 'inline')
+    .option('--tail <n>', 'show only the last n steps of the timeline')
+    .option('--touches', 'show what each step read and wrote')
+    .option('--json', 'print one JSON object instead of the timeline')
+    .action((file, o) => run(replayCommand(file, o)));
+
+  p.command('check')
+    .description('run every design of each scenario within its budget and compare with its expected verdict')
+    .argument('[scenario...]', 'scenarios to check (default: the whole catalogue)')
+    .option('--mode <mode>', 'inline (default here: more schedules per second) or threads', 'inline')
+    .option('--jobs <j>', 'parallel workers per design in inline mode (default: 2)')
+    .option('--time <seconds>', "time budget per design (default: each scenario's budget)")
+    .option('--seed <s>', 'seed', '1')
+    .option('--trace-dir <dir>', 'where violation traces are written', 'hyprace-traces')
+    .option('--json', 'print one JSON object')
+    .action((names, o) => run(checkCommand(names, o)));
+  return p;
+}
+
+/** Runs the CLI on `argv` (without node and script); returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let pending: Promise<number> | undefined;
+  try {
+    await program((p) => (pending = p)).parseAsync(argv, { from: 'user' });
+    return pending ? await pending : EXIT.OK;
+  } catch (e) {
+    return report(e);
+  }
+}
+
+function report(e: unknown): number {
+  if (e instanceof CommanderError) {
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.OK;
+    if (e.code === 'commander.executeSubCommandAsync') return EXIT.INTERNAL;
+    fail(e.message.replace(/^error: /, ''));
+    return EXIT.USAGE;
+  }
+  if (e instanceof UsageError) return fail(e.message), EXIT.USAGE;
+  if (e instanceof MachineDefinitionError) return fail(`bad machine definition: ${e.message}`), EXIT.USAGE;
+  if (e instanceof Nondeterminism) return fail(e.message), EXIT.INTERNAL;
+  if (e instanceof ActorFailure) return fail(`internal failure: ${e.message}`), EXIT.INTERNAL;
+  fail(`internal failure: ${e instanceof Error ? e.message : String(e)}`);
+  if (process.env.HYPRACE_DEBUG && e instanceof Error) console.error(e.stack);
+  return EXIT.INTERNAL;
+}
+
+function fail(message: string): void {
+  process.stderr.write(`hyprace: ${message.split('\n')[0]}\n`);
+}

@@ -1,0 +1,18 @@
+// Per-thread facts about the step being executed: which actor runs it and how actors interleave.
+// Host primitives (locks above all) read this to know who is acting.
+
+export type ExecutionMode = 'controlled' | 'free';
+
+export const execution = {
+  /** Index of the actor whose step is running in this thread, -1 outside steps. */
+  actor: -1,
+  /** controlled: a scheduler grants one step at a time; free: the OS interleaves real threads. */
+  mode: 'controlled' as ExecutionMode,
+  /** Actor names by index, for messages. */
+  actorNames: [] as readonly string[],
+};
+
+export function actorName(index: number): string {
+  if (index < 0) return 'nobody';
+  return execution.actorNames[index] ?? `actor ${index}`;
+}

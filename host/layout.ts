@@ -1,0 +1,186 @@
+import { note } from './recorder.ts';
+
+// One SharedArrayBuffer holds all shared state. A Layout hands out regions of it in a fixed,
+// deterministic order, so every thread that runs the same layout code gets the same offsets;
+// the buffer itself is created (or attached) once the layout is complete.
+
+const ALIGN = 8;
+
+type Binder = (memory: SharedMemory) => void;
+
+export class SharedMemory {
+  readonly i32: Int32Array;
+  readonly i64: BigInt64Array;
+  readonly u8: Uint8Array;
+  constructor(readonly sab: SharedArrayBuffer) {
+    this.i32 = new Int32Array(sab);
+    this.i64 = new BigInt64Array(sab, 0, Math.floor(sab.byteLength / 8));
+    this.u8 = new Uint8Array(sab);
+  }
+}
+
+export interface Region {
+  readonly name: string;
+  /** Byte offset into the buffer. */
+  readonly byteOffset: number;
+  readonly byteLength: number;
+}
+
+export class Layout {
+  private offset = 0;
+  private readonly binders: Binder[] = [];
+  private readonly regionList: Region[] = [];
+  private bound: SharedMemory | undefined;
+
+  /** Reserves `byteLength` bytes; `bind` is called with the memory once it exists. */
+  reserve(name: string, byteLength: number, bind?: Binder): Region {
+    if (this.bound) throw new Error(`layout is already bound; cannot add region '${name}'`);
+    const byteOffset = this.offset;
+    this.offset += Math.ceil(byteLength / ALIGN) * ALIGN;
+    const region = { name, byteOffset, byteLength };
+    this.regionList.push(region);
+    if (bind) this.binders.push(bind);
+    return region;
+  }
+
+  /** A named array of `count` 32-bit words. */
+  words(name: string, count: number, elementName?: (i: number) => string): WordArray {
+    const array = new WordArray(name, count, elementName);
+    const region = this.reserve(name, count * 4, (m) => array.bind(m.i32, region.byteOffset / 4));
+    return array;
+  }
+
+  word(name: string): Word {
+    const w = new Word(name);
+    const region = this.reserve(name, 4, (m) => w.bind(m.i32, region.byteOffset / 4));
+    return w;
+  }
+
+  /** A region of 64-bit words, returned as the index of its first element in `memory.i64`. */
+  bigwords(name: string, count: number, bind: (i64: BigInt64Array, start: number) => void): Region {
+    const region = this.reserve(name, count * 8, (m) => bind(m.i64, region.byteOffset / 8));
+    return region;
+  }
+
+  get byteLength(): number {
+    return this.offset;
+  }
+
+  get regions(): readonly Region[] {
+    return this.regionList;
+  }
+
+  get memory(): SharedMemory {
+    if (!this.bound) throw new Error('layout is not bound to memory yet');
+    return this.bound;
+  }
+
+  /** Creates the buffer (or attaches an existing one of the same size) and binds every region. */
+  bind(existing?: SharedArrayBuffer): SharedMemory {
+    const size = Math.max(this.offset, ALIGN);
+    if (existing && existing.byteLength !== size) {
+      throw new Error(`shared memory has ${existing.byteLength} bytes but the layout needs ${size}: the two threads built different layouts`);
+    }
+    const memory = new SharedMemory(existing ?? new SharedArrayBuffer(size));
+    this.bound = memory;
+    for (const bind of this.binders) bind(memory);
+    return memory;
+  }
+}
+
+const UNBOUND = new Int32Array(0);
+
+/**
+ * One 32-bit word of shared memory, read and written atomically. The method names follow the
+ * kernel's: load is READ_ONCE/atomic_read, store is WRITE_ONCE/atomic_set.
+ */
+export class Word {
+  private a: Int32Array = UNBOUND;
+  private i = 0;
+  constructor(readonly name: string) {}
+
+  bind(a: Int32Array, index: number): void {
+    this.a = a;
+    this.i = index;
+  }
+
+  /** Index of this word in the i32 view (for Atomics.wait and friends). */
+  get index(): number {
+    return this.i;
+  }
+
+  get array(): Int32Array {
+    return this.a;
+  }
+
+  load(): number {
+    const v = Atomics.load(this.a, this.i);
+    note(`${this.name} == ${v}`);
+    return v;
+  }
+
+  /** A read that is not part of the modelled code (invariants, waits): never recorded. */
+  peek(): number {
+    return Atomics.load(this.a, this.i);
+  }
+
+  store(v: number): void {
+    Atomics.store(this.a, this.i, v);
+    note(`${this.name} := ${v}`);
+  }
+
+  /** Returns the previous value; stores `v` only if it was `expected`. */
+  cmpxchg(expected: number, v: number): number {
+    const old = Atomics.compareExchange(this.a, this.i, expected, v);
+    note(old === expected ? `${this.name}: ${old} -> ${v} (cmpxchg)` : `${this.name} == ${old} (cmpxchg failed, wanted ${expected})`);
+    return old;
+  }
+
+  xchg(v: number): number {
+    const old = Atomics.exchange(this.a, this.i, v);
+    note(`${this.name}: ${old} -> ${v} (xchg)`);
+    return old;
+  }
+
+  /** atomic_add_return. */
+  add(delta: number): number {
+    const v = Atomics.add(this.a, this.i, delta) + delta;
+    note(`${this.name}: ${v - delta} -> ${v}`);
+    return v;
+  }
+}
+
+/** A named array of 32-bit words, e.g. a per-CPU variable. */
+export class WordArray {
+  private a: Int32Array = UNBOUND;
+  private base = 0;
+  readonly words: Word[];
+  constructor(readonly name: string, readonly length: number, elementName?: (i: number) => string) {
+    this.words = Array.from({ length }, (_, i) => new Word(elementName ? elementName(i) : `${name}[${i}]`));
+  }
+
+  bind(a: Int32Array, base: number): void {
+    this.a = a;
+    this.base = base;
+    this.words.forEach((w, i) => w.bind(a, base + i));
+  }
+
+  at(i: number): Word {
+    const w = this.words[i];
+    if (!w) throw new RangeError(`${this.name}[${i}] is out of range (length ${this.length})`);
+    return w;
+  }
+
+  /** Unrecorded bulk read, for invariants. */
+  peek(i: number): number {
+    return Atomics.load(this.a, this.base + i);
+  }
+
+  get index(): number {
+    return this.base;
+  }
+
+  get array(): Int32Array {
+    return this.a;
+  }
+}

@@ -1,0 +1,194 @@
+// Per-CPU TLBs tagged by VMID. Each entry also carries ghost state the hardware does not have:
+// the VM whose tables produced it, so a hit by another VM under the same VMID is visible.
+import type { Layout } from './layout.ts';
+import { note } from './recorder.ts';
+
+const VALID = 0;
+const VMID = 1;
+const IPA = 2; // IPA page number (4 KiB units)
+const SHIFT = 3; // pages covered: 0 = 4 KiB page, 9 = 2 MiB block, 18 = 1 GiB block
+const OA = 4; // output page number
+const PERMS = 5;
+const OWNER = 6; // ghost: VM index whose stage-2 tables this translation came from
+const TAG = 7; // ghost: free for the model (e.g. the table page the walk went through)
+const FIELDS = 8;
+
+export interface TlbEntry {
+  vmid: number;
+  ipaPage: number;
+  shift: number;
+  oaPage: number;
+  perms: number;
+  owner: number;
+  tag: number;
+}
+
+export type FlushScope = 'all' | 'vmid' | 'ipa' | 'local';
+
+export class Tlbs {
+  private a: Int32Array = new Int32Array(0);
+  private base = 0;
+  private ctr: Int32Array = new Int32Array(0);
+  private ctrBase = 0;
+
+  constructor(layout: Layout, readonly cpus: number, readonly entriesPerCpu: number) {
+    const region = layout.reserve('tlb', cpus * (entriesPerCpu * FIELDS + 1) * 4, (m) => {
+      this.a = m.i32;
+      this.base = region.byteOffset / 4;
+    });
+    // fills, hits, and flushes by scope (all, vmid, ipa, local)
+    const counters = layout.reserve('tlb.counters', 6 * 4, (m) => {
+      this.ctr = m.i32;
+      this.ctrBase = counters.byteOffset / 4;
+    });
+  }
+
+  private slot(cpu: number, e: number): number {
+    return this.base + cpu * (this.entriesPerCpu * FIELDS + 1) + 1 + e * FIELDS;
+  }
+
+  private victimIndex(cpu: number): number {
+    return this.base + cpu * (this.entriesPerCpu * FIELDS + 1);
+  }
+
+  private count(which: number): void {
+    Atomics.add(this.ctr, this.ctrBase + which, 1);
+  }
+
+  /** The entry of `cpu` translating `ipaPage` under `vmid`, or -1. */
+  lookup(cpu: number, vmid: number, ipaPage: number): number {
+    for (let e = 0; e < this.entriesPerCpu; e++) {
+      const s = this.slot(cpu, e);
+      if (Atomics.load(this.a, s + VALID) === 0 || Atomics.load(this.a, s + VMID) !== vmid) continue;
+      const shift = Atomics.load(this.a, s + SHIFT);
+      if (Atomics.load(this.a, s + IPA) >>> shift === ipaPage >>> shift) {
+        this.count(1);
+        return e;
+      }
+    }
+    return -1;
+  }
+
+  entry(cpu: number, e: number): TlbEntry {
+    const s = this.slot(cpu, e);
+    return {
+      vmid: Atomics.load(this.a, s + VMID),
+      ipaPage: Atomics.load(this.a, s + IPA),
+      shift: Atomics.load(this.a, s + SHIFT),
+      oaPage: Atomics.load(this.a, s + OA),
+      perms: Atomics.load(this.a, s + PERMS),
+      owner: Atomics.load(this.a, s + OWNER),
+      tag: Atomics.load(this.a, s + TAG),
+    };
+  }
+
+  isValid(cpu: number, e: number): boolean {
+    return Atomics.load(this.a, this.slot(cpu, e) + VALID) !== 0;
+  }
+
+  /** Inserts a translation, evicting round-robin when the TLB is full. */
+  fill(cpu: number, t: TlbEntry, how = 'fill'): void {
+    let e = -1;
+    for (let i = 0; i < this.entriesPerCpu; i++) {
+      if (Atomics.load(this.a, this.slot(cpu, i) + VALID) === 0) {
+        e = i;
+        break;
+      }
+    }
+    if (e < 0) {
+      const v = this.victimIndex(cpu);
+      e = Atomics.load(this.a, v) % this.entriesPerCpu;
+      Atomics.store(this.a, v, (e + 1) % this.entriesPerCpu);
+    }
+    const s = this.slot(cpu, e);
+    Atomics.store(this.a, s + VMID, t.vmid);
+    Atomics.store(this.a, s + IPA, t.ipaPage);
+    Atomics.store(this.a, s + SHIFT, t.shift);
+    Atomics.store(this.a, s + OA, t.oaPage);
+    Atomics.store(this.a, s + PERMS, t.perms);
+    Atomics.store(this.a, s + OWNER, t.owner);
+    Atomics.store(this.a, s + TAG, t.tag);
+    Atomics.store(this.a, s + VALID, 1);
+    this.count(0);
+    note(`cpu${cpu} TLB ${how}: VMID ${t.vmid} IPA page ${t.ipaPage} (VM ${t.owner})`);
+  }
+
+  private invalidate(match: (s: number) => boolean, cpus: Iterable<number>): number {
+    let n = 0;
+    for (const cpu of cpus) {
+      for (let e = 0; e < this.entriesPerCpu; e++) {
+        const s = this.slot(cpu, e);
+        if (Atomics.load(this.a, s + VALID) !== 0 && match(s)) {
+          Atomics.store(this.a, s + VALID, 0);
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
+  private allCpus(): number[] {
+    return Array.from({ length: this.cpus }, (_, c) => c);
+  }
+
+  /** __kvm_flush_vm_context: TLBI ALLE1IS, every entry on every CPU. */
+  flushAll(): void {
+    const n = this.invalidate(() => true, this.allCpus());
+    this.count(2);
+    note(`TLBI ALLE1IS (__kvm_flush_vm_context): ${n} entries on ${this.cpus} CPUs`);
+  }
+
+  /** Local flush of one CPU's TLB. */
+  flushLocal(cpu: number): void {
+    const n = this.invalidate(() => true, [cpu]);
+    this.count(5);
+    note(`TLBI local on cpu${cpu}: ${n} entries`);
+  }
+
+  /** __kvm_tlb_flush_vmid: every entry of one VMID, broadcast. */
+  flushVmid(vmid: number): void {
+    const n = this.invalidate((s) => Atomics.load(this.a, s + VMID) === vmid, this.allCpus());
+    this.count(3);
+    note(`TLBI VMALLS12E1IS VMID ${vmid}: ${n} entries`);
+  }
+
+  /** __kvm_tlb_flush_vmid_ipa: entries of `vmid` covering IPA pages [first, first+pages). */
+  flushIpaRange(vmid: number, firstPage: number, pages: number): void {
+    const end = firstPage + pages;
+    const n = this.invalidate((s) => {
+      if (Atomics.load(this.a, s + VMID) !== vmid) return false;
+      const shift = Atomics.load(this.a, s + SHIFT);
+      const start = (Atomics.load(this.a, s + IPA) >>> shift) << shift;
+      return start < end && start + (1 << shift) > firstPage;
+    }, this.allCpus());
+    this.count(4);
+    note(`TLBI IPAS2E1IS VMID ${vmid} IPA pages ${firstPage}..${end - 1}: ${n} entries`);
+  }
+
+  /** Every valid entry of `cpu`, for invariants. */
+  validEntries(cpu: number): TlbEntry[] {
+    const out: TlbEntry[] = [];
+    for (let e = 0; e < this.entriesPerCpu; e++) if (this.isValid(cpu, e)) out.push(this.entry(cpu, e));
+    return out;
+  }
+
+  counters(): { fills: number; hits: number; flushAll: number; flushVmid: number; flushIpa: number; flushLocal: number } {
+    const c = (i: number) => Atomics.load(this.ctr, this.ctrBase + i);
+    return { fills: c(0), hits: c(1), flushAll: c(2), flushVmid: c(3), flushIpa: c(4), flushLocal: c(5) };
+  }
+
+  /** The first CPU whose TLB holds entries of two VMs under one VMID, described; else null. */
+  findVmidAlias(): string | null {
+    for (let cpu = 0; cpu < this.cpus; cpu++) {
+      const owners = new Map<number, number>();
+      for (const t of this.validEntries(cpu)) {
+        const other = owners.get(t.vmid);
+        if (other === undefined) owners.set(t.vmid, t.owner);
+        else if (other !== t.owner) {
+          return `cpu${cpu}'s TLB holds entries of VM ${other} and VM ${t.owner} under VMID ${t.vmid}`;
+        }
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,48 @@
+// The hardware page-table walker of a CPU filling the TLB speculatively, from the tables and
+// VMID in VTTBR_EL2. When it may do so is the question:
+//   in-guest  only while the CPU runs guest code: the architecture does not walk a translation
+//             regime that is out of context (the host runs with HCR_EL2.TGE set)
+//   loaded    whenever VTTBR_EL2 holds a VM, until vcpu_put: what CPUs with the out-of-context
+//             speculation errata (Cortex-A76 #1165522 and kin) can do, and what the public TLA+
+//             model of vmid.c assumes ("a TLB entry can be speculatively loaded as soon as a new
+//             TTBR is set")
+// A daemon with a budget of fills per run.
+import { NONE, type PhysCpus } from '../host/cpu.ts';
+import { guestAccess } from '../host/guest-memory.ts';
+import type { WordArray } from '../host/layout.ts';
+import type { Tlbs } from '../host/tlb.ts';
+import { waitUntil } from '../host/wait.ts';
+import { defineStepMachine } from './step-machine.ts';
+
+export interface WalkerHost {
+  cpus: PhysCpus;
+  tlbs: Tlbs;
+  /** Speculative fills left per CPU in this run. */
+  walksLeft: WordArray;
+}
+
+export type Speculation = 'none' | 'in-guest' | 'loaded';
+
+export function speculativeWalker(h: WalkerHost, cpu: number, pagesPerVm: number, when: Exclude<Speculation, 'none'>) {
+  const { cpus, tlbs, walksLeft } = h;
+  return defineStepMachine<Record<string, never>>({
+    id: `cpu${cpu}.walker`,
+    initial: 'walker_idle',
+    context: {},
+    states: {
+      walker_idle: {
+        wait: waitUntil(when === 'in-guest' ? `guest code on cpu${cpu}` : `VTTBR_EL2 loaded on cpu${cpu}`, () =>
+          walksLeft.peek(cpu) > 0 && cpus.vttbr_el2.peek(cpu) !== 0 && (when === 'loaded' || cpus.guest.peek(cpu) !== NONE),
+        ),
+        step: {
+          description: 'speculative stage-2 walk and TLB fill',
+          actions: ({ event }) => {
+            walksLeft.at(cpu).add(-1);
+            guestAccess(cpus, tlbs, cpu, event.random(pagesPerVm), pagesPerVm, true);
+          },
+          target: 'walker_idle',
+        },
+      },
+    },
+  });
+}
