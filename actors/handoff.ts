@@ -1,18 +1,19 @@
-// Passing the turn between threads through one shared word: spin briefly (the other side is
-// usually about to answer), then sleep in Atomics.wait. Used by the turn gate and by the
-// benchmark's raw ping-pong reference, so the two are measured with the same primitive.
+// Passing the turn between threads through one shared word. The scheduling thread, which
+// expects an answer within microseconds, spins briefly before it sleeps; actor workers sleep at
+// once, because on a machine with few cores an idle spinning worker steals the core the
+// stepping one needs (measured: spinning workers made threads mode 2-4x slower on 2 cores).
 
-export const SPIN = 2000;
+/** Spins of the scheduling thread before it sleeps while an actor steps. */
+export const SCHEDULER_SPIN = 5000;
 
-/** Blocks until a[i] differs from `from`. */
+/** Blocks until a[i] differs from `from` (actor side: sleep at once). */
 export function awaitChange(a: Int32Array, i: number, from: number): void {
-  for (let s = 0; s < SPIN; s++) if (Atomics.load(a, i) !== from) return;
   while (Atomics.load(a, i) === from) Atomics.wait(a, i, from);
 }
 
-/** Like awaitChange, but gives up after `ms` milliseconds; returns whether it changed. */
+/** Scheduler side: spin, then sleep; gives up after `ms` milliseconds; returns whether it changed. */
 export function awaitChangeFor(a: Int32Array, i: number, from: number, ms: number): boolean {
-  for (let s = 0; s < SPIN; s++) if (Atomics.load(a, i) !== from) return true;
+  for (let s = 0; s < SCHEDULER_SPIN; s++) if (Atomics.load(a, i) !== from) return true;
   const deadline = performance.now() + ms;
   while (Atomics.load(a, i) === from) {
     const left = deadline - performance.now();

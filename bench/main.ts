@@ -1,0 +1,75 @@
+// npm run bench: engine throughput against raw references measured in the same run, and how
+// fast each strategy finds each known bug. Medians of several runs; --json for machines.
+import { rawPingPongPerSec, rawXstatePerSec } from './references.ts';
+import { inlineStepsPerSec, threadsStepsPerSec } from './engine.ts';
+import { medianOf } from './stats.ts';
+import { toViolation, type ToViolation } from './to-violation.ts';
+import { allScenarios } from '../cli/resolve.ts';
+import { table } from '../cli/format.ts';
+
+export async function main(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  const quick = argv.includes('--quick');
+  const runs = quick ? 3 : 5;
+  const secs = quick ? 0.3 : 1;
+  const log = (s: string) => (json ? undefined : process.stderr.write(s + '\n'));
+
+  log('raw xstate transition loop…');
+  const rawXstate = await medianOf(runs, () => rawXstatePerSec(secs * 1000));
+  log('raw Atomics ping-pong between two workers…');
+  const rawPingPong = await medianOf(runs, () => rawPingPongPerSec(secs * 1000));
+  log('inline engine…');
+  const inline = await inlineStepsPerSec(secs, runs);
+  log('threads engine…');
+  const threads = await threadsStepsPerSec(secs, runs);
+
+  const toViolations: ToViolation[] = [];
+  const seeds = quick ? 3 : 7;
+  for (const { scenario } of await allScenarios()) {
+    for (const [design, d] of Object.entries(scenario.designs)) {
+      if (d.expect !== 'caught') continue;
+      for (const strategy of ['random', 'pct'] as const) {
+        log(`time to violation: ${scenario.name}/${design} ${strategy}…`);
+        toViolations.push(await toViolation(scenario, design, strategy, seeds, quick ? 2 : 10));
+      }
+    }
+  }
+
+  const result = {
+    inlineStepsPerSec: Math.round(inline),
+    threadsStepsPerSec: Math.round(threads),
+    rawXstatePerSec: Math.round(rawXstate),
+    rawPingPongPerSec: Math.round(rawPingPong),
+    inlineVsRawXstate: round(inline / rawXstate),
+    threadsVsRawPingPong: round(threads / rawPingPong),
+    toViolation: toViolations,
+  };
+  if (json) {
+    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    return 0;
+  }
+  console.log(
+    table(
+      ['measure', 'per second', 'ratio', 'reference'],
+      [
+        ['raw xstate transitions', fmt(rawXstate), '', ''],
+        ['raw Atomics ping-pong round trips', fmt(rawPingPong), '', ''],
+        ['inline engine steps', fmt(inline), `${result.inlineVsRawXstate}x`, 'raw xstate (target >= 0.5x)'],
+        ['threads engine steps', fmt(threads), `${result.threadsVsRawPingPong}x`, 'raw ping-pong (target >= 0.5x)'],
+      ],
+    ),
+  );
+  console.log();
+  console.log(
+    table(
+      ['scenario', 'design', 'strategy', 'found', 'median schedules', 'median time'],
+      toViolations.map((t) => [t.scenario, t.design, t.strategy + (t.depth ? ` d${t.depth}` : ''), `${t.found}/${t.seeds}`, fin(t.medianSchedules), Number.isFinite(t.medianMs) ? `${Math.round(t.medianMs)} ms` : '-']),
+    ),
+  );
+  console.log(`\nmedians of ${runs} runs (throughput) and ${seeds} seeds (time to violation, ${quick ? 2 : 10} s cap each); '-' = not found in most seeds`);
+  return 0;
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;
+const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
+const fin = (x: number) => (Number.isFinite(x) ? String(x) : '-');
