@@ -2,7 +2,7 @@
 // (kernel-tla vmidalloc.tla, after asidalloc.tla) abstracts it: each CPU's scheduler switches
 // between tasks, and a TLB entry may be loaded speculatively as soon as a TTBR is set. The same
 // configuration as the model's: 2 CPUs, 6 tasks, 4 VMIDs.
-import { defineScenario, type DesignDefinition, type InvariantDefinition } from '../actors/scenario.ts';
+import { defineScenario, type DesignDefinition, type InvariantDefinition } from '../api.ts';
 import { NONE, PhysCpus } from '../host/cpu.ts';
 import type { WordArray } from '../host/layout.ts';
 import { Tlbs } from '../host/tlb.ts';

@@ -13,7 +13,7 @@ import { pcpuIrq } from '../machines/pcpu-irq.ts';
 import { speculativeWalker, type Speculation } from '../machines/tlb-walker.ts';
 import { updateVttbr2012, type UpdateVttbrVariant } from '../machines/update-vttbr-2012.ts';
 import { vcpuRunLoop, type RunLoopOptions } from '../machines/vcpu-run-loop.ts';
-import type { ActorDefinition, DesignContext, DesignDefinition, InvariantDefinition } from '../actors/scenario.ts';
+import type { ActorDefinition, DesignContext, DesignDefinition, InvariantDefinition } from '../api.ts';
 
 export interface VmidOptions extends RunLoopOptions, UpdateVttbrVariant, VmidUpdateVariant {
   allocator: '2012' | '2022';

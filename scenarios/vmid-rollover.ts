@@ -1,6 +1,6 @@
 // Seed 002: VMID allocation with generation rollover, and the vCPU run loop that uses it, in
 // every design from the 2012 patch to arch/arm64/kvm/vmid.c.
-import { defineScenario } from '../actors/scenario.ts';
+import { defineScenario } from '../api.ts';
 import { VMID_DEFAULTS, VMID_DESIGNS, VMID_INVARIANTS, vmidActors, vmidFigures, vmidHost, vmidInit } from './vmid-model.ts';
 
 export default defineScenario({

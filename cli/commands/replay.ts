@@ -55,7 +55,7 @@ export async function replayCommand(file: string, f: ReplayFlags): Promise<numbe
     printJson({ trace: file, scenario: trace.scenario, design: trace.design, mode, steps: replayed.run.steps.length, reproduced: true, violation: v });
   } else {
     const shown: Trace = { ...trace, steps: trace.steps.map((s, i) => ({ ...s, touched: replayed.touches[i] ?? s.touched })) };
-    console.log(renderTimeline(shown, { tail, touches: f.touches }));
+    console.log(renderTimeline(shown, { tail, touches: f.touches, columns: process.stdout.columns }));
     console.log();
     console.log(`replayed ${replayed.run.steps.length} steps of ${trace.scenario}/${trace.design} (${mode}): every step landed in its recorded state`);
     if (v) console.log(`VIOLATION of ${v.invariant} at step ${v.step}: ${v.message}`);
