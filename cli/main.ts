@@ -5,6 +5,7 @@ import { MachineDefinitionError } from '../actors/compile.ts';
 import { TOOL_VERSION } from '../actors/version.ts';
 import { STRATEGIES } from '../actors/schedulers/index.ts';
 import { checkCommand } from './commands/check.ts';
+import { compareCommand } from './commands/compare.ts';
 import { exploreCommand } from './commands/explore.ts';
 import { listCommand } from './commands/list.ts';
 import { Nondeterminism, replayCommand } from './commands/replay.ts';
@@ -63,6 +64,18 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--trace-dir <dir>', 'where violation traces are written', 'hyprace-traces')
     .option('--json', 'print one JSON object')
     .action((names, o) => run(checkCommand(names, o)));
+
+  p.command('compare')
+    .description("every design of a scenario side by side: the scenario's figures (mean per run) and each verdict")
+    .argument('<scenario>', 'a built-in scenario name or the path of a scenario file')
+    .option('--design <name>', 'compare only these designs (repeatable)', collect)
+    .option('--mode <mode>', 'inline or threads', 'inline')
+    .option('--iterations <n>', 'runs per design (default: 500, or the scenario budget if smaller)')
+    .option('--time <seconds>', "time budget per design (default: the scenario's)")
+    .option('--seed <s>', 'seed', '1')
+    .option('--trace-dir <dir>', 'where violation traces are written', 'hyprace-traces')
+    .option('--json', 'print one JSON object')
+    .action((scenario, o) => run(compareCommand(scenario, o)));
   return p;
 }
 

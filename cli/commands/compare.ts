@@ -1,0 +1,83 @@
+// hyprace compare: every design of a scenario under the same budget, side by side: the figures
+// the scenario reports (mean per run), schedules, and the verdict each design reached.
+import type { Mode } from '../../actors/backend.ts';
+import { budgetOf } from '../../actors/scenario.ts';
+import { exploreDesign } from '../../actors/session.ts';
+import { integer, oneOf, seconds } from '../args.ts';
+import { EXIT, UsageError } from '../exit.ts';
+import { printJson, table } from '../format.ts';
+import { Progress } from '../progress.ts';
+import { resolveScenario } from '../resolve.ts';
+import { MODES } from './explore.ts';
+
+export interface CompareFlags {
+  design?: string[];
+  mode?: string;
+  iterations?: string;
+  time?: string;
+  seed?: string;
+  traceDir: string;
+  json?: boolean;
+}
+
+export interface CompareColumn {
+  design: string;
+  expected: string;
+  got: 'caught' | 'holds';
+  invariant: string | null;
+  runs: number;
+  steps: number;
+  /** Each figure's mean over the runs. */
+  figures: Record<string, number>;
+}
+
+export async function compareCommand(scenarioArg: string, f: CompareFlags): Promise<number> {
+  const { ref, scenario, file } = await resolveScenario(scenarioArg);
+  const budget = budgetOf(scenario);
+  const mode = oneOf<Mode>('--mode', f.mode, MODES) ?? 'inline';
+  const iterations = integer('--iterations', f.iterations, 1) ?? (f.time ? Number.MAX_SAFE_INTEGER : Math.min(budget.iterations, 500));
+  const timeSeconds = seconds('--time', f.time) ?? (f.iterations ? Number.MAX_SAFE_INTEGER / 1000 : budget.timeSeconds);
+  const seed = integer('--seed', f.seed, 0, 2 ** 32 - 1) ?? 1;
+  const designs = f.design?.length ? f.design : Object.keys(scenario.designs);
+  for (const d of designs) if (!(d in scenario.designs)) throw new UsageError(`scenario ${scenario.name} has no design '${d}' (designs: ${Object.keys(scenario.designs).join(', ')})`);
+  const progress = Progress.forOutput(!!f.json);
+  const columns: CompareColumn[] = [];
+  for (const design of designs) {
+    const r = await exploreDesign(ref, scenario, design, {
+      mode,
+      jobs: 1,
+      strategy: budget.strategy,
+      depth: budget.depth,
+      iterations,
+      timeSeconds,
+      seed,
+      stepLimit: budget.stepLimit,
+      traceDir: f.traceDir,
+      scenarioFile: file,
+      onProgress: (p) => progress.update(`${scenario.name}/${design}`, p),
+    });
+    progress.done();
+    const figures: Record<string, number> = {};
+    for (const [k, v] of Object.entries(r.figures)) figures[k] = r.iterations ? v / r.iterations : 0;
+    columns.push({ design, expected: scenario.designs[design].expect, got: r.violation ? 'caught' : 'holds', invariant: r.violation?.invariant ?? null, runs: r.iterations, steps: r.steps, figures });
+  }
+  if (f.json) {
+    printJson({ scenario: scenario.name, mode, seed, designs: columns });
+    return EXIT.OK;
+  }
+  const names = [...new Set(columns.flatMap((c) => Object.keys(c.figures)))];
+  const rows = [
+    ['verdict', ...columns.map((c) => (c.got === 'caught' ? `caught: ${c.invariant}` : 'holds'))],
+    ['expected', ...columns.map((c) => c.expected)],
+    ['runs', ...columns.map((c) => String(c.runs))],
+    ...names.map((n) => [`${n} (mean/run)`, ...columns.map((c) => fmt(c.figures[n]))]),
+  ];
+  console.log(table(['', ...columns.map((c) => c.design)], rows));
+  console.log(`\n${scenario.name}, ${mode}, seed ${seed}; a design that breaks an invariant stops at that run, so its figures cover the runs before it`);
+  return EXIT.OK;
+}
+
+function fmt(x: number | undefined): string {
+  if (x === undefined) return '-';
+  return Number.isInteger(x) ? String(x) : x.toFixed(2);
+}
