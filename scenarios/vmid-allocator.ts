@@ -33,6 +33,9 @@ const designs = {
     options: { fastPath: 'cmpxchg', markReserved: true },
   },
   'v2022-vmid-xchg': {
+    // In the run-loop model (vmid-rollover) vcpu_put always sets VMID_ACTIVE_INVALID, and the race
+    // then needs three CPUs and two rollovers around one stalled vCPU: reachable there with
+    // --set fastPath=xchg --set cpus=3 --set vmidBits=3, but only after minutes of search.
     description: 'the xchg fast path of the ASID allocator bug that the TLA+ model found (a8ffaaa060b8)',
     expect: 'caught',
     options: { fastPath: 'xchg', markReserved: true },

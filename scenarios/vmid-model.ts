@@ -79,7 +79,7 @@ export interface VmidHost {
   walksLeft: WordArray;
 }
 
-const V2022_DESIGNS = ['v2022-vmid', 'v2022-vmid-xchg', 'v2022-vmid-vhe', 'v2025-vmid-load', 'v2022-vmid-nomark'];
+const V2022_DESIGNS = ['v2022-vmid', 'v2022-vmid-vhe', 'v2025-vmid-load', 'v2022-vmid-nomark'];
 
 export const VMID_DESIGNS = {
   'v2012-posted': {
@@ -106,11 +106,6 @@ export const VMID_DESIGNS = {
     description: 'arch/arm64/kvm/vmid.c (5.18): vmid_map, active/reserved VMIDs per CPU, cmpxchg fast path; stage 2 loaded after the update (nVHE)',
     expect: 'holds',
     options: { ...V2022 },
-  },
-  'v2022-vmid-xchg': {
-    description: 'vmid.c with the xchg fast path of the ASID allocator bug fixed by a8ffaaa060b8',
-    expect: 'caught',
-    options: { ...V2022, fastPath: 'xchg' },
   },
   'v2022-vmid-vhe': {
     description: 'vmid.c with VHE since 934bf871f011: VTTBR_EL2 programmed at vcpu_load, reloaded only if this vCPU allocated (fixed by fa808ed4e199)',
