@@ -1,11 +1,4 @@
-// piscina worker entry for parallel exploration jobs (see actor-worker.mjs for why).
-let mod;
-try {
-  mod = await import('./job-worker.ts');
-} catch (e) {
-  if (!String(e?.message).includes('Unknown file extension')) throw e;
-  const { register } = await import('tsx/esm/api');
-  register();
-  mod = await import('./job-worker.ts?tsx');
-}
-export default mod.default;
+// piscina worker entry for one parallel exploration job.
+import { importTs } from './import-ts.mjs';
+
+export default (await importTs(new URL('./job-worker.ts', import.meta.url).href)).default;

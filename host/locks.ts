@@ -91,8 +91,21 @@ abstract class LockBase {
     return true;
   }
 
-  protected wakeAll(): void {
-    Atomics.notify(this.a, this.base + STATE);
+  /**
+   * Takes the lock word from 0 to 1. Controlled modes: it must be free (the state waited for it).
+   * Free mode: `contend` waits until this thread holds it.
+   */
+  protected acquireExclusive(op: string, contend: (stateIndex: number) => void): void {
+    if (!this.checkNotHeldByMe(op)) return;
+    const i = this.base + STATE;
+    if (Atomics.compareExchange(this.a, i, 0, 1) !== 0) {
+      if (execution.mode === 'controlled') this.refuseUnwaited(op);
+      Atomics.add(this.a, this.base + CONTENDED, 1);
+      contend(i);
+    }
+    this.set(OWNER, this.me());
+    Atomics.add(this.a, this.base + ACQUISITIONS, 1);
+    note(`${op}(${this.name})`);
   }
 }
 
@@ -107,18 +120,11 @@ export class Spinlock extends LockBase {
   }
 
   lock(op = 'spin_lock'): void {
-    if (!this.checkNotHeldByMe(op)) return;
-    const i = this.base + STATE;
-    if (Atomics.compareExchange(this.a, i, 0, 1) !== 0) {
-      if (execution.mode === 'controlled') this.refuseUnwaited(op);
-      Atomics.add(this.a, this.base + CONTENDED, 1);
+    this.acquireExclusive(op, (i) => {
       while (Atomics.load(this.a, i) !== 0 || Atomics.compareExchange(this.a, i, 0, 1) !== 0) {
         /* spin */
       }
-    }
-    this.set(OWNER, this.me());
-    Atomics.add(this.a, this.base + ACQUISITIONS, 1);
-    note(`${op}(${this.name})`);
+    });
   }
 
   unlock(op = 'spin_unlock'): void {
@@ -142,24 +148,13 @@ export class Mutex extends LockBase {
   }
 
   lock(op = 'mutex_lock'): void {
-    if (!this.checkNotHeldByMe(op)) return;
-    const i = this.base + STATE;
-    if (Atomics.compareExchange(this.a, i, 0, 1) !== 0) {
-      if (execution.mode === 'controlled') this.refuseUnwaited(op);
-      Atomics.add(this.a, this.base + CONTENDED, 1);
-      let acquired = false;
-      for (let s = 0; s < Mutex.spinBeforeSleep && !acquired; s++) {
-        acquired = Atomics.load(this.a, i) === 0 && Atomics.compareExchange(this.a, i, 0, 1) === 0;
+    this.acquireExclusive(op, (i) => {
+      for (let s = 0; s < Mutex.spinBeforeSleep; s++) {
+        if (Atomics.load(this.a, i) === 0 && Atomics.compareExchange(this.a, i, 0, 1) === 0) return;
       }
       // From here on we may sleep, so mark the lock as having sleepers (2) when taking it.
-      while (!acquired) {
-        if (Atomics.exchange(this.a, i, 2) === 0) break;
-        Atomics.wait(this.a, i, 2);
-      }
-    }
-    this.set(OWNER, this.me());
-    Atomics.add(this.a, this.base + ACQUISITIONS, 1);
-    note(`${op}(${this.name})`);
+      while (Atomics.exchange(this.a, i, 2) !== 0) Atomics.wait(this.a, i, 2);
+    });
   }
 
   unlock(op = 'mutex_unlock'): void {

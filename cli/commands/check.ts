@@ -2,7 +2,7 @@
 import { availableParallelism } from 'node:os';
 import type { Mode } from '../../actors/backend.ts';
 import { budgetOf } from '../../actors/scenario.ts';
-import { exploreDesign } from '../../actors/session.ts';
+import { exploreUnderBudget } from '../budgeted.ts';
 import { integer, oneOf, seconds } from '../args.ts';
 import { EXIT } from '../exit.ts';
 import { duration, printJson, table } from '../format.ts';
@@ -41,23 +41,19 @@ export async function checkCommand(names: string[], f: CheckFlags): Promise<numb
   const scenarios = names.length ? await Promise.all(names.map(resolveScenario)) : await allScenarios();
   const progress = Progress.forOutput(!!f.json);
   const rows: CheckRow[] = [];
-  for (const { ref, scenario, file } of scenarios) {
+  for (const resolved of scenarios) {
+    const { scenario } = resolved;
     const budget = budgetOf(scenario);
     for (const [design, d] of Object.entries(scenario.designs)) {
-      const r = await exploreDesign(ref, scenario, design, {
+      const r = await exploreUnderBudget(resolved, design, {
         mode,
-        jobs: mode === 'inline' ? jobs : 1,
-        strategy: budget.strategy,
-        depth: budget.depth,
+        jobs,
+        seed,
+        traceDir: f.traceDir,
         iterations: time ? Number.MAX_SAFE_INTEGER : budget.iterations,
         timeSeconds: time ?? budget.timeSeconds,
-        seed,
-        stepLimit: budget.stepLimit,
-        traceDir: f.traceDir,
-        scenarioFile: file,
-        onProgress: (p) => progress.update(`${scenario.name}/${design}`, p),
+        progress,
       });
-      progress.done();
       const got = r.violation ? 'caught' : 'holds';
       const invariantOk = !r.violation || !d.expectInvariants || d.expectInvariants.includes(r.violation.invariant);
       rows.push({

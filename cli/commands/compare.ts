@@ -2,7 +2,7 @@
 // the scenario reports (mean per run), schedules, and the verdict each design reached.
 import type { Mode } from '../../actors/backend.ts';
 import { budgetOf } from '../../actors/scenario.ts';
-import { exploreDesign } from '../../actors/session.ts';
+import { exploreUnderBudget } from '../budgeted.ts';
 import { integer, oneOf, seconds } from '../args.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { printJson, table } from '../format.ts';
@@ -32,7 +32,8 @@ export interface CompareColumn {
 }
 
 export async function compareCommand(scenarioArg: string, f: CompareFlags): Promise<number> {
-  const { ref, scenario, file } = await resolveScenario(scenarioArg);
+  const resolved = await resolveScenario(scenarioArg);
+  const { scenario } = resolved;
   const budget = budgetOf(scenario);
   const mode = oneOf<Mode>('--mode', f.mode, MODES) ?? 'inline';
   const iterations = integer('--iterations', f.iterations, 1) ?? (f.time ? Number.MAX_SAFE_INTEGER : Math.min(budget.iterations, 500));
@@ -43,20 +44,7 @@ export async function compareCommand(scenarioArg: string, f: CompareFlags): Prom
   const progress = Progress.forOutput(!!f.json);
   const columns: CompareColumn[] = [];
   for (const design of designs) {
-    const r = await exploreDesign(ref, scenario, design, {
-      mode,
-      jobs: 1,
-      strategy: budget.strategy,
-      depth: budget.depth,
-      iterations,
-      timeSeconds,
-      seed,
-      stepLimit: budget.stepLimit,
-      traceDir: f.traceDir,
-      scenarioFile: file,
-      onProgress: (p) => progress.update(`${scenario.name}/${design}`, p),
-    });
-    progress.done();
+    const r = await exploreUnderBudget(resolved, design, { mode, jobs: 1, seed, traceDir: f.traceDir, iterations, timeSeconds, progress });
     const figures: Record<string, number> = {};
     for (const [k, v] of Object.entries(r.figures)) figures[k] = r.iterations ? v / r.iterations : 0;
     columns.push({ design, expected: scenario.designs[design].expect, got: r.violation ? 'caught' : 'holds', invariant: r.violation?.invariant ?? null, runs: r.iterations, steps: r.steps, figures });

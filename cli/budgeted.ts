@@ -1,0 +1,39 @@
+// One design explored under its scenario's budget (strategy, depth, step limit), with the run
+// count or time a command chooses: what check and compare both do for every design.
+import type { Mode } from '../actors/backend.ts';
+import type { ExploreResult } from '../actors/explore.ts';
+import { budgetOf } from '../actors/scenario.ts';
+import { exploreDesign } from '../actors/session.ts';
+import { Progress } from './progress.ts';
+import type { ResolvedScenario } from './resolve.ts';
+
+export interface BudgetedRun {
+  mode: Mode;
+  jobs: number;
+  seed: number;
+  traceDir: string;
+  iterations: number;
+  timeSeconds: number;
+  progress: Progress;
+}
+
+export async function exploreUnderBudget(r: ResolvedScenario, design: string, o: BudgetedRun): Promise<ExploreResult> {
+  const budget = budgetOf(r.scenario);
+  try {
+    return await exploreDesign(r.ref, r.scenario, design, {
+      mode: o.mode,
+      jobs: o.mode === 'inline' ? o.jobs : 1,
+      strategy: budget.strategy,
+      depth: budget.depth,
+      iterations: o.iterations,
+      timeSeconds: o.timeSeconds,
+      seed: o.seed,
+      stepLimit: budget.stepLimit,
+      traceDir: o.traceDir,
+      scenarioFile: r.file,
+      onProgress: (p) => o.progress.update(`${r.scenario.name}/${design}`, p),
+    });
+  } finally {
+    o.progress.done();
+  }
+}
