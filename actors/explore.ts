@@ -7,6 +7,9 @@ import { createScheduler } from './schedulers/index.ts';
 import type { StrategyName } from './scenario.ts';
 import { buildTrace } from './trace-builder.ts';
 import { writeTrace } from './trace.ts';
+import { InlineBackend } from './inline-backend.ts';
+import { shrinkRun, switches } from './shrink.ts';
+import { buildWorld } from './world.ts';
 
 export interface ExploreOptions {
   strategy: StrategyName;
@@ -26,6 +29,8 @@ export interface ExploreOptions {
   onProgress?: (p: ExploreProgress) => void;
   /** Source file of a user's scenario, recorded in the trace. */
   scenarioFile?: string;
+  /** Shrink a found violation's schedule for this long before writing its trace (0: keep it raw). */
+  shrinkMs?: number;
 }
 
 export interface ExploreProgress {
@@ -38,7 +43,10 @@ export interface FoundViolation extends RunViolation {
   iteration: number;
   /** Path of the trace file, if one was written. */
   trace: string | null;
+  /** Steps of the schedule in the trace (after shrinking, if it was shrunk). */
   steps: number;
+  /** When shrunk: the schedule as found, and what shrinking made of it. */
+  shrunk?: { originalSteps: number; originalSwitches: number; switches: number; candidates: number; elapsedMs: number };
 }
 
 export interface ExploreResult {
@@ -86,19 +94,31 @@ export async function explore(backend: Backend, o: ExploreOptions): Promise<Expl
     for (const [k, v] of Object.entries(r.figures)) figures[k] = (figures[k] ?? 0) + v;
     if (r.violation) {
       let tracePath: string | null = null;
+      let found = r;
+      let shrunk: FoundViolation['shrunk'];
       if (o.traceDir) {
-        const trace = buildTrace(world, r, await backend.touches(), {
+        let touches = await backend.touches();
+        if (o.shrinkMs) {
+          // Shrinking runs many candidate schedules: inline, over this world or a copy of it.
+          const inline = backend.mode === 'inline' ? backend : new InlineBackend(buildWorld(world.scenario, world.design.name, world.design.options as Record<string, unknown>));
+          const s = await shrinkRun(inline, r, { stepLimit: o.stepLimit, only: o.only, timeMs: o.shrinkMs });
+          found = s.run;
+          touches = s.touches;
+          shrunk = { originalSteps: s.originalSteps, originalSwitches: s.originalSwitches, switches: switches(found.steps), candidates: s.candidates, elapsedMs: s.elapsedMs };
+        }
+        const trace = buildTrace(world, found, touches, {
           mode: backend.mode,
           strategy: o.strategy,
           depth: o.strategy === 'pct' ? o.depth : undefined,
           seed: o.seed,
           iteration: i,
           scenarioFile: o.scenarioFile,
+          originalSteps: shrunk?.originalSteps,
         });
         tracePath = join(o.traceDir, `${world.scenario.name}-${world.design.name}-${o.strategy}-seed${o.seed}-run${i}.trace.json`);
         writeTrace(tracePath, trace);
       }
-      violation = { ...r.violation, iteration: i, trace: tracePath, steps: r.steps.length };
+      violation = { ...found.violation!, iteration: i, trace: tracePath, steps: found.steps.length, ...(shrunk ? { shrunk } : {}) };
       break;
     }
     const now = performance.now();

@@ -11,6 +11,9 @@ import { resetHost } from './world.ts';
 
 export const DEADLOCK = 'deadlock';
 
+/** An invariant's check threw instead of answering: a fault in the scenario, not a verdict. */
+export class InvariantError extends Error {}
+
 export interface StepRecord {
   actor: number;
   seed: number;
@@ -44,6 +47,8 @@ export interface RunOptions {
   only?: ReadonlySet<string>;
   /** Step seeds to use instead of drawing them (replay). */
   seeds?: readonly number[];
+  /** The seed for the step the scheduler just gave `actor` (schedules that carry their seeds). */
+  seedFor?: (step: number, actor: number) => number;
   /** Called after each step (replay checks each lands where the recording says). */
   afterStep?: (step: number, record: StepRecord) => void;
 }
@@ -78,7 +83,12 @@ export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { sc
       world.violations.clear();
     }
     for (const inv of invariants) {
-      const msg = inv.check!(world.host);
+      let msg: string | null | undefined;
+      try {
+        msg = inv.check!(world.host);
+      } catch (e) {
+        throw new InvariantError(`invariant '${inv.name}' threw ${step < 0 ? 'before the first step' : `after step ${step}`}: ${e instanceof Error ? e.message : String(e)}`);
+      }
       if (msg) return { invariant: inv.name, message: msg, step };
     }
     return null;
@@ -115,7 +125,7 @@ export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { sc
       break;
     }
     const actor = scheduler.pick(enabled, step);
-    const seed = opts.seeds ? opts.seeds[step] ?? 0 : rngs.steps.nextU32();
+    const seed = opts.seeds ? (opts.seeds[step] ?? 0) : opts.seedFor ? opts.seedFor(step, actor) : rngs.steps.nextU32();
     const from = state[actor];
     const r = backend.step(actor, seed);
     const to = typeof r === 'number' ? r : await r;

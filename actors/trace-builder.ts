@@ -13,6 +13,8 @@ export interface TraceContext {
   seed: number;
   iteration: number;
   scenarioFile?: string;
+  /** Length of the schedule as found, when the trace holds a shrunk one. */
+  originalSteps?: number;
 }
 
 export function buildTrace(world: World, run: RunResult, touches: string[][], c: TraceContext): Trace {
@@ -41,5 +43,6 @@ export function buildTrace(world: World, run: RunResult, touches: string[][], c:
       touched: touches[i] ?? [],
     })),
     violation: run.violation,
+    ...(c.originalSteps !== undefined ? { originalSteps: c.originalSteps } : {}),
   };
 }

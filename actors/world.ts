@@ -36,15 +36,22 @@ export function buildWorld(scenario: AnyScenario, designName: string, options?: 
   const violations = new ViolationBox(layout);
   const control = new ControlBlock(layout, actors.length);
   const memory = layout.bind(sab);
-  setViolationBox(violations);
-  execution.actorNames = actors.map((a) => a.name);
   const programs = actors.map((a) => compileMachine(a.machine));
   const invariants = (scenario.invariants as InvariantDefinition<unknown>[]).filter((inv) => !inv.designs || inv.designs.includes(designName));
-  return { scenario, design, host, memory, actors, programs, control, violations, invariants, hostBytes };
+  const world = { scenario, design, host, memory, actors, programs, control, violations, invariants, hostBytes };
+  activateWorld(world);
+  return world;
+}
+
+/** Makes `world` the one this thread's host code reports to (a thread may build several). */
+export function activateWorld(world: World): void {
+  setViolationBox(world.violations);
+  execution.actorNames = world.actors.map((a) => a.name);
 }
 
 /** Zeroes the scenario's memory and writes its initial values: the start of every run. */
 export function resetHost(world: World): void {
+  activateWorld(world);
   world.memory.u8.fill(0, 0, world.hostBytes);
   world.violations.clear();
   world.scenario.init?.(world.host, world.design);

@@ -15,6 +15,7 @@ export interface BudgetedRun {
   iterations: number;
   timeSeconds: number;
   progress: Progress;
+  shrinkMs: number;
 }
 
 export async function exploreUnderBudget(r: ResolvedScenario, design: string, o: BudgetedRun): Promise<ExploreResult> {
@@ -31,6 +32,7 @@ export async function exploreUnderBudget(r: ResolvedScenario, design: string, o:
       stepLimit: budget.stepLimit,
       traceDir: o.traceDir,
       scenarioFile: r.file,
+      shrinkMs: o.shrinkMs,
       onProgress: (p) => o.progress.update(`${r.scenario.name}/${design}`, p),
     });
   } finally {

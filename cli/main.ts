@@ -42,7 +42,10 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--trace-dir <dir>', 'where a violation trace is written', 'hyprace-traces')
     .option('--invariant <name>', 'check only this invariant (repeatable)', collect)
     .option('--set <key=value>', 'override a scenario option, e.g. --set cpus=3 (repeatable)', collect)
+    .option('--no-shrink', 'write the violating schedule as found, without shrinking it')
+    .option('--shrink-time <seconds>', 'how long to shrink a violating schedule before writing its trace', '5')
     .option('--json', 'print one JSON object: {scenario, design, strategy, mode, seed, iterations, steps, elapsedMs, violation}')
+    .option('--no-typecheck', 'run a scenario file without type-checking it first')
     .action((scenario, o) => run(exploreCommand(scenario, o)));
 
   p.command('replay')
@@ -52,6 +55,7 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--tail <n>', 'show only the last n steps of the timeline')
     .option('--touches', 'show what each step read and wrote')
     .option('--json', 'print one JSON object instead of the timeline')
+    .option('--no-typecheck', 'run a scenario file without type-checking it first')
     .action((file, o) => run(replayCommand(file, o)));
 
   p.command('check')
@@ -62,7 +66,9 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--time <seconds>', "time budget per design (default: each scenario's budget)")
     .option('--seed <s>', 'seed', '1')
     .option('--trace-dir <dir>', 'where violation traces are written', 'hyprace-traces')
+    .option('--no-shrink', 'write violating schedules as found, without shrinking them')
     .option('--json', 'print one JSON object')
+    .option('--no-typecheck', 'run a scenario file without type-checking it first')
     .action((names, o) => run(checkCommand(names, o)));
 
   p.command('compare')
@@ -75,6 +81,7 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--seed <s>', 'seed', '1')
     .option('--trace-dir <dir>', 'where violation traces are written', 'hyprace-traces')
     .option('--json', 'print one JSON object')
+    .option('--no-typecheck', 'run a scenario file without type-checking it first')
     .action((scenario, o) => run(compareCommand(scenario, o)));
   return p;
 }

@@ -7,6 +7,11 @@ import { loadScenario, type ScenarioRef } from '../actors/scenario-loader.ts';
 import type { AnyScenario } from '../actors/scenario.ts';
 import { CATALOGUE } from '../scenarios/index.ts';
 import { UsageError } from './exit.ts';
+import { firstSourceError } from './typecheck.ts';
+import { ActorFailure } from '../actors/backend.ts';
+import { MachineDefinitionError } from '../actors/compile.ts';
+import { InvariantError } from '../actors/run.ts';
+import { ReplayDivergence } from '../actors/schedulers/index.ts';
 
 export interface ResolvedScenario {
   ref: ScenarioRef;
@@ -19,7 +24,12 @@ export function looksLikePath(arg: string): boolean {
   return arg.includes('/') || /\.(ts|mts|js|mjs)$/.test(arg);
 }
 
-export async function resolveScenario(arg: string): Promise<ResolvedScenario> {
+export interface ResolveOptions {
+  /** Type-check a user's file before running it (default true). */
+  typecheck?: boolean;
+}
+
+export async function resolveScenario(arg: string, o: ResolveOptions = {}): Promise<ResolvedScenario> {
   if (!looksLikePath(arg)) {
     const ref = CATALOGUE[arg];
     if (!ref) throw new UsageError(`unknown scenario '${arg}' (built in: ${Object.keys(CATALOGUE).join(', ')}; or give a path to a scenario file)`);
@@ -27,6 +37,10 @@ export async function resolveScenario(arg: string): Promise<ResolvedScenario> {
   }
   const file = resolve(arg);
   if (!existsSync(file)) throw new UsageError(`scenario file ${arg} does not exist`);
+  if (o.typecheck !== false) {
+    const error = firstSourceError(file);
+    if (error) throw new UsageError(`scenario file has a ${error.kind} error: ${error.text}`);
+  }
   const ref = { module: pathToFileURL(file).href };
   try {
     return { ref, scenario: await loadScenario(ref), file };
@@ -35,8 +49,24 @@ export async function resolveScenario(arg: string): Promise<ResolvedScenario> {
   }
 }
 
+/**
+ * Runs `fn`; a fault in a user's scenario file (an action or invariant that throws, a machine
+ * hyprace cannot step) becomes bad input naming the file, not an internal failure.
+ */
+export async function blamingUserFile<T>(file: string | undefined, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    // A worker that crashed or hung, or a replay that diverged, is the engine's to answer for.
+    const engines = (e instanceof ActorFailure && e.kind !== 'threw') || e instanceof ReplayDivergence || e instanceof UsageError;
+    if (!file || engines || !(e instanceof Error)) throw e;
+    const what = e instanceof InvariantError || e instanceof ActorFailure || e instanceof MachineDefinitionError ? '' : 'threw: ';
+    throw new UsageError(`scenario file ${file}: ${what}${e.message.split('\n')[0]}`);
+  }
+}
+
 export async function allScenarios(): Promise<ResolvedScenario[]> {
-  return Promise.all(Object.keys(CATALOGUE).map(resolveScenario));
+  return Promise.all(Object.keys(CATALOGUE).map((name) => resolveScenario(name)));
 }
 
 export function checkDesign(s: AnyScenario, design: string | undefined): string {

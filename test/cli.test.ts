@@ -41,7 +41,7 @@ describe('hyprace command', function () {
     const out = JSON.parse(r.stdout);
     expect(Object.keys(out)).to.include.members(['scenario', 'design', 'strategy', 'mode', 'seed', 'iterations', 'steps', 'elapsedMs', 'violation']);
     expect(out).to.include({ scenario: 'vmid-rollover', design: 'v2012-posted', mode: 'threads', seed: 3 });
-    expect(out.violation).to.have.keys(['invariant', 'message', 'iteration', 'step', 'trace']);
+    expect(out.violation).to.include.keys(['invariant', 'message', 'iteration', 'step', 'trace']);
 
     const replay = hyprace('replay', out.violation.trace);
     expect(replay.code, replay.stderr).to.equal(1);

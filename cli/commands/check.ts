@@ -7,8 +7,8 @@ import { integer, oneOf, seconds } from '../args.ts';
 import { EXIT } from '../exit.ts';
 import { duration, printJson, table } from '../format.ts';
 import { Progress } from '../progress.ts';
-import { allScenarios, resolveScenario } from '../resolve.ts';
-import { MODES } from './explore.ts';
+import { allScenarios, blamingUserFile, resolveScenario } from '../resolve.ts';
+import { DEFAULT_SHRINK_SECONDS, MODES } from './explore.ts';
 
 export interface CheckFlags {
   mode?: string;
@@ -17,6 +17,8 @@ export interface CheckFlags {
   seed?: string;
   traceDir: string;
   json?: boolean;
+  typecheck?: boolean;
+  shrink?: boolean;
 }
 
 export interface CheckRow {
@@ -38,14 +40,14 @@ export async function checkCommand(names: string[], f: CheckFlags): Promise<numb
   const jobs = integer('--jobs', f.jobs, 1, 256) ?? (mode === 'inline' ? Math.min(2, availableParallelism()) : 1);
   const time = seconds('--time', f.time);
   const seed = integer('--seed', f.seed, 0, 2 ** 32 - 1) ?? 1;
-  const scenarios = names.length ? await Promise.all(names.map(resolveScenario)) : await allScenarios();
+  const scenarios = names.length ? await Promise.all(names.map((n) => resolveScenario(n, { typecheck: f.typecheck }))) : await allScenarios();
   const progress = Progress.forOutput(!!f.json);
   const rows: CheckRow[] = [];
   for (const resolved of scenarios) {
     const { scenario } = resolved;
     const budget = budgetOf(scenario);
     for (const [design, d] of Object.entries(scenario.designs)) {
-      const r = await exploreUnderBudget(resolved, design, {
+      const r = await blamingUserFile(resolved.file, () => exploreUnderBudget(resolved, design, {
         mode,
         jobs,
         seed,
@@ -53,7 +55,8 @@ export async function checkCommand(names: string[], f: CheckFlags): Promise<numb
         iterations: time ? Number.MAX_SAFE_INTEGER : budget.iterations,
         timeSeconds: time ?? budget.timeSeconds,
         progress,
-      });
+        shrinkMs: f.shrink === false ? 0 : DEFAULT_SHRINK_SECONDS * 1000,
+      }));
       const got = r.violation ? 'caught' : 'holds';
       const invariantOk = !r.violation || !d.expectInvariants || d.expectInvariants.includes(r.violation.invariant);
       rows.push({

@@ -7,7 +7,7 @@ import { integer, oneOf, seconds } from '../args.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { printJson, table } from '../format.ts';
 import { Progress } from '../progress.ts';
-import { resolveScenario } from '../resolve.ts';
+import { blamingUserFile, resolveScenario } from '../resolve.ts';
 import { MODES } from './explore.ts';
 
 export interface CompareFlags {
@@ -18,6 +18,7 @@ export interface CompareFlags {
   seed?: string;
   traceDir: string;
   json?: boolean;
+  typecheck?: boolean;
 }
 
 export interface CompareColumn {
@@ -32,7 +33,7 @@ export interface CompareColumn {
 }
 
 export async function compareCommand(scenarioArg: string, f: CompareFlags): Promise<number> {
-  const resolved = await resolveScenario(scenarioArg);
+  const resolved = await resolveScenario(scenarioArg, { typecheck: f.typecheck });
   const { scenario } = resolved;
   const budget = budgetOf(scenario);
   const mode = oneOf<Mode>('--mode', f.mode, MODES) ?? 'inline';
@@ -44,7 +45,7 @@ export async function compareCommand(scenarioArg: string, f: CompareFlags): Prom
   const progress = Progress.forOutput(!!f.json);
   const columns: CompareColumn[] = [];
   for (const design of designs) {
-    const r = await exploreUnderBudget(resolved, design, { mode, jobs: 1, seed, traceDir: f.traceDir, iterations, timeSeconds, progress });
+    const r = await blamingUserFile(resolved.file, () => exploreUnderBudget(resolved, design, { mode, jobs: 1, seed, traceDir: f.traceDir, iterations, timeSeconds, progress, shrinkMs: 0 }));
     const figures: Record<string, number> = {};
     for (const [k, v] of Object.entries(r.figures)) figures[k] = r.iterations ? v / r.iterations : 0;
     columns.push({ design, expected: scenario.designs[design].expect, got: r.violation ? 'caught' : 'holds', invariant: r.violation?.invariant ?? null, runs: r.iterations, steps: r.steps, figures });

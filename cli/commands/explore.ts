@@ -7,7 +7,7 @@ import { integer, oneOf, optionOverrides, seconds } from '../args.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { duration, printJson } from '../format.ts';
 import { Progress } from '../progress.ts';
-import { checkDesign, resolveScenario } from '../resolve.ts';
+import { blamingUserFile, checkDesign, resolveScenario } from '../resolve.ts';
 
 export interface ExploreFlags {
   design?: string;
@@ -23,12 +23,18 @@ export interface ExploreFlags {
   invariant?: string[];
   set?: string[];
   json?: boolean;
+  typecheck?: boolean;
+  shrink?: boolean;
+  shrinkTime?: string;
 }
 
 export const MODES: readonly Mode[] = ['threads', 'inline'];
 
+/** How long a found violation's schedule is shrunk for before its trace is written. */
+export const DEFAULT_SHRINK_SECONDS = 5;
+
 export async function exploreCommand(scenarioArg: string, f: ExploreFlags): Promise<number> {
-  const { ref, scenario, file } = await resolveScenario(scenarioArg);
+  const { ref, scenario, file } = await resolveScenario(scenarioArg, { typecheck: f.typecheck });
   const design = checkDesign(scenario, f.design);
   const budget = budgetOf(scenario);
   const strategy = oneOf<StrategyName>('--strategy', f.strategy, STRATEGIES) ?? budget.strategy;
@@ -43,9 +49,10 @@ export async function exploreCommand(scenarioArg: string, f: ExploreFlags): Prom
   const known = new Set(scenario.invariants.map((i: { name: string }) => i.name).concat(['deadlock', 'lock-discipline']));
   for (const inv of f.invariant ?? []) if (!known.has(inv)) throw new UsageError(`scenario ${scenario.name} has no invariant '${inv}' (invariants: ${[...known].join(', ')})`);
   const options = optionOverrides(f.set, scenario.options, scenario.name);
+  const shrinkSeconds = seconds('--shrink-time', f.shrinkTime) ?? DEFAULT_SHRINK_SECONDS;
 
   const progress = Progress.forOutput(!!f.json);
-  const result = await exploreDesign(ref, scenario, design, {
+  const result = await blamingUserFile(file, () => exploreDesign(ref, scenario, design, {
     mode,
     jobs,
     options,
@@ -58,9 +65,9 @@ export async function exploreCommand(scenarioArg: string, f: ExploreFlags): Prom
     traceDir: f.traceDir,
     only: f.invariant?.length ? new Set(f.invariant) : undefined,
     scenarioFile: file,
+    shrinkMs: f.shrink === false ? 0 : shrinkSeconds * 1000,
     onProgress: (p) => progress.update(`${scenario.name}/${design}`, p),
-  });
-  progress.done();
+  })).finally(() => progress.done());
 
   const v = result.violation;
   if (f.json) {
@@ -74,7 +81,7 @@ export async function exploreCommand(scenarioArg: string, f: ExploreFlags): Prom
       iterations: result.iterations,
       steps: result.steps,
       elapsedMs: result.elapsedMs,
-      violation: v ? { invariant: v.invariant, message: v.message, iteration: v.iteration, step: v.step, trace: v.trace } : null,
+      violation: v ? { invariant: v.invariant, message: v.message, iteration: v.iteration, step: v.step, trace: v.trace, ...(v.shrunk ? { shrunk: { ...v.shrunk, steps: v.steps } } : {}) } : null,
       stepLimitRuns: result.stepLimitRuns,
       figures: result.figures,
     });
@@ -85,6 +92,10 @@ export async function exploreCommand(scenarioArg: string, f: ExploreFlags): Prom
   if (v) {
     console.log(`VIOLATION of ${v.invariant} in run ${v.iteration}, step ${v.step} (after ${result.iterations} runs, ${result.steps} steps, ${duration(result.elapsedMs)}):`);
     console.log(`  ${v.message}`);
+    if (v.shrunk) {
+      const s = v.shrunk;
+      console.log(`  shrunk from ${s.originalSteps} steps (${s.originalSwitches} context switches) to ${v.steps} steps (${s.switches} switches), ${s.candidates} candidates in ${duration(s.elapsedMs)}`);
+    }
     if (v.trace) {
       console.log(`  trace: ${v.trace}`);
       console.log(`  replay it step by step: hyprace replay ${v.trace}`);

@@ -10,7 +10,7 @@ import { renderTimeline } from '../../report/timeline.ts';
 import { integer, oneOf } from '../args.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { printJson } from '../format.ts';
-import { checkDesign, resolveScenario } from '../resolve.ts';
+import { blamingUserFile, checkDesign, resolveScenario } from '../resolve.ts';
 import { MODES } from './explore.ts';
 
 export interface ReplayFlags {
@@ -18,6 +18,7 @@ export interface ReplayFlags {
   tail?: string;
   touches?: boolean;
   json?: boolean;
+  typecheck?: boolean;
 }
 
 export class Nondeterminism extends Error {}
@@ -32,7 +33,7 @@ export async function replayCommand(file: string, f: ReplayFlags): Promise<numbe
   }
   const mode = oneOf<Mode>('--mode', f.mode, MODES) ?? 'inline';
   const tail = integer('--tail', f.tail, 1);
-  const { ref, scenario } = await resolveScenario(trace.scenarioFile ?? trace.scenario);
+  const { ref, scenario, file: scenarioFile } = await resolveScenario(trace.scenarioFile ?? trace.scenario, { typecheck: f.typecheck });
   checkDesign(scenario, trace.design);
   let world;
   try {
@@ -43,7 +44,7 @@ export async function replayCommand(file: string, f: ReplayFlags): Promise<numbe
   const backend = mode === 'threads' ? await ThreadsBackend.start(world, ref) : new InlineBackend(world);
   let replayed;
   try {
-    replayed = await replayTrace(backend, trace);
+    replayed = await blamingUserFile(scenarioFile, () => replayTrace(backend, trace));
   } catch (e) {
     if (e instanceof ReplayDivergence) throw new Nondeterminism(`replay diverged from ${file} (nondeterminism): ${e.message}`);
     throw e;

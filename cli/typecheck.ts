@@ -1,0 +1,47 @@
+// Type-checks a user's scenario file with the TypeScript compiler before it runs, so a type
+// error is reported as such (tsx, which runs the file, strips types without checking them).
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+
+const API = fileURLToPath(new URL('../api.ts', import.meta.url));
+const MODULES = fileURLToPath(new URL('../node_modules', import.meta.url));
+
+export interface SourceError {
+  kind: 'syntax' | 'type';
+  /** "file:line:col: message". */
+  text: string;
+}
+
+/** The first error in `file`, or null if it parses and type-checks. */
+export function firstSourceError(file: string): SourceError | null {
+  const options: ts.CompilerOptions = {
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    allowImportingTsExtensions: true,
+    types: ['node'],
+    typeRoots: [`${MODULES}/@types`],
+    baseUrl: dirname(file),
+    // As at run time (actors/hooks/resolve-hyprace.mjs): 'hyprace' is the API, other packages
+    // come from hyprace's own dependencies when the file's directory has none.
+    paths: { hyprace: [API], '*': ['*', `${MODULES}/*`, `${MODULES}/@types/*`] },
+  };
+  const program = ts.createProgram([file], options);
+  const source = program.getSourceFile(file);
+  if (!source) return { kind: 'syntax', text: `${file}: cannot be read` };
+  const syntax = program.getSyntacticDiagnostics(source).find((x) => x.category === ts.DiagnosticCategory.Error);
+  if (syntax) return { kind: 'syntax', text: describe(file, syntax) };
+  const type = program.getSemanticDiagnostics(source).find((x) => x.category === ts.DiagnosticCategory.Error);
+  return type ? { kind: 'type', text: describe(file, type) } : null;
+}
+
+function describe(file: string, d: ts.Diagnostic): string {
+  const text = ts.flattenDiagnosticMessageText(d.messageText, ' ');
+  if (!d.file || d.start === undefined) return `${file}: ${text}`;
+  const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
+  return `${file}:${line + 1}:${character + 1}: ${text}`;
+}
