@@ -50,6 +50,9 @@ export interface CompiledTransition {
   target: number;
   /** Index among the source state's STEP transitions (own, then ancestors'). */
   index: number;
+  /** The state that declares it (the leaf or an ancestor), as a path, and its index there. */
+  owner: string;
+  ownIndex: number;
   label: string;
 }
 
@@ -114,8 +117,10 @@ export function compileMachine(machine: AnyStateMachine): CompiledMachine {
 
   const compileTransition = (leaf: Node, t: TransitionDef, i: number): CompiledTransition => {
     const label = t.description ?? t.source.config.description ?? '';
+    const owner = t.source.path.join('.');
+    const ownIndex = (t.source.transitions.get(SUPPORTED) ?? []).indexOf(t);
     if (!t.target || t.target.length === 0) {
-      return { guard: t.guard === undefined ? undefined : guard(t.guard, t.source), actions: t.actions.map((a) => action(a, t.source)), target: index.get(leaf)!, index: i, label };
+      return { guard: t.guard === undefined ? undefined : guard(t.guard, t.source), actions: t.actions.map((a) => action(a, t.source)), target: index.get(leaf)!, index: i, owner, ownIndex, label };
     }
     if (t.target.length > 1) throw new MachineDefinitionError(`${where(t.source)}: a transition may have one target only`);
     const target = t.target[0];
@@ -134,7 +139,7 @@ export function compileMachine(machine: AnyStateMachine): CompiledMachine {
     for (let n: Node | undefined = target; n && n !== domain; n = n.parent) chain.unshift(n);
     for (const n of chain) for (const a of n.entry) acts.push(action(a, n));
     const finalLeaf = enterDown(target, acts);
-    return { guard: t.guard === undefined ? undefined : guard(t.guard, t.source), actions: acts, target: index.get(finalLeaf)!, index: i, label };
+    return { guard: t.guard === undefined ? undefined : guard(t.guard, t.source), actions: acts, target: index.get(finalLeaf)!, index: i, owner, ownIndex, label };
   };
 
   const transitions = leaves.map((leaf) => {

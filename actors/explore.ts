@@ -7,6 +7,7 @@ import { createScheduler } from './schedulers/index.ts';
 import type { StrategyName } from './scenario.ts';
 import { buildTrace } from './trace-builder.ts';
 import { writeTrace } from './trace.ts';
+import { CoverageRecorder, type CoverageData } from './coverage.ts';
 import { InlineBackend } from './inline-backend.ts';
 import { shrinkRun, switches } from './shrink.ts';
 import { buildWorld } from './world.ts';
@@ -65,11 +66,14 @@ export interface ExploreResult {
   violation: FoundViolation | null;
   blockedSteps: Record<string, number>;
   figures: Record<string, number>;
+  /** The states and transitions these runs exercised. */
+  coverage: CoverageData;
 }
 
 export async function explore(backend: Backend, o: ExploreOptions): Promise<ExploreResult> {
   const world = backend.world;
   const scheduler = createScheduler(o.strategy, o.depth);
+  const coverage = new CoverageRecorder(world);
   const start = performance.now();
   const deadline = start + o.timeSeconds * 1000;
   const first = o.firstIteration ?? 0;
@@ -85,7 +89,7 @@ export async function explore(backend: Backend, o: ExploreOptions): Promise<Expl
 
   for (let i = first; runs < o.iterations && performance.now() < deadline; i += stride) {
     if (o.shouldStop?.()) break;
-    const r: RunResult = await runOnce(backend, scheduler, runRngs(o.seed, i), { stepLimit: o.stepLimit, only: o.only });
+    const r: RunResult = await runOnce(backend, scheduler, runRngs(o.seed, i), { stepLimit: o.stepLimit, only: o.only, coverage });
     runs++;
     steps += r.steps.length;
     maxRunSteps = Math.max(maxRunSteps, r.steps.length);
@@ -142,5 +146,6 @@ export async function explore(backend: Backend, o: ExploreOptions): Promise<Expl
     violation,
     blockedSteps,
     figures,
+    coverage: coverage.toData(),
   };
 }

@@ -4,6 +4,7 @@ import { Piscina } from 'piscina';
 import type { ExploreOptions, ExploreProgress, ExploreResult } from './explore.ts';
 import type { JobTask } from './job-worker.ts';
 import type { ScenarioRef } from './scenario-loader.ts';
+import { mergeCoverage } from './coverage.ts';
 
 const JOB_ENTRY = new URL('./job-worker.mjs', import.meta.url).href;
 
@@ -68,5 +69,6 @@ function merge(results: ExploreResult[], elapsedMs: number): ExploreResult {
     violation: found[0]?.violation ?? null,
     blockedSteps: addMaps((r) => r.blockedSteps),
     figures: addMaps((r) => r.figures),
+    coverage: results.map((r) => r.coverage).reduce(mergeCoverage),
   };
 }

@@ -5,6 +5,7 @@ import { actorName } from '../host/execution.ts';
 import { LOCK_DISCIPLINE } from '../host/locks.ts';
 import type { Wait } from '../host/wait.ts';
 import type { Backend } from './backend.ts';
+import type { CoverageRecorder } from './coverage.ts';
 import { Rng, deriveSeed } from './rng.ts';
 import type { Scheduler } from './schedulers/scheduler.ts';
 import { resetHost } from './world.ts';
@@ -49,6 +50,8 @@ export interface RunOptions {
   seeds?: readonly number[];
   /** The seed for the step the scheduler just gave `actor` (schedules that carry their seeds). */
   seedFor?: (step: number, actor: number) => number;
+  /** Records each step taken, for state-machine coverage. */
+  coverage?: CoverageRecorder;
   /** Called after each step (replay checks each lands where the recording says). */
   afterStep?: (step: number, record: StepRecord) => void;
 }
@@ -67,6 +70,7 @@ export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { sc
   const reset = backend.resetActors();
   const state = Array.isArray(reset) ? reset : await reset;
   scheduler.beginRun({ rng: rngs.schedule, actors: n, stepLimit: opts.stepLimit });
+  opts.coverage?.beginRun(state);
   const steps: StepRecord[] = [];
   const blockedSteps: Record<string, number> = {};
   const invariants = world.invariants.filter((inv) => inv.check && (!opts.only || opts.only.has(inv.name)));
@@ -132,11 +136,13 @@ export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { sc
     state[actor] = to;
     const record: StepRecord = { actor, seed, from, to, transition: backend.lastTransition(actor), where: actors[actor].where?.() };
     steps.push(record);
+    opts.coverage?.record(record);
     opts.afterStep?.(step, record);
     violation = checkViolations(step);
   }
   if (violation) end = 'violation';
   scheduler.endRun?.(steps.length);
+  opts.coverage?.endRun();
   const figures = world.scenario.figures?.(world.host, world.design) ?? {};
   return { steps, end, violation, blockedSteps, figures };
 }

@@ -6,6 +6,7 @@ import { TOOL_VERSION } from '../actors/version.ts';
 import { STRATEGIES } from '../actors/schedulers/index.ts';
 import { checkCommand } from './commands/check.ts';
 import { compareCommand } from './commands/compare.ts';
+import { coverageCommand } from './commands/coverage.ts';
 import { exploreCommand } from './commands/explore.ts';
 import { listCommand } from './commands/list.ts';
 import { Nondeterminism, replayCommand } from './commands/replay.ts';
@@ -54,6 +55,7 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--mode <mode>', 'inline or threads', 'inline')
     .option('--tail <n>', 'show only the last n steps of the timeline')
     .option('--touches', 'show what each step read and wrote')
+    .option('--perfetto <file>', 'also write the trace as Chrome trace-event JSON, to open in Perfetto UI (one track per actor and per lock)')
     .option('--json', 'print one JSON object instead of the timeline')
     .option('--no-typecheck', 'run a scenario file without type-checking it first')
     .action((file, o) => run(replayCommand(file, o)));
@@ -67,6 +69,7 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--seed <s>', 'seed', '1')
     .option('--trace-dir <dir>', 'where violation traces are written', 'hyprace-traces')
     .option('--no-shrink', 'write violating schedules as found, without shrinking them')
+    .option('--report <dir>', 'write an HTML report (verdicts, coverage graphs, growth, violation timelines) to DIR/index.html')
     .option('--json', 'print one JSON object')
     .option('--no-typecheck', 'run a scenario file without type-checking it first')
     .action((names, o) => run(checkCommand(names, o)));
@@ -83,6 +86,19 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--json', 'print one JSON object')
     .option('--no-typecheck', 'run a scenario file without type-checking it first')
     .action((scenario, o) => run(compareCommand(scenario, o)));
+  p.command('coverage')
+    .description('explore every design, merge the states and transitions exercised into a coverage file, and draw each machine')
+    .argument('[scenario...]', 'scenarios (default: the whole catalogue)')
+    .option('--out <dir>', 'where the coverage file and the graphs go', 'hyprace-coverage')
+    .option('--design <name>', 'only these designs (repeatable)', collect)
+    .option('--min-transitions <percent>', 'exit 1 if any machine has fewer of its transitions covered')
+    .option('--mode <mode>', 'inline or threads', 'inline')
+    .option('--iterations <n>', 'runs per design (default: 2000, or the scenario budget if smaller)')
+    .option('--time <seconds>', "time budget per design (default: the scenario's)")
+    .option('--seed <s>', 'seed', '1')
+    .option('--json', 'print one JSON object')
+    .option('--no-typecheck', 'run a scenario file without type-checking it first')
+    .action((names, o) => run(coverageCommand(names, o)));
   return p;
 }
 

@@ -19,7 +19,7 @@ export interface IrqHost {
 export function pcpuIrq(h: IrqHost, cpu: number) {
   const { cpus, vcpus, tlbs, ipis } = h;
   return defineStepMachine<Record<string, never>>({
-    id: `cpu${cpu}.irq`,
+    id: 'pcpu-irq',
     initial: 'irq_idle',
     context: {},
     states: {

@@ -26,7 +26,7 @@ export type Speculation = 'none' | 'in-guest' | 'loaded';
 export function speculativeWalker(h: WalkerHost, cpu: number, pagesPerVm: number, when: Exclude<Speculation, 'none'>) {
   const { cpus, tlbs, walksLeft } = h;
   return defineStepMachine<Record<string, never>>({
-    id: `cpu${cpu}.walker`,
+    id: 'tlb-walker',
     initial: 'walker_idle',
     context: {},
     states: {

@@ -48,7 +48,7 @@ export function vmidSchedLoop(h: SchedLoopHost, cpu: number, o: SchedLoopOptions
   };
   const update = vmidUpdateStates(h, { vm: (ctx) => ctx.task, cpu: () => cpu, next: 'cpu_switch_kvm', flushTlbs }, v);
   return defineStepMachine<Locals>({
-    id: `cpu${cpu}.sched`,
+    id: 'vmid-sched-loop',
     initial: 'sched_loop',
     context: () => ({ ret: 0, runsLeft: 0, lifetimesLeft: 0, entries: 0, touches: 0, task: -1, switchesLeft: o.switches }),
     states: {

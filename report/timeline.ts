@@ -41,7 +41,7 @@ export function renderTimeline(trace: Trace, o: TimelineOptions = {}): string {
 }
 
 /** CPUs in order, then everything else (VMM, actors) in order. */
-function orderLanes(lanes: string[]): string[] {
+export function orderLanes(lanes: string[]): string[] {
   const cpu = (l: string) => /^CPU(\d+)$/.exec(l);
   return lanes.sort((a, b) => {
     const ca = cpu(a);

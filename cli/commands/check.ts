@@ -2,12 +2,22 @@
 import { availableParallelism } from 'node:os';
 import type { Mode } from '../../actors/backend.ts';
 import { budgetOf } from '../../actors/scenario.ts';
+import { designCoverage, designGraphs, type DesignCoverage } from '../../actors/machine-graph.ts';
+import { emptyCoverage, growthCurve, mergeCoverage, type CoverageData } from '../../actors/coverage.ts';
+import { designMachines } from '../../actors/design-machines.ts';
+import { readTrace } from '../../actors/trace.ts';
+import { TOOL_VERSION } from '../../actors/version.ts';
+import { writeCoverageFiles, type MachineReport } from '../../report/coverage-files.ts';
+import { renderReport, type ReportRow } from '../../report/html.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildWorld } from '../../actors/world.ts';
 import { exploreUnderBudget } from '../budgeted.ts';
 import { integer, oneOf, seconds } from '../args.ts';
 import { EXIT } from '../exit.ts';
 import { duration, printJson, table } from '../format.ts';
 import { Progress } from '../progress.ts';
-import { allScenarios, blamingUserFile, resolveScenario } from '../resolve.ts';
+import { allScenarios, blamingUserFile, resolveScenario, type ResolvedScenario } from '../resolve.ts';
 import { DEFAULT_SHRINK_SECONDS, MODES } from './explore.ts';
 
 export interface CheckFlags {
@@ -19,6 +29,8 @@ export interface CheckFlags {
   json?: boolean;
   typecheck?: boolean;
   shrink?: boolean;
+  /** Write report/index.html here. */
+  report?: string;
 }
 
 export interface CheckRow {
@@ -33,6 +45,7 @@ export interface CheckRow {
   steps: number;
   elapsedMs: number;
   trace: string | null;
+  coverage: DesignCoverage;
 }
 
 export async function checkCommand(names: string[], f: CheckFlags): Promise<number> {
@@ -43,6 +56,7 @@ export async function checkCommand(names: string[], f: CheckFlags): Promise<numb
   const scenarios = names.length ? await Promise.all(names.map((n) => resolveScenario(n, { typecheck: f.typecheck }))) : await allScenarios();
   const progress = Progress.forOutput(!!f.json);
   const rows: CheckRow[] = [];
+  let coverageData = emptyCoverage();
   for (const resolved of scenarios) {
     const { scenario } = resolved;
     const budget = budgetOf(scenario);
@@ -71,12 +85,15 @@ export async function checkCommand(names: string[], f: CheckFlags): Promise<numb
         steps: r.steps,
         elapsedMs: r.elapsedMs,
         trace: r.violation?.trace ?? null,
+        coverage: designCoverage(designGraphs(buildWorld(scenario, design)), r.coverage.machines, scenario.name, design),
       });
+      coverageData = mergeCoverage(coverageData, r.coverage);
     }
   }
   const ok = rows.every((r) => r.ok);
+  const report = f.report ? await writeReport(f.report, scenarios, rows, coverageData, mode, seed) : undefined;
   if (f.json) {
-    printJson({ ok, mode, seed, results: rows });
+    printJson({ ok, mode, seed, results: rows, ...(report ? { report } : {}) });
   } else {
     console.log(
       table(
@@ -86,6 +103,26 @@ export async function checkCommand(names: string[], f: CheckFlags): Promise<numb
     );
     console.log();
     console.log(ok ? `all ${rows.length} verdicts as expected (${mode}, seed ${seed})` : `${rows.filter((r) => !r.ok).length} of ${rows.length} verdicts NOT as expected`);
+    if (report) console.log(`report: ${report}`);
   }
   return ok ? EXIT.OK : EXIT.VIOLATION;
+}
+
+/** The HTML report: verdicts, every machine's coverage graph, growth, and each violation's timeline. */
+async function writeReport(dir: string, scenarios: ResolvedScenario[], rows: CheckRow[], coverage: CoverageData, mode: string, seed: number): Promise<string> {
+  const machines: MachineReport[] = [];
+  for (const { scenario } of scenarios) {
+    for (const design of Object.keys(scenario.designs)) machines.push(...(await writeCoverageFiles(join(dir, 'coverage'), designMachines(scenario, design), coverage)));
+  }
+  writeFileSync(join(dir, 'coverage', 'coverage.json'), JSON.stringify(coverage) + '\n');
+  const growth = scenarios.map(({ scenario }) => ({
+    scenario: scenario.name,
+    lines: Object.keys(scenario.designs).map((d) => ({ label: d, curve: growthCurve(coverage, scenario.name, d) })),
+  }));
+  const reportRows: ReportRow[] = rows.map((r) => ({ ...r, description: scenarios.find((s) => s.scenario.name === r.scenario)!.scenario.designs[r.design].description }));
+  const traces = reportRows.filter((r) => r.trace).map((row) => ({ row, trace: readTrace(row.trace!) }));
+  const html = renderReport({ title: 'hyprace check', subtitle: `${rows.length} designs, ${mode} mode, seed ${seed}, hyprace ${TOOL_VERSION}`, rows: reportRows, machines, growth, traces });
+  const file = join(dir, 'index.html');
+  writeFileSync(file, html);
+  return file;
 }

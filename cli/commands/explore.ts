@@ -1,5 +1,7 @@
 // hyprace explore: search one design for an invariant violation.
 import { DEFAULT_BUDGET, budgetOf, type StrategyName } from '../../actors/scenario.ts';
+import { designCoverage, designGraphs } from '../../actors/machine-graph.ts';
+import { buildWorld } from '../../actors/world.ts';
 import { STRATEGIES } from '../../actors/schedulers/index.ts';
 import { exploreDesign } from '../../actors/session.ts';
 import type { Mode } from '../../actors/backend.ts';
@@ -81,9 +83,10 @@ export async function exploreCommand(scenarioArg: string, f: ExploreFlags): Prom
       iterations: result.iterations,
       steps: result.steps,
       elapsedMs: result.elapsedMs,
-      violation: v ? { invariant: v.invariant, message: v.message, iteration: v.iteration, step: v.step, trace: v.trace, ...(v.shrunk ? { shrunk: { ...v.shrunk, steps: v.steps } } : {}) } : null,
+      violation: v ? { invariant: v.invariant, message: v.message, iteration: v.iteration, step: v.step, trace: v.trace, steps: v.steps, ...(v.shrunk ? { shrunk: v.shrunk } : {}) } : null,
       stepLimitRuns: result.stepLimitRuns,
       figures: result.figures,
+      coverage: designCoverage(designGraphs(buildWorld(scenario, design, options)), result.coverage.machines, scenario.name, design),
     });
     return v ? EXIT.VIOLATION : EXIT.OK;
   }

@@ -7,6 +7,9 @@ import { ThreadsBackend } from '../../actors/threads-backend.ts';
 import { TraceFormatError, readTrace, type Trace } from '../../actors/trace.ts';
 import { buildWorld } from '../../actors/world.ts';
 import { renderTimeline } from '../../report/timeline.ts';
+import { toChromeTrace } from '../../report/perfetto.ts';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { integer, oneOf } from '../args.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { printJson } from '../format.ts';
@@ -19,6 +22,8 @@ export interface ReplayFlags {
   touches?: boolean;
   json?: boolean;
   typecheck?: boolean;
+  /** Also write the replayed trace as Chrome trace-event JSON (for Perfetto UI) here. */
+  perfetto?: string;
 }
 
 export class Nondeterminism extends Error {}
@@ -52,14 +57,19 @@ export async function replayCommand(file: string, f: ReplayFlags): Promise<numbe
     await backend.close();
   }
   const v = replayed.run.violation;
+  const shown: Trace = { ...trace, steps: trace.steps.map((s, i) => ({ ...s, touched: replayed.touches[i] ?? s.touched })) };
+  if (f.perfetto) {
+    mkdirSync(dirname(resolve(f.perfetto)), { recursive: true });
+    writeFileSync(f.perfetto, JSON.stringify(toChromeTrace(shown)) + '\n');
+  }
   if (f.json) {
-    printJson({ trace: file, scenario: trace.scenario, design: trace.design, mode, steps: replayed.run.steps.length, reproduced: true, violation: v });
+    printJson({ trace: file, scenario: trace.scenario, design: trace.design, mode, steps: replayed.run.steps.length, reproduced: true, violation: v, ...(f.perfetto ? { perfetto: f.perfetto } : {}) });
   } else {
-    const shown: Trace = { ...trace, steps: trace.steps.map((s, i) => ({ ...s, touched: replayed.touches[i] ?? s.touched })) };
     console.log(renderTimeline(shown, { tail, touches: f.touches, columns: process.stdout.columns }));
     console.log();
     console.log(`replayed ${replayed.run.steps.length} steps of ${trace.scenario}/${trace.design} (${mode}): every step landed in its recorded state`);
     if (v) console.log(`VIOLATION of ${v.invariant} at step ${v.step}: ${v.message}`);
+    if (f.perfetto) console.log(`Chrome trace-event JSON for Perfetto UI (ui.perfetto.dev): ${f.perfetto}`);
   }
   return v ? EXIT.VIOLATION : EXIT.OK;
 }

@@ -1,0 +1,94 @@
+// hyprace coverage: explore every design, merge what the runs exercised into a coverage file
+// (later runs add to it), and draw each machine's graph with its coverage.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Mode } from '../../actors/backend.ts';
+import { COVERAGE_FORMAT, emptyCoverage, mergeCoverage, type CoverageData } from '../../actors/coverage.ts';
+import { designMachines } from '../../actors/design-machines.ts';
+import { budgetOf } from '../../actors/scenario.ts';
+import { writeCoverageFiles, type MachineReport } from '../../report/coverage-files.ts';
+import { integer, oneOf, seconds } from '../args.ts';
+import { exploreUnderBudget } from '../budgeted.ts';
+import { EXIT, UsageError } from '../exit.ts';
+import { printJson, table } from '../format.ts';
+import { Progress } from '../progress.ts';
+import { allScenarios, blamingUserFile, resolveScenario } from '../resolve.ts';
+import { MODES } from './explore.ts';
+
+export interface CoverageFlags {
+  out: string;
+  design?: string[];
+  minTransitions?: string;
+  mode?: string;
+  iterations?: string;
+  time?: string;
+  seed?: string;
+  json?: boolean;
+  typecheck?: boolean;
+}
+
+export function readCoverageFile(file: string): CoverageData {
+  if (!existsSync(file)) return emptyCoverage();
+  let data: CoverageData;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8')) as CoverageData;
+  } catch (e) {
+    throw new UsageError(`${file} is not JSON: ${(e as Error).message}`);
+  }
+  if (data?.format !== COVERAGE_FORMAT || data.version !== 1 || typeof data.machines !== 'object') throw new UsageError(`${file} is not a hyprace coverage file`);
+  return data;
+}
+
+export async function coverageCommand(names: string[], f: CoverageFlags): Promise<number> {
+  const min = f.minTransitions === undefined ? undefined : Number(f.minTransitions);
+  if (min !== undefined && (!Number.isFinite(min) || min < 0 || min > 100)) throw new UsageError(`--min-transitions must be a percentage from 0 to 100, got '${f.minTransitions}'`);
+  const mode = oneOf<Mode>('--mode', f.mode, MODES) ?? 'inline';
+  const seed = integer('--seed', f.seed, 0, 2 ** 32 - 1) ?? 1;
+  const iterationsFlag = integer('--iterations', f.iterations, 1);
+  const time = seconds('--time', f.time);
+  const scenarios = names.length ? await Promise.all(names.map((n) => resolveScenario(n, { typecheck: f.typecheck }))) : await allScenarios();
+  mkdirSync(f.out, { recursive: true });
+  const file = join(f.out, 'coverage.json');
+  let data = readCoverageFile(file);
+  const progress = Progress.forOutput(!!f.json);
+  const reports: MachineReport[] = [];
+  for (const resolved of scenarios) {
+    const { scenario } = resolved;
+    const budget = budgetOf(scenario);
+    const designs = f.design?.length ? f.design.filter((d) => d in scenario.designs) : Object.keys(scenario.designs);
+    for (const d of f.design ?? []) if (!scenarios.some((x) => d in x.scenario.designs)) throw new UsageError(`no scenario given has a design '${d}'`);
+    for (const design of designs) {
+      const r = await blamingUserFile(resolved.file, () =>
+        exploreUnderBudget(resolved, design, {
+          mode,
+          jobs: 2,
+          seed,
+          traceDir: join(f.out, 'traces'),
+          iterations: iterationsFlag ?? (time ? Number.MAX_SAFE_INTEGER : Math.min(budget.iterations, 2000)),
+          timeSeconds: time ?? budget.timeSeconds,
+          progress,
+          shrinkMs: 0,
+        }),
+      );
+      data = mergeCoverage(data, r.coverage);
+      reports.push(...(await writeCoverageFiles(f.out, designMachines(scenario, design), data)));
+    }
+  }
+  writeFileSync(file, JSON.stringify(data) + '\n');
+  const pct = (c: { covered: number; total: number }) => (c.total ? (100 * c.covered) / c.total : 100);
+  const below = min === undefined ? [] : reports.filter((r) => pct(r.transitions) < min);
+  if (f.json) {
+    printJson({ out: f.out, coverageFile: file, minTransitions: min ?? null, below: below.map((r) => `${r.scenario}/${r.design}/${r.machine}`), machines: reports.map(({ svg: _svg, ...r }) => r) });
+  } else {
+    const frac = (c: { covered: number; total: number }) => `${c.covered}/${c.total} (${pct(c).toFixed(0)}%)`;
+    console.log(table(['scenario', 'design', 'machine', 'states', 'transitions'], reports.map((r) => [r.scenario, r.design, r.machine, frac(r.states), frac(r.transitions)])));
+    const hints = reports.filter((r) => Object.keys(r.uncovered).length);
+    for (const r of hints) {
+      console.log(`\n${r.scenario}/${r.design}/${r.machine}: states no run reached, and a shortest way there in the graph:`);
+      for (const [state, path] of Object.entries(r.uncovered)) console.log(`  ${state}: ${path.join(', ')}`);
+    }
+    console.log(`\ngraphs (DOT, SVG, Mermaid, JSON) in ${f.out}/; coverage merged into ${file}`);
+    if (below.length) console.log(`${below.length} machines below ${min}% of transitions: ${below.map((r) => `${r.scenario}/${r.design}/${r.machine}`).join(', ')}`);
+  }
+  return below.length ? EXIT.VIOLATION : EXIT.OK;
+}
