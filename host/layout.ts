@@ -184,3 +184,51 @@ export class WordArray {
     return this.a;
   }
 }
+
+const UNBOUND64 = new BigInt64Array(0);
+
+/** A named array of 64-bit words (system registers, descriptors), read and written atomically. */
+export class BigWordArray {
+  private a: BigInt64Array = UNBOUND64;
+  private base = 0;
+  constructor(
+    readonly name: string,
+    readonly length: number,
+    private readonly elementName: (i: number) => string = (i) => `${name}[${i}]`,
+  ) {}
+
+  /** Reserves the array in `layout`. */
+  static in(layout: Layout, name: string, length: number, elementName?: (i: number) => string): BigWordArray {
+    const arr = new BigWordArray(name, length, elementName);
+    layout.bigwords(name, length, (i64, start) => {
+      arr.a = i64;
+      arr.base = start;
+    });
+    return arr;
+  }
+
+  load(i: number): bigint {
+    const v = Atomics.load(this.a, this.base + this.check(i));
+    note(`${this.elementName(i)} == ${hex(v)}`);
+    return v;
+  }
+
+  store(i: number, v: bigint): void {
+    Atomics.store(this.a, this.base + this.check(i), BigInt.asIntN(64, v));
+    note(`${this.elementName(i)} := ${hex(v)}`);
+  }
+
+  /** Unrecorded read, for invariants. */
+  peek(i: number): bigint {
+    return Atomics.load(this.a, this.base + this.check(i));
+  }
+
+  private check(i: number): number {
+    if (i < 0 || i >= this.length) throw new RangeError(`${this.name}[${i}] is out of range (length ${this.length})`);
+    return i;
+  }
+}
+
+export function hex(v: bigint): string {
+  return `0x${BigInt.asUintN(64, v).toString(16)}`;
+}

@@ -7,4 +7,5 @@ const here = (file: string): ScenarioRef => ({ module: new URL(file, import.meta
 export const CATALOGUE: Readonly<Record<string, ScenarioRef>> = {
   'vmid-rollover': here('./vmid-rollover.ts'),
   'vmid-allocator': here('./vmid-allocator.ts'),
+  idregs: here('./idregs.ts'),
 };

@@ -30,6 +30,8 @@ export interface CompareColumn {
   steps: number;
   /** Each figure's mean over the runs. */
   figures: Record<string, number>;
+  /** Steps during which some actor waited, by what it waited for: mean per run. */
+  blockedSteps: Record<string, number>;
 }
 
 export async function compareCommand(scenarioArg: string, f: CompareFlags): Promise<number> {
@@ -46,9 +48,8 @@ export async function compareCommand(scenarioArg: string, f: CompareFlags): Prom
   const columns: CompareColumn[] = [];
   for (const design of designs) {
     const r = await blamingUserFile(resolved.file, () => exploreUnderBudget(resolved, design, { mode, jobs: 1, seed, traceDir: f.traceDir, iterations, timeSeconds, progress, shrinkMs: 0 }));
-    const figures: Record<string, number> = {};
-    for (const [k, v] of Object.entries(r.figures)) figures[k] = r.iterations ? v / r.iterations : 0;
-    columns.push({ design, expected: scenario.designs[design].expect, got: r.violation ? 'caught' : 'holds', invariant: r.violation?.invariant ?? null, runs: r.iterations, steps: r.steps, figures });
+    const perRun = (m: Record<string, number>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, r.iterations ? v / r.iterations : 0]));
+    columns.push({ design, expected: scenario.designs[design].expect, got: r.violation ? 'caught' : 'holds', invariant: r.violation?.invariant ?? null, runs: r.iterations, steps: r.steps, figures: perRun(r.figures), blockedSteps: perRun(r.blockedSteps) });
   }
   if (f.json) {
     printJson({ scenario: scenario.name, mode, seed, designs: columns });
@@ -60,6 +61,7 @@ export async function compareCommand(scenarioArg: string, f: CompareFlags): Prom
     ['expected', ...columns.map((c) => c.expected)],
     ['runs', ...columns.map((c) => String(c.runs))],
     ...names.map((n) => [`${n} (mean/run)`, ...columns.map((c) => fmt(c.figures[n]))]),
+    ...[...new Set(columns.flatMap((c) => Object.keys(c.blockedSteps)))].map((w) => [`steps waiting for ${w} (mean/run)`, ...columns.map((c) => fmt(c.blockedSteps[w] ?? 0))]),
   ];
   console.log(table(['', ...columns.map((c) => c.design)], rows));
   console.log(`\n${scenario.name}, ${mode}, seed ${seed}; a design that breaks an invariant stops at that run, so its figures cover the runs before it`);
