@@ -43,6 +43,7 @@ export default async function runActor(t: ActorTask): Promise<number> {
     if (cmd === Cmd.Stop) break;
     try {
       if (cmd === Cmd.Step) {
+        execution.step = control.get(t.actor, STEP_INDEX);
         if (t.record) {
           recorder.touches = [];
           recorder.on = true;

@@ -1,7 +1,7 @@
 // One run: reset the world, then let the scheduler hand out steps until every (non-daemon)
 // actor is done, the step bound is reached, or an invariant breaks. Waits are evaluated here,
 // so blocking is explicit: nobody runnable while someone is unfinished is a deadlock.
-import { actorName } from '../host/execution.ts';
+import { actorName, execution } from '../host/execution.ts';
 import { LOCK_DISCIPLINE } from '../host/locks.ts';
 import type { Wait } from '../host/wait.ts';
 import type { Backend } from './backend.ts';
@@ -65,6 +65,7 @@ export function runRngs(seed: number, iteration: number): { schedule: Rng; steps
 export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { schedule: Rng; steps: Rng }, opts: RunOptions): Promise<RunResult> {
   const world = backend.world;
   const { actors, programs } = world;
+  execution.step = -1;
   const n = actors.length;
   resetHost(world);
   const reset = backend.resetActors();
@@ -131,6 +132,7 @@ export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { sc
     const actor = scheduler.pick(enabled, step);
     const seed = opts.seeds ? (opts.seeds[step] ?? 0) : opts.seedFor ? opts.seedFor(step, actor) : rngs.steps.nextU32();
     const from = state[actor];
+    execution.step = step;
     const r = backend.step(actor, seed);
     const to = typeof r === 'number' ? r : await r;
     state[actor] = to;

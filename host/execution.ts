@@ -8,6 +8,8 @@ export const execution = {
   actor: -1,
   /** controlled: a scheduler grants one step at a time; free: the OS interleaves real threads. */
   mode: 'controlled' as ExecutionMode,
+  /** Index of the step being executed in the current run (measures durations in steps). */
+  step: -1,
   /** Actor names by index, for messages. */
   actorNames: [] as readonly string[],
 };

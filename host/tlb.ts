@@ -177,6 +177,31 @@ export class Tlbs {
     return { fills: c(0), hits: c(1), flushAll: c(2), flushVmid: c(3), flushIpa: c(4), flushLocal: c(5) };
   }
 
+  /**
+   * The first CPU whose TLB holds two entries of one VMID covering the same IPA (a page and the
+   * block that replaced its table, say): a TLB conflict, which the architecture may report as an
+   * abort or resolve to either translation. Described; else null.
+   */
+  findConflict(): string | null {
+    for (let cpu = 0; cpu < this.cpus; cpu++) {
+      const entries = this.validEntries(cpu);
+      for (let i = 0; i < entries.length; i++) {
+        for (let j = i + 1; j < entries.length; j++) {
+          const a = entries[i];
+          const b = entries[j];
+          if (a.vmid !== b.vmid) continue;
+          const [aStart, aEnd] = [(a.ipaPage >>> a.shift) << a.shift, ((a.ipaPage >>> a.shift) + 1) << a.shift];
+          const [bStart, bEnd] = [(b.ipaPage >>> b.shift) << b.shift, ((b.ipaPage >>> b.shift) + 1) << b.shift];
+          if (aStart < bEnd && bStart < aEnd) {
+            const kind = (e: TlbEntry) => (e.shift ? `a ${((1 << e.shift) * 4) / 1024} MiB block` : 'a 4 KiB page');
+            return `cpu${cpu}'s TLB holds ${kind(a)} and ${kind(b)} for IPA page ${Math.max(aStart, bStart)} under VMID ${a.vmid}: a TLB conflict`;
+          }
+        }
+      }
+    }
+    return null;
+  }
+
   /** The first CPU whose TLB holds entries of two VMs under one VMID, described; else null. */
   findVmidAlias(): string | null {
     for (let cpu = 0; cpu < this.cpus; cpu++) {

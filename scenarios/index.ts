@@ -8,4 +8,5 @@ export const CATALOGUE: Readonly<Record<string, ScenarioRef>> = {
   'vmid-rollover': here('./vmid-rollover.ts'),
   'vmid-allocator': here('./vmid-allocator.ts'),
   idregs: here('./idregs.ts'),
+  'stage2-coalesce': here('./stage2-coalesce.ts'),
 };

@@ -1,0 +1,154 @@
+// Physical memory of the stage-2 model, in shared memory:
+//   - a pool of table pages, 512 64-bit descriptors each, allocated lazily, each with a
+//     reference count (valid entries + 1 while in use, as pgtable.c keeps it) and a generation
+//     bumped when it is freed (ghost, to see a translation outliving its table);
+//   - guest page frames with the references stage-2 mappings hold on them (get_page/put_page)
+//     and a data-cache model: a frame the host wrote stays dirty in the cache until a CMO cleans
+//     it, and a guest reading with its MMU off reads memory, not the cache.
+import type { Layout, WordArray } from '../layout.ts';
+import { note } from '../recorder.ts';
+import { raiseViolation } from '../violations.ts';
+import { PAGE_SHIFT, PTRS_PER_TABLE, type Pte } from './descriptor.ts';
+
+export const TABLE_PA_BASE = 0x4000_0000;
+export const FRAME_PA_BASE = 0x1_0000_0000;
+export const REFCOUNT_BALANCE = 'refcounts-balance';
+
+export class TablePool {
+  private e: BigInt64Array = new BigInt64Array(0);
+  private eBase = 0;
+  readonly refcount: WordArray;
+  readonly generation: WordArray;
+  private readonly freeList: WordArray;
+  /** [0] free-list depth, [1] allocated, [2] freed, [3] high-water mark. */
+  readonly counters: WordArray;
+
+  constructor(layout: Layout, readonly pages: number) {
+    layout.bigwords('stage2 table pages', pages * PTRS_PER_TABLE, (i64, start) => {
+      this.e = i64;
+      this.eBase = start;
+    });
+    this.refcount = layout.words('table page refcount', pages, (p) => `page_count(table ${p})`);
+    this.generation = layout.words('table page generation', pages, (p) => `table ${p} generation (ghost)`);
+    this.freeList = layout.words('table free list', pages, (i) => `table free list[${i}]`);
+    this.counters = layout.words('table pool counters', 4, (i) => ['free tables', 'tables allocated', 'tables freed', 'tables in use, peak'][i]);
+  }
+
+  /** All pages free, last page on top so allocation hands out 0, 1, 2... */
+  init(): void {
+    for (let i = 0; i < this.pages; i++) this.freeList.at(i).store(this.pages - 1 - i);
+    this.counters.at(0).store(this.pages);
+  }
+
+  pa(page: number): number {
+    return TABLE_PA_BASE + page * 4096;
+  }
+
+  pageOf(pa: number): number {
+    return (pa - TABLE_PA_BASE) >> PAGE_SHIFT;
+  }
+
+  isTablePa(pa: number): boolean {
+    return pa >= TABLE_PA_BASE && pa < TABLE_PA_BASE + this.pages * 4096;
+  }
+
+  read(page: number, idx: number): Pte {
+    return Atomics.load(this.e, this.eBase + page * PTRS_PER_TABLE + idx);
+  }
+
+  write(page: number, idx: number, pte: Pte): void {
+    Atomics.store(this.e, this.eBase + page * PTRS_PER_TABLE + idx, pte);
+  }
+
+  /** Returns the previous value; stores `pte` only if it was `old` (stage2_try_set_pte). */
+  cmpxchg(page: number, idx: number, old: Pte, pte: Pte): Pte {
+    return Atomics.compareExchange(this.e, this.eBase + page * PTRS_PER_TABLE + idx, old, pte);
+  }
+
+  /** kvm_mmu_memory_cache / mm_ops->zalloc_page: a zeroed table page with one reference. */
+  alloc(): number {
+    const depth = this.counters.at(0).peek();
+    if (depth === 0) throw new Error(`the stage-2 table pool (${this.pages} pages) is exhausted`);
+    const page = this.freeList.peek(depth - 1);
+    this.counters.at(0).store(depth - 1);
+    this.e.fill(0n, this.eBase + page * PTRS_PER_TABLE, this.eBase + (page + 1) * PTRS_PER_TABLE);
+    this.refcount.at(page).store(1);
+    const inUse = this.pages - (depth - 1);
+    if (inUse > this.counters.at(3).peek()) this.counters.at(3).store(inUse);
+    this.counters.at(1).add(1);
+    note(`zalloc_page: table ${page}`);
+    return page;
+  }
+
+  get_page(page: number): void {
+    this.refcount.at(page).add(1);
+  }
+
+  put_page(page: number): void {
+    const n = this.refcount.at(page).add(-1);
+    if (n < 0) raiseViolation(REFCOUNT_BALANCE, `put_page() on table ${page} took its count below zero`);
+  }
+
+  /** free_page(): the page returns to the pool; a page still referenced is a use-after-free waiting. */
+  free(page: number): void {
+    const refs = this.refcount.at(page).load();
+    if (refs === 0 && this.isFree(page)) raiseViolation(REFCOUNT_BALANCE, `table ${page} freed twice`);
+    this.refcount.at(page).store(0);
+    this.generation.at(page).add(1);
+    const depth = this.counters.at(0).peek();
+    this.freeList.at(depth).store(page);
+    this.counters.at(0).store(depth + 1);
+    this.counters.at(2).add(1);
+    note(`free_page: table ${page} (count was ${refs})`);
+  }
+
+  isFree(page: number): boolean {
+    const depth = this.counters.at(0).peek();
+    for (let i = 0; i < depth; i++) if (this.freeList.peek(i) === page) return true;
+    return false;
+  }
+
+  validEntries(page: number): number {
+    let n = 0;
+    for (let i = 0; i < PTRS_PER_TABLE; i++) if (this.read(page, i) & 1n) n++;
+    return n;
+  }
+}
+
+export class GuestFrames {
+  readonly refcount: WordArray;
+  /** 1 while the host's write to the frame sits in the data cache, not yet in memory. */
+  readonly cacheDirty: WordArray;
+  /** [0] bytes cleaned by CMOs. */
+  readonly counters: WordArray;
+
+  constructor(layout: Layout, readonly frames: number) {
+    this.refcount = layout.words('guest frame refcount', frames, (f) => `page_count(frame ${f})`);
+    this.cacheDirty = layout.words('guest frame dirty in cache', frames, (f) => `frame ${f} dirty in cache`);
+    this.counters = layout.words('cmo counters', 1, () => 'CMO bytes');
+  }
+
+  pa(frame: number): number {
+    return FRAME_PA_BASE + frame * 4096;
+  }
+
+  frameOf(pa: number): number {
+    return (pa - FRAME_PA_BASE) >> PAGE_SHIFT;
+  }
+
+  get_page(frame: number): void {
+    this.refcount.at(frame).add(1);
+  }
+
+  put_page(frame: number): void {
+    const n = this.refcount.at(frame).add(-1);
+    if (n < 0) raiseViolation(REFCOUNT_BALANCE, `put_page() on guest frame ${frame} took its count below zero`);
+  }
+
+  /** __clean_dcache_guest_page(): write the frames' dirty lines back to memory. */
+  clean(firstFrame: number, count: number): void {
+    for (let f = firstFrame; f < firstFrame + count; f++) if (this.cacheDirty.peek(f)) this.cacheDirty.at(f).store(0);
+    this.counters.at(0).add(count * 4096);
+    note(`CMO: clean frames ${firstFrame}..${firstFrame + count - 1} to PoC`);
+  }
+}

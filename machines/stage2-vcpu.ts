@@ -1,0 +1,148 @@
+// A vCPU pinned to its CPU, making guest accesses to the region: each is one atomic step of the
+// hardware (TLB lookup under the VMID, else a table walk and a TLB fill). A walk that meets an
+// invalid entry faults to the host's handler (user_mem_abort), which maps the page under
+// kvm->mmu_lock; one that meets a LOCKED entry (today's break-before-make) gets -EAGAIN, and the
+// access is retried.
+import { note } from '../host/recorder.ts';
+import type { RwLock, Spinlock } from '../host/locks.ts';
+import { KVM_PGTABLE_MAX_LEVELS, Prot, kvm_init_valid_leaf_pte, kvm_pte_to_phys, levelShift } from '../host/stage2/descriptor.ts';
+import { raiseViolation } from '../host/violations.ts';
+import { G_ACCESSES, G_EAGAIN, G_FAULTS, G_SPLIT_WINDOW_FAULTS, G_UPDATES, G_WINDOW_FAULTS, G_WINDOW_KIND, G_WINDOW_OPENED, REGION, VMID, WINDOW_SPLIT, usesRwLock, type Stage2Host } from '../host/stage2/world.ts';
+import { defineStepMachine, type StepArgs, type StepState } from './step-machine.ts';
+
+export const NO_FREED_TRANSLATION = 'no-freed-translation';
+export const NO_STALE_DATA = 'no-stale-data';
+export const TLB_NO_CONFLICT = 'tlb-no-conflict';
+
+interface Locals {
+  left: number;
+  /** The page of the access in progress (-1: pick a new one), and whether it reads with the MMU off. */
+  page: number;
+  mmuOff: number;
+  /** The last attempt faulted: the next step enters the fault handler. */
+  faulted: number;
+}
+type Args = StepArgs<Locals>;
+
+/** The ghost tag a TLB entry keeps of the table page its translation came from: page and generation. */
+export const tagOf = (h: Stage2Host, tablePage: number) => tablePage * 4096 + (h.pool.generation.peek(tablePage) & 4095);
+
+/** Frame of `ipaPage` inside an entry mapping `basePage`.. to frames from `baseFrame`. */
+const within = (ipaPage: number, shift: number) => ipaPage - ((ipaPage >>> shift) << shift);
+
+export function stage2Vcpu(h: Stage2Host, vcpu: number) {
+  const cpu = vcpu;
+  const { tlbs, pgt, pool, frames, g, opts } = h;
+  const rw = usesRwLock(opts.design);
+
+  /** The access itself, once translated to `frame`: the guest reads or writes its memory. */
+  const complete = (ctx: Locals, frame: number, via: string) => {
+    if (frames.refcount.peek(frame) === 0) raiseViolation(NO_FREED_TRANSLATION, `vcpu${vcpu} accessed IPA page ${ctx.page} through ${via} to frame ${frame}, which no mapping holds any more`);
+    if (ctx.mmuOff && frames.cacheDirty.peek(frame)) {
+      raiseViolation(NO_STALE_DATA, `vcpu${vcpu} read IPA page ${ctx.page} with its MMU off through ${via}: frame ${frame} is still dirty in the data cache, so the guest read stale memory`);
+    }
+    note(`vcpu${vcpu} ${ctx.mmuOff ? 'reads with MMU off' : 'accesses'} IPA page ${ctx.page} -> frame ${frame} (${via})`);
+    g.at(G_ACCESSES).add(1);
+    ctx.left--;
+    ctx.page = -1;
+  };
+
+  /** One access attempt: the TLB, else a walk and a fill. Sets `faulted` if the walk stopped. */
+  const attempt = ({ context, event }: Args) => {
+    if (context.page < 0) {
+      context.mmuOff = event.chance(opts.mmuOffChance) ? 1 : 0;
+      context.page = event.random(context.mmuOff ? 512 : opts.touched);
+    }
+    const ipaPage = REGION / 4096 + context.page;
+    const e = tlbs.lookup(cpu, VMID, ipaPage);
+    if (e >= 0) {
+      const t = tlbs.entry(cpu, e);
+      const table = Math.floor(t.tag / 4096);
+      if (t.tag % 4096 !== (pool.generation.peek(table) & 4095)) {
+        raiseViolation(NO_FREED_TRANSLATION, `vcpu${vcpu} used a TLB entry for IPA page ${context.page} made from table ${table}, which has been freed since`);
+      }
+      complete(context, t.oaPage + within(ipaPage, t.shift), 'the TLB');
+      return;
+    }
+    const tr = pgt.translate(ipaPage * 4096);
+    if (tr.fault) {
+      note(`vcpu${vcpu}: ${tr.fault === 'locked' ? 'the walk meets a LOCKED entry' : 'translation fault'} at level ${tr.level} for IPA page ${context.page}`);
+      context.faulted = 1;
+      return;
+    }
+    const shift = levelShift(tr.level) - 12;
+    const base = frames.frameOf(kvm_pte_to_phys(tr.pte));
+    tlbs.fill(cpu, { vmid: VMID, ipaPage, shift, oaPage: base, perms: 3, owner: 0, tag: tagOf(h, tr.page) });
+    const conflict = tlbs.findConflict();
+    if (conflict) raiseViolation(TLB_NO_CONFLICT, conflict);
+    complete(context, base + within(ipaPage, shift), `a level-${tr.level} ${tr.level === KVM_PGTABLE_MAX_LEVELS - 1 ? 'page' : 'block'} entry`);
+  };
+
+  const enterFault = ({ context }: Args) => {
+    context.faulted = 0;
+    g.at(G_FAULTS).add(1);
+    if (g.at(G_WINDOW_OPENED).peek() >= 0) g.at(g.at(G_WINDOW_KIND).peek() === WINDOW_SPLIT ? G_SPLIT_WINDOW_FAULTS : G_WINDOW_FAULTS).add(1);
+  };
+
+  /** user_mem_abort() mapping the faulting page, as kvm_pgtable_stage2_map() does for 4 KiB. */
+  const mapFaultingPage = ({ context }: Args) => {
+    const ipa = REGION + context.page * 4096;
+    const tr = pgt.translate(ipa);
+    if (!tr.fault) return; // mapped meanwhile (by another fault, or a block)
+    if (tr.fault === 'locked') {
+      g.at(G_EAGAIN).add(1);
+      note(`vcpu${vcpu}: -EAGAIN, the entry is LOCKED`);
+      return;
+    }
+    if (tr.level !== KVM_PGTABLE_MAX_LEVELS - 1) {
+      pgt.mapPage(ipa, context.page, Prot.R | Prot.W); // creates the missing level-3 table
+    } else {
+      // stage2_try_set_pte(): install the page only if the entry is still the invalid one read.
+      const old = pool.read(tr.page, tr.idx);
+      const pte = kvm_init_valid_leaf_pte(frames.pa(context.page), Prot.R | Prot.W, tr.level);
+      if (old & 1n || pool.cmpxchg(tr.page, tr.idx, old, pte) !== old) {
+        g.at(G_EAGAIN).add(1);
+        return;
+      }
+      pool.get_page(tr.page);
+      frames.get_page(context.page);
+    }
+    // The host wrote the frame: clean it to PoC before the guest can see it.
+    if (frames.cacheDirty.peek(context.page)) frames.clean(context.page, 1);
+    g.at(G_UPDATES).add(1);
+  };
+
+  const faultStates: Record<string, StepState<Locals>> = rw
+    ? {
+        mmu_read_lock: { wait: (h.mmu_lock as RwLock).waitFor('read'), step: { actions: () => (h.mmu_lock as RwLock).read_lock(), target: 'stage2_map_page' } },
+        stage2_map_page: {
+          description: 'kvm_pgtable_stage2_map() of the page in a shared walk; a LOCKED entry means -EAGAIN',
+          step: { actions: [mapFaultingPage, () => (h.mmu_lock as RwLock).read_unlock()], target: 'guest_access' },
+        },
+      }
+    : {
+        mmu_lock: { wait: (h.mmu_lock as Spinlock).waitFor(), step: { actions: () => (h.mmu_lock as Spinlock).lock(), target: 'stage2_map_page' } },
+        stage2_map_page: {
+          description: 'kvm_pgtable_stage2_map() of the page under kvm->mmu_lock',
+          step: { actions: [mapFaultingPage, () => (h.mmu_lock as Spinlock).unlock()], target: 'guest_access' },
+        },
+      };
+
+  return defineStepMachine<Locals>({
+    id: `stage2-vcpu-${rw ? 'shared-walk' : 'mmu-lock'}`,
+    initial: 'guest_access',
+    context: { left: opts.accesses, page: -1, mmuOff: 0, faulted: 0 },
+    states: {
+      guest_access: {
+        description: 'the guest accesses the region; after a fault, the host handles it and the access is retried',
+        step: [
+          { guard: ({ context }) => context.faulted === 1, actions: enterFault, target: rw ? 'mmu_read_lock' : 'mmu_lock' },
+          { guard: ({ context }) => context.left <= 0, target: 'done' },
+          { actions: attempt, target: 'guest_access' },
+        ],
+      },
+      ...faultStates,
+      done: { final: true },
+    },
+  });
+}
