@@ -4,6 +4,7 @@ import { rawPingPongPerSec, rawXstatePerSec } from './references.ts';
 import { inlineStepsPerSec, threadsStepsPerSec } from './engine.ts';
 import { medianOf } from './stats.ts';
 import { toViolation, type ToViolation } from './to-violation.ts';
+import { stage2Bench } from './stage2.ts';
 import { allScenarios } from '../cli/resolve.ts';
 import { table } from '../cli/format.ts';
 
@@ -22,6 +23,9 @@ export async function main(argv: string[]): Promise<number> {
   const inline = await inlineStepsPerSec(secs, runs);
   log('threads engine…');
   const threads = await threadsStepsPerSec(secs, runs);
+
+  log('stage-2 tables over a 4 GiB IPA space…');
+  const stage2 = stage2Bench(4, quick ? 1 : 3);
 
   const toViolations: ToViolation[] = [];
   const seeds = quick ? 3 : 7;
@@ -43,6 +47,7 @@ export async function main(argv: string[]): Promise<number> {
     inlineVsRawXstate: round(inline / rawXstate),
     threadsVsRawPingPong: round(threads / rawPingPong),
     toViolation: toViolations,
+    stage2,
   };
   if (json) {
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
@@ -64,6 +69,21 @@ export async function main(argv: string[]): Promise<number> {
     table(
       ['scenario', 'design', 'strategy', 'found', 'median schedules', 'median time'],
       toViolations.map((t) => [t.scenario, t.design, t.strategy + (t.depth ? ` d${t.depth}` : ''), `${t.found}/${t.seeds}`, fin(t.medianSchedules), Number.isFinite(t.medianMs) ? `${Math.round(t.medianMs)} ms` : '-']),
+    ),
+  );
+  console.log();
+  console.log(
+    table(
+      ['stage-2 tables, 4 GiB of 4 KiB pages', 'value'],
+      [
+        ['map, pages per second', fmt(stage2.mapPagesPerSec)],
+        ['unmap, pages per second', fmt(stage2.unmapPagesPerSec)],
+        ['raw 64-bit Atomics stores per second (reference)', fmt(stage2.rawDescriptorStoresPerSec)],
+        ['map vs raw stores', `${stage2.mapVsRawStores}x`],
+        ['table pages per GiB mapped', String(stage2.tablesPerGiB)],
+        ['table bytes per GiB mapped', fmt(stage2.tableBytesPerGiB)],
+        ['shared-buffer bytes per GiB (tables, frame counts, cache model)', fmt(stage2.sharedBytesPerGiB)],
+      ],
     ),
   );
   console.log(`\nmedians of ${runs} runs (throughput) and ${seeds} seeds (time to violation, ${quick ? 2 : 10} s cap each); '-' = not found in most seeds`);

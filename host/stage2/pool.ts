@@ -45,7 +45,7 @@ export class TablePool {
   }
 
   pageOf(pa: number): number {
-    return (pa - TABLE_PA_BASE) >> PAGE_SHIFT;
+    return Math.floor((pa - TABLE_PA_BASE) / 2 ** PAGE_SHIFT);
   }
 
   isTablePa(pa: number): boolean {
@@ -132,8 +132,9 @@ export class GuestFrames {
     return FRAME_PA_BASE + frame * 4096;
   }
 
+  /** Physical addresses reach past 4 GiB: divide, do not shift (JS shifts are 32-bit). */
   frameOf(pa: number): number {
-    return (pa - FRAME_PA_BASE) >> PAGE_SHIFT;
+    return Math.floor((pa - FRAME_PA_BASE) / 2 ** PAGE_SHIFT);
   }
 
   get_page(frame: number): void {
