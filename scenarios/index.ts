@@ -9,4 +9,6 @@ export const CATALOGUE: Readonly<Record<string, ScenarioRef>> = {
   'vmid-allocator': here('./vmid-allocator.ts'),
   idregs: here('./idregs.ts'),
   'stage2-coalesce': here('./stage2-coalesce.ts'),
+  'spe-finalize': here('./spe-finalize.ts'),
+  'spe-pinning': here('./spe-pinning.ts'),
 };

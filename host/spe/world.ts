@@ -1,0 +1,216 @@
+// The SPE world of seeds 000 and 004: one VM with a few memslots, its stage 2, host page pins,
+// the MMU-notifier sequence, the vCPUs' SPE registers and the guest stage-1 entries that
+// translate each vCPU's profiling buffer, and the ghost state the invariants and figures read.
+import { BigWordArray, type Layout, type Word, type WordArray } from '../layout.ts';
+import { Mutex } from '../locks.ts';
+import { KvmPgtable } from '../stage2/pgtable.ts';
+import { GuestFrames, TablePool } from '../stage2/pool.ts';
+import { KVM_MEM_READONLY, Memslots } from './memslots.ts';
+
+export type FinalizeDesign = 'pin-all' | 'pin-all-typo' | 'pin-all-no-definalize' | 'pin-all-no-eagain';
+export type PinningDesign =
+  | 'pin-all'
+  | 'on-demand'
+  | 'pin-on-enable'
+  | 'pin-on-enable+forbid'
+  | 'pin-on-enable+first-fault'
+  | 'pin-on-first-fault'
+  | 'pin-on-first-fault-page'
+  | 'pin-on-enable-no-unpin';
+export type SpeDesign = FinalizeDesign | PinningDesign;
+
+export interface SpeOptions {
+  design: SpeDesign;
+  vcpus: number;
+  /** spe-finalize: memslot updates the second VMM thread makes. */
+  memslotUpdates: number;
+  /** spe-finalize: KVM_RUN calls each vCPU thread makes. */
+  kvmRuns: number;
+  /** Chance the VMM resets a vCPU (KVM_ARM_VCPU_INIT) after FINALIZE. */
+  reinitChance: number;
+  /** MMU-notifier invalidations the host MM makes (NUMA balancing, KSM, THP split). */
+  invalidations: number;
+  /** spe-pinning: steps of guest execution per vCPU. */
+  guestSteps: number;
+  /** Chance a stage-2 fault also sets PMBSR_EL1.DL (the hardware may or may not). */
+  dlChance: number;
+  /** Chance, at EL1 with an EL0-only buffer, that the guest kernel moves a buffer page. */
+  remapChance: number;
+  /** What the guest moves: the whole buffer (its pages replaced in place) or a single page. */
+  remap: 'buffer' | 'page';
+  /** Chance a profiling session excludes the kernel: {E0SPE, E1SPE} = {1, 0}. */
+  el0OnlyChance: number;
+  /** spe-pinning: the VMM turns dirty logging on for a while (live migration). */
+  migration: boolean;
+}
+
+export const GFNS = 64;
+/** Guest RAM, slot 0: gfns [0, 32); the guest's kernel uses [0, 8), buffers come from [8, 32). */
+export const RAM_PAGES = 32;
+export const FIRST_BUFFER_GFN = 8;
+/** spe-finalize's second RAM slot, which the other VMM thread deletes, re-adds and moves. */
+export const SLOT1_GFN = 32;
+export const SLOT1_MOVED_GFN = 48;
+export const SLOT1_PAGES = 8;
+export const ROM_GFN = 40;
+export const ROM_PAGES = 4;
+export const BUF_PAGES = 2;
+export const RECORD_BYTES = 1024;
+/** Each vCPU's buffer sits at its own guest VA. */
+export const bufferVa = (v: number) => 0x4000_0000 + v * 0x10_0000;
+/** The guest stage-1 table page translating vCPU v's buffer. */
+export const s1TableGfn = (v: number) => 1 + v;
+
+// Fault causes, for figures and the unmap record.
+export const CAUSE_NONE = 0;
+export const CAUSE_NUMA = 1;
+export const CAUSE_KSM = 2;
+export const CAUSE_THP_SPLIT = 3;
+export const CAUSE_DIRTY_LOG = 4;
+export const CAUSE_MEMSLOT = 5;
+export const CAUSE_NAMES = ['none', 'NUMA balancing', 'KSM', 'THP split', 'dirty logging', 'memslot update'];
+export const isMmuNotifier = (c: number) => c === CAUSE_NUMA || c === CAUSE_KSM || c === CAUSE_THP_SPLIT;
+
+// SPE register slots per vCPU.
+export const PMBLIMITR = 0;
+export const PMBPTR = 1;
+export const PMBSR = 2;
+export const PMSCR = 3;
+const SPE_REGS = ['PMBLIMITR_EL1', 'PMBPTR_EL1', 'PMBSR_EL1', 'PMSCR_EL1'];
+
+export const FIGURES = [
+  'recordsWritten',
+  'recordsLost',
+  'blackoutWindows',
+  'blackoutSteps',
+  'faultsGuestReprogram',
+  'faultsEl0Corner',
+  'faultsMmuNotifier',
+  'faultsDirtyLogging',
+  'pins',
+  'unpins',
+  'peakPinnedPages',
+  'unavailableStepsDuringMigration',
+  'speRegisterTraps',
+  'remapsDeferred',
+  'finalizeOk',
+  'finalizeEnxio',
+  'finalizeEbusy',
+  'finalizeEagain',
+  'kvmRunEperm',
+  'kvmRunEntered',
+  'memslotUpdates',
+  'invalidations',
+] as const;
+export type Figure = (typeof FIGURES)[number];
+export const F = Object.fromEntries(FIGURES.map((n, i) => [n, i])) as Record<Figure, number>;
+
+export interface SpeHost {
+  opts: SpeOptions;
+  memslots: Memslots;
+  slots_lock: Mutex;
+  pool: TablePool;
+  frames: GuestFrames;
+  pgt: KvmPgtable;
+  /** pin_user_pages() counts per host frame. */
+  pins: WordArray;
+  /** The dirty bitmap: 1 once the gfn was mapped writable while its slot logs. */
+  dirty: WordArray;
+  /** Why each gfn's stage-2 entry was last taken away by the host (CAUSE_*), 0 once mapped again. */
+  hostUnmapped: WordArray;
+  /** kvm->mmu_invalidate_seq. */
+  mmu_invalidate_seq: Word;
+  /** KVM_ARM_VCPU_INIT done, SPE initialised, per vCPU; kvm->arch.spe.finalized. */
+  vcpuInit: WordArray;
+  speInit: WordArray;
+  finalized: Word;
+  /** The ioctl contract's own view of 'finalized', kept apart from KVM's flag. */
+  contractFinalized: Word;
+  /** A FINALIZE call is between entry and return: KVM_RUN may see either outcome meanwhile. */
+  finalizeInFlight: Word;
+  spe: BigWordArray;
+  /** The exception level each vCPU's guest is at. */
+  el: WordArray;
+  /** Guest stage-1 entries of each vCPU's buffer pages: gfn + 1, 0 when invalid. */
+  s1: WordArray;
+  /** The gfns KVM has pinned for each vCPU's buffer (BUF_PAGES and the stage-1 table page): gfn + 1. */
+  kvmPinned: WordArray;
+  /** Records in each vCPU's buffer since the guest last drained it. */
+  pending: WordArray;
+  /** The gfn the last stage-2 fault reported by each vCPU's SPE unit was on. */
+  faultGfn: WordArray;
+  /** Blackout window per vCPU: the step it opened (-1 none) and its cause. */
+  blackoutSince: WordArray;
+  blackoutCause: WordArray;
+  /** The guest's next free buffer page. */
+  nextBufferGfn: Word;
+  fig: WordArray;
+}
+
+export function speHost(layout: Layout, opts: SpeOptions): SpeHost {
+  const n = opts.vcpus;
+  const pool = new TablePool(layout, 8);
+  const frames = new GuestFrames(layout, GFNS);
+  return {
+    opts,
+    memslots: new Memslots(layout, 3),
+    slots_lock: new Mutex(layout, 'kvm->slots_lock'),
+    pool,
+    frames,
+    pgt: new KvmPgtable(pool, frames, 32),
+    pins: layout.words('page pins', GFNS, (f) => `pins(frame ${f})`),
+    dirty: layout.words('dirty bitmap', GFNS, (g) => `dirty(gfn ${g})`),
+    hostUnmapped: layout.words('host unmap cause', GFNS, (g) => `unmapped-by(gfn ${g})`),
+    mmu_invalidate_seq: layout.word('kvm->mmu_invalidate_seq'),
+    vcpuInit: layout.words('vcpu initialised', n, (v) => `vcpu${v}.initialised`),
+    speInit: layout.words('spe initialised', n, (v) => `vcpu${v}.arch.spe.initialised`),
+    finalized: layout.word('kvm->arch.spe.finalized'),
+    contractFinalized: layout.word('contract: finalized'),
+    finalizeInFlight: layout.word('contract: FINALIZE in flight'),
+    spe: BigWordArray.in(layout, 'spe registers', 4 * n, (i) => `vcpu${Math.floor(i / 4)}.${SPE_REGS[i % 4]}`),
+    el: layout.words('guest EL', n, (v) => `vcpu${v}.CurrentEL`),
+    s1: layout.words('guest stage-1', n * BUF_PAGES, (i) => `vcpu${Math.floor(i / BUF_PAGES)}.s1[buffer page ${i % BUF_PAGES}]`),
+    kvmPinned: layout.words('kvm pinned', n * (BUF_PAGES + 1), (i) => `vcpu${Math.floor(i / (BUF_PAGES + 1))}.spe.pinned[${i % (BUF_PAGES + 1)}]`),
+    pending: layout.words('records pending', n, (v) => `vcpu${v}.records in buffer`),
+    faultGfn: layout.words('spe fault gfn', n, (v) => `vcpu${v}.spe fault gfn`),
+    blackoutSince: layout.words('blackout since', n, (v) => `vcpu${v}.blackout since step`),
+    blackoutCause: layout.words('blackout cause', n, (v) => `vcpu${v}.blackout cause`),
+    nextBufferGfn: layout.word('guest: next free buffer page'),
+    fig: layout.words('spe figures', FIGURES.length, (i) => FIGURES[i]),
+  };
+}
+
+export const speReg = (h: SpeHost, v: number, reg: number) => h.spe.load(v * 4 + reg);
+export const setSpeReg = (h: SpeHost, v: number, reg: number, value: bigint) => h.spe.store(v * 4 + reg, value);
+export const peekSpeReg = (h: SpeHost, v: number, reg: number) => h.spe.peek(v * 4 + reg);
+
+/** Pages of host memory pinned right now (frames with a pin count). */
+export function pinnedPages(h: SpeHost): number {
+  let n = 0;
+  for (let f = 0; f < GFNS; f++) if (h.pins.peek(f) > 0) n++;
+  return n;
+}
+
+export function bumpPeakPinned(h: SpeHost): void {
+  const now = pinnedPages(h);
+  if (now > h.fig.peek(F.peakPinnedPages)) h.fig.at(F.peakPinnedPages).store(now);
+}
+
+/**
+ * The VM as both scenarios start it: guest RAM (slot 0), a second RAM slot (1) and a ROM (2);
+ * every vCPU at EL1 with SPE off. `guestRan` maps the guest kernel's pages, as its earlier
+ * execution would have.
+ */
+export function speInitWorld(h: SpeHost, { guestRan, ramVmFlags }: { guestRan: boolean; ramVmFlags: number }): void {
+  h.pool.init();
+  h.pgt.init();
+  h.memslots.set(0, { base_gfn: 0, npages: RAM_PAGES, frame: 0, flags: 0, vmFlags: ramVmFlags });
+  h.memslots.set(1, { base_gfn: SLOT1_GFN, npages: SLOT1_PAGES, frame: SLOT1_GFN, flags: 0, vmFlags: 0 });
+  h.memslots.set(2, { base_gfn: ROM_GFN, npages: ROM_PAGES, frame: ROM_GFN, flags: KVM_MEM_READONLY, vmFlags: 0 });
+  for (let v = 0; v < h.opts.vcpus; v++) {
+    h.el.at(v).store(1);
+    h.blackoutSince.at(v).store(-1);
+    h.spe.store(v * 4 + PMBPTR, BigInt(bufferVa(v)));
+  }
+  if (guestRan) for (let g = 0; g < FIRST_BUFFER_GFN; g++) h.pgt.mapPage(g * 4096, g, 3);
+}

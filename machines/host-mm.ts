@@ -1,0 +1,44 @@
+// The host's memory management acting on the VM's memory behind KVM's back: NUMA balancing,
+// KSM and THP splits each end in an MMU-notifier invalidation that bumps
+// kvm->mmu_invalidate_seq and unmaps the range at stage 2. Pinning a page does not stop NUMA
+// balancing or a THP split from invalidating its stage-2 entry; KSM skips pinned pages.
+import { note } from '../host/recorder.ts';
+import { stage2Unmap } from '../host/spe/stage2-ops.ts';
+import { CAUSE_KSM, CAUSE_NAMES, CAUSE_NUMA, CAUSE_THP_SPLIT, F, RAM_PAGES, type SpeHost } from '../host/spe/world.ts';
+import { defineStepMachine } from './step-machine.ts';
+
+const CAUSES = [CAUSE_NUMA, CAUSE_KSM, CAUSE_THP_SPLIT];
+
+export function hostMm(h: SpeHost, invalidations: number, chancePerStep: number) {
+  return defineStepMachine<{ done: number }>({
+    id: 'host-mm',
+    initial: 'mm',
+    context: { done: 0 },
+    states: {
+      mm: {
+        step: [
+          { guard: ({ context }) => context.done >= invalidations, target: 'done' },
+          {
+            description: 'an MMU-notifier invalidation of one page of guest RAM',
+            guard: ({ event }) => event.chance(chancePerStep),
+            actions: ({ context, event }) => {
+              context.done++;
+              const gfn = event.random(RAM_PAGES);
+              const cause = CAUSES[event.random(CAUSES.length)];
+              if (cause === CAUSE_KSM && h.pins.at(gfn).load() > 0) {
+                note(`KSM skips gfn ${gfn}: its page is pinned`);
+                return;
+              }
+              h.mmu_invalidate_seq.add(1);
+              stage2Unmap(h, gfn, 1, 'mmu-notifier', cause);
+              h.fig.at(F.invalidations).add(1);
+              note(`${CAUSE_NAMES[cause]}: invalidate gfn ${gfn}`);
+            },
+          },
+          { description: 'the host runs something else' },
+        ],
+      },
+      done: { final: true },
+    },
+  });
+}
