@@ -16,6 +16,8 @@ export interface BudgetedRun {
   timeSeconds: number;
   progress: Progress;
   shrinkMs: number;
+  /** Check only these invariants. */
+  only?: ReadonlySet<string>;
 }
 
 export async function exploreUnderBudget(r: ResolvedScenario, design: string, o: BudgetedRun): Promise<ExploreResult> {
@@ -33,6 +35,7 @@ export async function exploreUnderBudget(r: ResolvedScenario, design: string, o:
       traceDir: o.traceDir,
       scenarioFile: r.file,
       shrinkMs: o.shrinkMs,
+      only: o.only,
       onProgress: (p) => o.progress.update(`${r.scenario.name}/${design}`, p),
     });
   } finally {

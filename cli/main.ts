@@ -83,6 +83,7 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--time <seconds>', "time budget per design (default: the scenario's)")
     .option('--seed <s>', 'seed', '1')
     .option('--trace-dir <dir>', 'where violation traces are written', 'hyprace-traces')
+    .option('--invariant <name>', 'check only this invariant (repeatable), e.g. to measure a caught design over every run', collect)
     .option('--json', 'print one JSON object')
     .option('--no-typecheck', 'run a scenario file without type-checking it first')
     .action((scenario, o) => run(compareCommand(scenario, o)));

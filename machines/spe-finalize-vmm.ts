@@ -83,7 +83,7 @@ export function speFinalizeVmm(h: SpeHost, design: FinalizeDesign) {
       start: { description: 'the VMM decides its sequence of ioctls', step: { actions: plan, target: 'next_ioctl' } },
       next_ioctl: {
         step: [
-          { guard: ({ context }) => context.pc >= context.program.length, target: 'done' },
+          { guard: ({ context }) => context.pc >= context.program.length, actions: () => h.vmmDone.store(1), target: 'done' },
           {
             guard: ({ context }) => op(context) === 'vcpu_init',
             actions: ({ context }) => {

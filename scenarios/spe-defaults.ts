@@ -5,7 +5,7 @@ export const SPE_DEFAULTS: SpeOptions = {
   design: 'pin-all',
   vcpus: 2,
   memslotUpdates: 3,
-  kvmRuns: 4,
+  kvmRuns: 6,
   reinitChance: 0.3,
   invalidations: 2,
   guestSteps: 60,

@@ -47,7 +47,7 @@ export default defineScenario({
   seeds: ['000'],
   options: SPE_DEFAULTS,
   designs,
-  budget: { strategy: 'random', iterations: 20_000, timeSeconds: 10, stepLimit: 400 },
+  budget: { strategy: 'random', iterations: 20_000, timeSeconds: 6, stepLimit: 400 },
   host: (layout, d) => speHost(layout, d.options),
   init: (h) => speInitWorld(h, { guestRan: false, ramVmFlags: 0 }),
   actors: (h, d) => [

@@ -97,7 +97,7 @@ export default defineScenario({
   seeds: ['000', '004'],
   options: { ...SPE_DEFAULTS, vcpus: 1 },
   designs,
-  budget: { strategy: 'random', iterations: 20_000, timeSeconds: 10, stepLimit: 1000 },
+  budget: { strategy: 'random', iterations: 20_000, timeSeconds: 6, stepLimit: 1000 },
   host: (layout, d) => speHost(layout, d.options),
   init: (h, d) => {
     const pinAll = d.options.design === 'pin-all';

@@ -9,6 +9,7 @@ import { printJson, table } from '../format.ts';
 import { Progress } from '../progress.ts';
 import { blamingUserFile, resolveScenario } from '../resolve.ts';
 import { MODES } from './explore.ts';
+import { invariantFilter } from '../invariants.ts';
 
 export interface CompareFlags {
   design?: string[];
@@ -19,6 +20,7 @@ export interface CompareFlags {
   traceDir: string;
   json?: boolean;
   typecheck?: boolean;
+  invariant?: string[];
 }
 
 export interface CompareColumn {
@@ -44,10 +46,11 @@ export async function compareCommand(scenarioArg: string, f: CompareFlags): Prom
   const seed = integer('--seed', f.seed, 0, 2 ** 32 - 1) ?? 1;
   const designs = f.design?.length ? f.design : Object.keys(scenario.designs);
   for (const d of designs) if (!(d in scenario.designs)) throw new UsageError(`scenario ${scenario.name} has no design '${d}' (designs: ${Object.keys(scenario.designs).join(', ')})`);
+  const only = invariantFilter(scenario, f.invariant);
   const progress = Progress.forOutput(!!f.json);
   const columns: CompareColumn[] = [];
   for (const design of designs) {
-    const r = await blamingUserFile(resolved.file, () => exploreUnderBudget(resolved, design, { mode, jobs: 1, seed, traceDir: f.traceDir, iterations, timeSeconds, progress, shrinkMs: 0 }));
+    const r = await blamingUserFile(resolved.file, () => exploreUnderBudget(resolved, design, { mode, jobs: 1, seed, traceDir: f.traceDir, iterations, timeSeconds, progress, shrinkMs: 0, only }));
     const perRun = (m: Record<string, number>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, r.iterations ? v / r.iterations : 0]));
     columns.push({ design, expected: scenario.designs[design].expect, got: r.violation ? 'caught' : 'holds', invariant: r.violation?.invariant ?? null, runs: r.iterations, steps: r.steps, figures: perRun(r.figures), blockedSteps: perRun(r.blockedSteps) });
   }
@@ -64,7 +67,7 @@ export async function compareCommand(scenarioArg: string, f: CompareFlags): Prom
     ...[...new Set(columns.flatMap((c) => Object.keys(c.blockedSteps)))].map((w) => [`steps waiting for ${w} (mean/run)`, ...columns.map((c) => fmt(c.blockedSteps[w] ?? 0))]),
   ];
   console.log(table(['', ...columns.map((c) => c.design)], rows));
-  console.log(`\n${scenario.name}, ${mode}, seed ${seed}; a design that breaks an invariant stops at that run, so its figures cover the runs before it`);
+  console.log(`\n${scenario.name}, ${mode}, seed ${seed}; a design that breaks an invariant stops at that run, so its figures cover the runs before it${only ? '' : ' (--invariant narrows what is checked)'}`);
   return EXIT.OK;
 }
 

@@ -1,4 +1,5 @@
 // hyprace explore: search one design for an invariant violation.
+import { invariantFilter } from '../invariants.ts';
 import { DEFAULT_BUDGET, budgetOf, type StrategyName } from '../../actors/scenario.ts';
 import { designCoverage, designGraphs } from '../../actors/machine-graph.ts';
 import { buildWorld } from '../../actors/world.ts';
@@ -48,8 +49,7 @@ export async function exploreCommand(scenarioArg: string, f: ExploreFlags): Prom
   const jobs = integer('--jobs', f.jobs, 1, 256) ?? 1;
   const stepLimit = integer('--step-limit', f.stepLimit, 1) ?? budget.stepLimit ?? DEFAULT_BUDGET.stepLimit;
   if (jobs > 1 && mode !== 'inline') throw new UsageError('--jobs runs independent runs inline in parallel workers: add --mode inline');
-  const known = new Set(scenario.invariants.map((i: { name: string }) => i.name).concat(['deadlock', 'lock-discipline']));
-  for (const inv of f.invariant ?? []) if (!known.has(inv)) throw new UsageError(`scenario ${scenario.name} has no invariant '${inv}' (invariants: ${[...known].join(', ')})`);
+  const only = invariantFilter(scenario, f.invariant);
   const options = optionOverrides(f.set, scenario.options, scenario.name);
   const shrinkSeconds = seconds('--shrink-time', f.shrinkTime) ?? DEFAULT_SHRINK_SECONDS;
 
@@ -65,7 +65,7 @@ export async function exploreCommand(scenarioArg: string, f: ExploreFlags): Prom
     seed,
     stepLimit,
     traceDir: f.traceDir,
-    only: f.invariant?.length ? new Set(f.invariant) : undefined,
+    only,
     scenarioFile: file,
     shrinkMs: f.shrink === false ? 0 : shrinkSeconds * 1000,
     onProgress: (p) => progress.update(`${scenario.name}/${design}`, p),

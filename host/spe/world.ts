@@ -128,6 +128,8 @@ export interface SpeHost {
   contractFinalized: Word;
   /** A FINALIZE call is between entry and return: KVM_RUN may see either outcome meanwhile. */
   finalizeInFlight: Word;
+  /** The VMM's set-up thread has made its last ioctl. */
+  vmmDone: Word;
   spe: BigWordArray;
   /** The exception level each vCPU's guest is at. */
   el: WordArray;
@@ -167,6 +169,7 @@ export function speHost(layout: Layout, opts: SpeOptions): SpeHost {
     finalized: layout.word('kvm->arch.spe.finalized'),
     contractFinalized: layout.word('contract: finalized'),
     finalizeInFlight: layout.word('contract: FINALIZE in flight'),
+    vmmDone: layout.word('vmm: set-up done'),
     spe: BigWordArray.in(layout, 'spe registers', 4 * n, (i) => `vcpu${Math.floor(i / 4)}.${SPE_REGS[i % 4]}`),
     el: layout.words('guest EL', n, (v) => `vcpu${v}.CurrentEL`),
     s1: layout.words('guest stage-1', n * BUF_PAGES, (i) => `vcpu${Math.floor(i / BUF_PAGES)}.s1[buffer page ${i % BUF_PAGES}]`),
