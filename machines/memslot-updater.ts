@@ -3,7 +3,7 @@
 // dirty logging on and off for it, each under kvm->slots_lock as KVM_SET_USER_MEMORY_REGION
 // does. Deleting or moving a slot unmaps its old range at stage 2 (kvm_arch_flush_shadow_memslot).
 import { note } from '../host/recorder.ts';
-import { KVM_MEM_LOG_DIRTY_PAGES, VM_LOCKED } from '../host/spe/memslots.ts';
+import { KVM_MEM_LOG_DIRTY_PAGES, VM_HUGETLB } from '../host/spe/memslots.ts';
 import { stage2Unmap, stage2WrProtect } from '../host/spe/stage2-ops.ts';
 import { CAUSE_MEMSLOT, F, SLOT1_GFN, SLOT1_MOVED_GFN, SLOT1_PAGES, type SpeHost } from '../host/spe/world.ts';
 import { defineStepMachine, type StepArgs } from './step-machine.ts';
@@ -30,7 +30,8 @@ export function memslotUpdater(h: SpeHost, updates: number) {
     const s = memslots.get(SLOT);
     const op = context.op as Op;
     if (op === 'create' || !s) {
-      memslots.set(SLOT, { base_gfn: SLOT1_GFN, npages: SLOT1_PAGES, frame: FRAME, flags: 0, vmFlags: VM_LOCKED });
+      // Re-created hugetlb-backed: FINALIZE treats it as locked without mlock().
+      memslots.set(SLOT, { base_gfn: SLOT1_GFN, npages: SLOT1_PAGES, frame: FRAME, flags: 0, vmFlags: VM_HUGETLB });
     } else if (op === 'delete') {
       memslots.remove(SLOT);
       stage2Unmap(h, s.base_gfn, s.npages, 'memslot', CAUSE_MEMSLOT);
