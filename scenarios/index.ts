@@ -9,4 +9,5 @@ export const CATALOGUE: Readonly<Record<string, ScenarioRef>> = {
   'vmid-allocator': here('./vmid-allocator.ts'),
   idregs: here('./idregs.ts'),
   'stage2-coalesce': here('./stage2-coalesce.ts'),
+  locktorture: here('./locktorture.ts'),
 };
