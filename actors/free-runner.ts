@@ -94,19 +94,26 @@ export function runFree(world: World, block: StressBlock, o: FreeRunOptions): nu
     try {
       startSeq = block.add(G.SEQ, 1);
       transition = stepAs(stepper, actor, rng.nextU32());
-      // The actors check the invariants after each of their steps (whole steps: on a state no
-      // other step is half-way through).
-      if (!world.violations.peek()) {
-        for (const inv of invariants) {
-          const message = inv.check!(world.host);
-          if (message) {
-            world.violations.raise(inv.name, message);
-            break;
+      // The actors check the invariants after each of their steps; in a whole-step model, under
+      // the step lock (taken now if the step waited on a lock outside it), so that no other
+      // step is half-way through.
+      const checkWhole = o.atomic && !whole;
+      if (checkWhole) block.stepLock();
+      try {
+        if (!world.violations.peek()) {
+          for (const inv of invariants) {
+            const message = inv.check!(world.host);
+            if (message) {
+              world.violations.raise(inv.name, message);
+              break;
+            }
           }
         }
+        const endSeq = block.add(G.SEQ, 1);
+        if (!block.get(G.VIOLATOR)) block.log(actor, { startSeq, endSeq, from, to: stepper.state, transition });
+      } finally {
+        if (checkWhole) block.stepUnlock();
       }
-      const endSeq = block.add(G.SEQ, 1);
-      if (!block.get(G.VIOLATOR)) block.log(actor, { startSeq, endSeq, from, to: stepper.state, transition });
     } finally {
       if (whole) block.stepUnlock();
     }

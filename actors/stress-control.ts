@@ -134,9 +134,16 @@ export class StressBlock {
     Atomics.store(this.i32, this.headBase + actor, head + 1);
   }
 
-  /** Every actor's recent steps, merged in the order of their start sequence numbers. */
+  /** Every actor's recent steps, merged in the order they ended (a lock step takes effect last). */
   ordering(): RingEntry[] {
     const out: RingEntry[] = [];
+    // Before the oldest step a wrapped ring still holds, that actor's steps are missing: the
+    // merged window starts after the latest such point, so no actor's steps are left out.
+    let from = -Infinity;
+    for (let a = 0; a < this.actors; a++) {
+      const head = Atomics.load(this.i32, this.headBase + a);
+      if (head > RING) from = Math.max(from, this.i32[this.ringBase + (a * RING + (head % RING)) * ENTRY + 1]);
+    }
     for (let a = 0; a < this.actors; a++) {
       const head = Atomics.load(this.i32, this.headBase + a);
       for (let k = Math.max(0, head - RING); k < head; k++) {
@@ -144,7 +151,7 @@ export class StressBlock {
         out.push({ actor: a, startSeq: this.i32[at], endSeq: this.i32[at + 1], from: this.i32[at + 2], to: this.i32[at + 3], transition: this.i32[at + 4] });
       }
     }
-    return out.sort((x, y) => x.startSeq - y.startSeq);
+    return out.filter((e) => e.endSeq >= from).sort((x, y) => x.endSeq - y.endSeq);
   }
 
   /** Futex-style lock that keeps each step of an atomic-step model whole. */

@@ -183,7 +183,9 @@ export async function runStress(ref: ScenarioRef, scenario: AnyScenario, design:
     violation = { ...v, seenBy: who === 0 ? 'an actor' : who <= n ? world.actors[who - 1].name : who === n + 1 ? 'the monitor' : 'the watchdog', atMs: stoppedAt };
   }
   // Workers stop at their next step boundary holding no lock; the hard timeout ends the rest.
-  const stopped = await Promise.race([Promise.all(exited).then(() => true), sleep(o.graceMs).then(() => false)]);
+  let timer: NodeJS.Timeout | undefined;
+  const stopped = await Promise.race([Promise.all(exited).then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), o.graceMs)))]);
+  clearTimeout(timer);
   if (!stopped) {
     const names = [...alive].map((i) => world.actors[i].name);
     // After a deadlock, workers stuck in a lock are expected; otherwise it is an engine fault.
