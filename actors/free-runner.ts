@@ -59,6 +59,7 @@ export function runFree(world: World, block: StressBlock, o: FreeRunOptions): nu
   stepper.reset();
   execution.actor = -1;
   let steps = 0;
+  let justArrived = false;
   for (;;) {
     if (mayStop() || stepper.done) break;
     if (held === 0 && block.get(G.PAUSE)) {
@@ -75,9 +76,12 @@ export function runFree(world: World, block: StressBlock, o: FreeRunOptions): nu
     // A lock's own free-mode path waits for it (spinning, or sleeping on the lock word);
     // any other wait is polled here, sleeping until some other step changes something.
     const onLock = !!w && w.holder !== undefined;
-    if (w && !onLock && !w.ready()) {
+    if (w && !onLock && (justArrived || !w.ready())) {
+      // An actor that has just blocked goes to the back, as a thread that blocks does: the
+      // others already waiting get the first look at what its step freed.
       const seen = Atomics.load(block.i32, G.CHANGE);
-      if (!w.ready()) block.sleepOnChange(seen, 1);
+      if (justArrived || !w.ready()) block.sleepOnChange(seen, 1);
+      justArrived = false;
       continue;
     }
     const whole = o.atomic && !onLock;
@@ -119,6 +123,7 @@ export function runFree(world: World, block: StressBlock, o: FreeRunOptions): nu
     }
     steps++;
     block.add(G.STEPS, 1);
+    justArrived = stepper.state !== from && program.waits[stepper.state] !== undefined;
     block.changed();
     if (world.violations.peek()) {
       Atomics.compareExchange(block.i32, G.VIOLATOR, 0, actor + 1);

@@ -172,7 +172,9 @@ export class StressBlock {
   /** After a step: wake pollers whose wait may now be ready. */
   changed(): void {
     Atomics.add(this.i32, G.CHANGE, 1);
-    if (Atomics.load(this.i32, G.SLEEPERS) > 0) Atomics.notify(this.i32, G.CHANGE);
+    // Wake a few, not all: with many pollers, waking every one on every step is a herd that
+    // eats the cores; the rest look again within their timeout.
+    if (Atomics.load(this.i32, G.SLEEPERS) > 0) Atomics.notify(this.i32, G.CHANGE, 2);
   }
 
   /** Sleeps until some step happens (or `ms` pass), from the CHANGE value read before checking. */
