@@ -1,8 +1,5 @@
 // The locks of a world's host, found by walking the host object the scenario built: every
 // thread builds the same host, so every thread finds the same locks in the same order.
-import { BustedLock } from '../host/lock-busted.ts';
-import { Mutex, RwLock, Spinlock } from '../host/locks.ts';
-
 export type LockKind = 'spinlock' | 'mutex' | 'rwlock' | 'busted';
 
 export interface FoundLock {
@@ -16,7 +13,7 @@ export function findLocks(host: unknown): FoundLock[] {
   const visit = (v: unknown, depth: number) => {
     if (!v || typeof v !== 'object' || seen.has(v) || depth > 4 || ArrayBuffer.isView(v)) return;
     seen.add(v);
-    const kind: LockKind | undefined = v instanceof Spinlock ? 'spinlock' : v instanceof Mutex ? 'mutex' : v instanceof RwLock ? 'rwlock' : v instanceof BustedLock ? 'busted' : undefined;
+    const kind = kindOf(v as Record<string, unknown>);
     if (kind) {
       const name = (v as { name: string }).name;
       if (!out.some((l) => l.name === name)) out.push({ name, kind });
@@ -26,6 +23,16 @@ export function findLocks(host: unknown): FoundLock[] {
   };
   visit(host, 0);
   return out;
+}
+
+// By shape, not instanceof: a scenario loaded by URL and the engine may hold two instances of
+// host/locks.ts (a test runner that requires the engine but imports the scenario).
+function kindOf(v: Record<string, unknown>): LockKind | undefined {
+  if (typeof v.name !== 'string' || typeof v.waitFor !== 'function') return undefined;
+  if (typeof v.write_lock === 'function' && typeof v.read_lock === 'function') return 'rwlock';
+  if (typeof v.test === 'function' && typeof v.set === 'function' && typeof v.unlock === 'function') return 'busted';
+  if (typeof v.lock === 'function' && typeof v.unlock === 'function') return v.constructor?.name === 'Mutex' ? 'mutex' : 'spinlock';
+  return undefined;
 }
 
 /** The lock a wait is for: "kvm_vmid_lock (read)" is kvm_vmid_lock, for reading. */

@@ -34,17 +34,17 @@ export function runFree(world: World, block: StressBlock, o: FreeRunOptions): nu
 
   execution.mode = 'free';
   execution.lockHook = (name, event, read) => {
+    // Every lock counts for stopping: an actor never stops holding one, whatever the figures.
+    held += event === 'acquire' ? 1 : -1;
     const lock = lockIndex.get(name);
     if (lock === undefined) return;
     const now = performance.now();
     if (event === 'acquire') {
-      held++;
       block.bump(lock, actor, read ? C.R_ACQ : C.W_ACQ);
       if (attemptStart) block.record(lock, actor, read ? H.R_LAT : H.W_LAT, now - attemptStart);
       attemptStart = 0;
       holdStart.set(lock * 2 + (read ? 1 : 0), now);
     } else {
-      held--;
       const t = holdStart.get(lock * 2 + (read ? 1 : 0));
       if (t !== undefined) block.record(lock, actor, read ? H.R_HOLD : H.W_HOLD, now - t);
     }
