@@ -39,8 +39,7 @@ export default async function stressWorker(t: StressTask): Promise<void> {
     });
     parentPort?.postMessage({ type: 'done', actor: t.actor, steps } satisfies StressMessage);
   } catch (e) {
-    const state = '';
-    const message = `${world.actors[t.actor].name} threw${state}: ${e instanceof Error ? e.message : String(e)}`;
+    const message = `${world.actors[t.actor].name} threw: ${e instanceof Error ? e.message : String(e)}`;
     block.set(G.FAILED, 1);
     block.set(G.STOP, 1);
     if (!world.actors[t.actor].daemon) block.add(G.QUIESCED, 1);

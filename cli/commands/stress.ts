@@ -4,7 +4,7 @@ import { writeFreeTrace } from '../../actors/free-trace.ts';
 import { designContext } from '../../actors/scenario.ts';
 import { runStress, STRESS_DEFAULTS, type StressSnapshot } from '../../actors/stress.ts';
 import { CATALOGUE } from '../../scenarios/index.ts';
-import { lockJson, snapshotLines, tortureLine } from '../../report/torture-stats.ts';
+import { lockJson, snapshotLines } from '../../report/torture-stats.ts';
 import { integer, optionOverrides, seconds } from '../args.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { printJson } from '../format.ts';
@@ -107,4 +107,3 @@ async function stressable(): Promise<string> {
   return names.join(', ');
 }
 
-export { tortureLine };
