@@ -9,6 +9,8 @@ export type {
   InvariantDefinition,
   ScenarioDefinition,
   StrategyName,
+  StressFlags,
+  StressProfile,
   Verdict,
 } from './actors/scenario.ts';
 export { defineStepMachine } from './machines/step-machine.ts';

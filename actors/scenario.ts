@@ -71,6 +71,30 @@ export interface ScenarioDefinition<H, O extends object> {
   invariants: InvariantDefinition<H>[];
   /** Numbers worth reporting after each run (summed over runs), e.g. rollovers, TLB flushes. */
   figures?(host: H, design: DesignContext<O>): Record<string, number>;
+  /** How `hyprace stress` runs it on free-running threads; without it, stress refuses it. */
+  stress?: StressProfile<H, O>;
+}
+
+export interface StressFlags {
+  /** --long-hold: now and then hold a lock for milliseconds instead of microseconds. */
+  longHold: boolean;
+}
+
+export interface StressProfile<H, O> {
+  /** Worker threads when --workers is not given. */
+  defaultWorkers: number;
+  /** Option overrides for a run with `workers` threads (actor count may differ: daemons). */
+  options(workers: number, flags: StressFlags, design: Readonly<O>): Partial<O>;
+  /**
+   * true: every step stays atomic, as the model's labels assume (steps take one step lock; a
+   * step that takes a lock waits for it outside, on the real lock). false: steps run truly
+   * concurrently and only the scenario's own locks order them (locktorture).
+   */
+  atomicSteps: boolean;
+  /** Failures the actors counted, per lock name (locktorture's n_lock_fail). */
+  failures?(host: H): Record<string, number>;
+  /** Figures (from figures()) also shown per second, e.g. rollovers. */
+  rates?: string[];
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -5,6 +5,8 @@ import { inlineStepsPerSec, threadsStepsPerSec } from './engine.ts';
 import { medianOf } from './stats.ts';
 import { toViolation, type ToViolation } from './to-violation.ts';
 import { stage2Bench } from './stage2.ts';
+import { lockBench } from './locks.ts';
+import { lockTable } from './lock-table.ts';
 import { allScenarios } from '../cli/resolve.ts';
 import { table } from '../cli/format.ts';
 
@@ -27,6 +29,8 @@ export async function main(argv: string[]): Promise<number> {
   log('stage-2 tables over a 4 GiB IPA space…');
   const stage2 = stage2Bench(4, quick ? 1 : 3);
 
+  const locks = await lockBench(quick ? 300 : 700, log);
+
   const toViolations: ToViolation[] = [];
   const seeds = quick ? 3 : 7;
   for (const { scenario } of await allScenarios()) {
@@ -48,6 +52,7 @@ export async function main(argv: string[]): Promise<number> {
     threadsVsRawPingPong: round(threads / rawPingPong),
     toViolation: toViolations,
     stage2,
+    locks,
   };
   if (json) {
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
@@ -86,6 +91,8 @@ export async function main(argv: string[]): Promise<number> {
       ],
     ),
   );
+  console.log();
+  console.log(lockTable(locks));
   console.log(`\nmedians of ${runs} runs (throughput) and ${seeds} seeds (time to violation, ${quick ? 2 : 10} s cap each); '-' = not found in most seeds`);
   return 0;
 }

@@ -9,6 +9,7 @@ import { compareCommand } from './commands/compare.ts';
 import { coverageCommand } from './commands/coverage.ts';
 import { exploreCommand } from './commands/explore.ts';
 import { listCommand } from './commands/list.ts';
+import { stressCommand } from './commands/stress.ts';
 import { Nondeterminism, replayCommand } from './commands/replay.ts';
 import { EXIT, UsageError } from './exit.ts';
 
@@ -100,6 +101,21 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--json', 'print one JSON object')
     .option('--no-typecheck', 'run a scenario file without type-checking it first')
     .action((names, o) => run(coverageCommand(names, o)));
+  p.command('stress')
+    .description('run a design on free-running worker threads for a bounded time, locktorture-style; figures per lock')
+    .argument('<scenario>', 'a scenario with a stress profile (locktorture, vmid-rollover)')
+    .option('--design <name>', "the design to run (default: the scenario's first)")
+    .option('--workers <n>', 'worker threads (locktorture: writers, and readers for rwlock; vmid-rollover: vCPU threads)')
+    .option('--duration <seconds>', 'how long to run', '10')
+    .option('--stat-interval <seconds>', 'figures on stderr every this often (default: duration / 5, at least 1)')
+    .option('--long-hold', 'now and then hold a lock for milliseconds')
+    .option('--stutter [seconds]', 'pause every worker this long, every this long (default 0.5)')
+    .option('--seed <s>', "seed of the actors' own random choices", '1')
+    .option('--set <key=value>', 'override a scenario option (repeatable)', collect)
+    .option('--trace-dir <dir>', 'where the recorded order of a violation is written', 'hyprace-traces')
+    .option('--json', 'print one JSON object')
+    .option('--no-typecheck', 'run a scenario file without type-checking it first')
+    .action((scenario, o) => run(stressCommand(scenario, o)));
   return p;
 }
 

@@ -12,7 +12,11 @@ export const execution = {
   step: -1,
   /** Actor names by index, for messages. */
   actorNames: [] as readonly string[],
+  /** Free mode only (stress statistics): told when this thread takes or releases a lock. */
+  lockHook: undefined as LockHook | undefined,
 };
+
+export type LockHook = (lock: string, event: 'acquire' | 'release', read: boolean) => void;
 
 export function actorName(index: number): string {
   if (index < 0) return 'nobody';

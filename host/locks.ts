@@ -105,6 +105,7 @@ abstract class LockBase {
     }
     this.set(OWNER, this.me());
     Atomics.add(this.a, this.base + ACQUISITIONS, 1);
+    execution.lockHook?.(this.name, 'acquire', false);
     note(`${op}(${this.name})`);
   }
 }
@@ -129,6 +130,7 @@ export class Spinlock extends LockBase {
 
   unlock(op = 'spin_unlock'): void {
     if (!this.checkReleasable(op)) return;
+    execution.lockHook?.(this.name, 'release', false);
     this.set(OWNER, 0);
     Atomics.store(this.a, this.base + STATE, 0);
     note(`${op}(${this.name})`);
@@ -159,6 +161,7 @@ export class Mutex extends LockBase {
 
   unlock(op = 'mutex_unlock'): void {
     if (!this.checkReleasable(op)) return;
+    execution.lockHook?.(this.name, 'release', false);
     this.set(OWNER, 0);
     if (Atomics.exchange(this.a, this.base + STATE, 0) === 2) Atomics.notify(this.a, this.base + STATE, 1);
     note(`${op}(${this.name})`);
@@ -208,6 +211,7 @@ export class RwLock extends LockBase {
       });
       this.markReader(true);
       Atomics.add(this.a, this.base + ACQUISITIONS, 1);
+      execution.lockHook?.(this.name, 'acquire', true);
       note(`read_lock(${this.name})`);
       return;
     }
@@ -222,6 +226,7 @@ export class RwLock extends LockBase {
       raiseViolation(LOCK_DISCIPLINE, `${actorName(execution.actor)} calls read_unlock(${this.name}) without holding it for reading`);
       return;
     }
+    execution.lockHook?.(this.name, 'release', true);
     this.markReader(false);
     Atomics.sub(this.a, this.base + READERS, 1);
     Atomics.add(this.a, this.base + SEQ, 1);
@@ -248,11 +253,13 @@ export class RwLock extends LockBase {
     }
     this.set(OWNER, this.me());
     Atomics.add(this.a, this.base + ACQUISITIONS, 1);
+    execution.lockHook?.(this.name, 'acquire', false);
     note(`write_lock(${this.name})`);
   }
 
   write_unlock(): void {
     if (!this.checkReleasable('write_unlock')) return;
+    execution.lockHook?.(this.name, 'release', false);
     this.set(OWNER, 0);
     Atomics.store(this.a, this.base + STATE, 0);
     Atomics.add(this.a, this.base + SEQ, 1);

@@ -11,4 +11,5 @@ export const CATALOGUE: Readonly<Record<string, ScenarioRef>> = {
   'stage2-coalesce': here('./stage2-coalesce.ts'),
   'spe-finalize': here('./spe-finalize.ts'),
   'spe-pinning': here('./spe-pinning.ts'),
+  locktorture: here('./locktorture.ts'),
 };

@@ -1,6 +1,7 @@
 // Seed 002: VMID allocation with generation rollover, and the vCPU run loop that uses it, in
 // every design from the 2012 patch to arch/arm64/kvm/vmid.c.
 import { defineScenario } from '../api.ts';
+import { VMID_STRESS } from './vmid-stress.ts';
 import { VMID_DEFAULTS, VMID_DESIGNS, VMID_INVARIANTS, vmidActors, vmidFigures, vmidHost, vmidInit } from './vmid-model.ts';
 
 export default defineScenario({
@@ -15,4 +16,5 @@ export default defineScenario({
   actors: vmidActors,
   invariants: VMID_INVARIANTS,
   figures: vmidFigures,
+  stress: VMID_STRESS,
 });
