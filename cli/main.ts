@@ -103,9 +103,9 @@ function program(run: (p: Promise<number>) => void): Command {
     .action((names, o) => run(coverageCommand(names, o)));
   p.command('stress')
     .description('run a design on free-running worker threads for a bounded time, locktorture-style; figures per lock')
-    .argument('<scenario>', 'a scenario with a stress profile (locktorture, vmid-rollover)')
+    .argument('<scenario>', 'a scenario with a stress profile (locktorture, vmid-rollover, spe-finalize)')
     .option('--design <name>', "the design to run (default: the scenario's first)")
-    .option('--workers <n>', 'worker threads (locktorture: writers, and readers for rwlock; vmid-rollover: vCPU threads)')
+    .option('--workers <n>', 'worker threads (locktorture: writers, and readers for rwlock; vmid-rollover: vCPU threads; spe-finalize: vCPU threads + 3)')
     .option('--duration <seconds>', 'how long to run', '10')
     .option('--stat-interval <seconds>', 'figures on stderr every this often (default: duration / 5, at least 1)')
     .option('--long-hold', 'now and then hold a lock for milliseconds')

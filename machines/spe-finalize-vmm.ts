@@ -28,6 +28,7 @@ const MAX_FINALIZE_TRIES = 3;
 interface Locals {
   program: string[];
   pc: number;
+  round: number;
   ret: number;
   expected: number;
   seqAtCall: number;
@@ -78,11 +79,21 @@ export function speFinalizeVmm(h: SpeHost, design: FinalizeDesign) {
   return defineStepMachine<Locals>({
     id: `vmm-spe-${design}`,
     initial: 'start',
-    context: { program: [], pc: 0, ret: 0, expected: 0, seqAtCall: 0, seqAtLock: 0, slot: 0, snapshot: '', tries: 0 },
+    context: { program: [], pc: 0, round: 0, ret: 0, expected: 0, seqAtCall: 0, seqAtLock: 0, slot: 0, snapshot: '', tries: 0 },
     states: {
       start: { description: 'the VMM decides its sequence of ioctls', step: { actions: plan, target: 'next_ioctl' } },
       next_ioctl: {
         step: [
+          {
+            guard: ({ context }) => context.pc >= context.program.length && context.round + 1 < opts.setupRounds,
+            description: 'another round: reset a vCPU, initialise its SPE again, FINALIZE again',
+            actions: ({ context, event }) => {
+              const v = event.random(opts.vcpus);
+              context.program = [`vcpu_init ${v}`, `spe_init ${v}`, 'finalize'];
+              context.pc = 0;
+              context.round++;
+            },
+          },
           { guard: ({ context }) => context.pc >= context.program.length, actions: () => h.vmmDone.store(1), target: 'done' },
           {
             guard: ({ context }) => op(context) === 'vcpu_init',

@@ -4,6 +4,7 @@ import type { SpeOptions } from '../host/spe/world.ts';
 export const SPE_DEFAULTS: SpeOptions = {
   design: 'pin-all',
   vcpus: 2,
+  setupRounds: 1,
   memslotUpdates: 3,
   kvmRuns: 6,
   reinitChance: 0.3,

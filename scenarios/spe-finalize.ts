@@ -57,6 +57,14 @@ export default defineScenario({
     { name: 'host-mm', machine: hostMm(h, d.options.invalidations, 0.3) },
   ],
   invariants,
+  // hyprace stress: the set-up loops (reset, SPE init, FINALIZE) while the memslot thread, the
+  // vCPU threads and the host MM never stop, as in memslot_modification_stress_test.
+  stress: {
+    defaultWorkers: 5,
+    atomicSteps: true,
+    options: (workers) => ({ vcpus: Math.max(1, workers - 3), setupRounds: 1e9, memslotUpdates: 1e9, kvmRuns: 1e9, invalidations: 1e9 }),
+    rates: ['finalizeOk', 'finalizeEagain', 'memslotUpdates', 'kvmRunEntered', 'invalidations'],
+  },
   figures: ({ fig }) => ({
     finalizeOk: fig.peek(F.finalizeOk),
     finalizeEnxio: fig.peek(F.finalizeEnxio),

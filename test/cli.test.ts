@@ -35,6 +35,15 @@ describe('hyprace command', function () {
     expect(vmid.invariants.length).to.be.greaterThan(4);
   });
 
+  it('runs every built-in scenario in threads mode, whose workers build their world from shared memory alone', () => {
+    const scenarios = JSON.parse(hyprace('list', '--json').stdout).scenarios as { name: string; designs: { name: string }[] }[];
+    for (const s of scenarios) {
+      const r = hyprace('explore', s.name, '--design', s.designs[0].name, '--mode', 'threads', '--iterations', '3', '--no-shrink', '--trace-dir', traces, '--json');
+      expect(r.code, `${s.name}: ${r.stderr}`).to.be.oneOf([0, 1]);
+      expect(JSON.parse(r.stdout).iterations, s.name).to.be.at.least(1);
+    }
+  });
+
   it('explores a design in threads mode and prints one JSON object with the violation and its trace', () => {
     const r = hyprace('explore', 'vmid-rollover', '--design', 'v2012-posted', '--seed', '3', '--trace-dir', traces, '--json');
     expect(r.code, r.stderr).to.equal(1);

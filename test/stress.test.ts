@@ -95,6 +95,18 @@ describe('hyprace stress', function () {
     expect(ports()).to.be.at.most(before);
   });
 
+  it('stresses kvm->slots_lock with FINALIZE, memslot updates, KVM_RUN and MMU notifiers: pin-all holds, the typo fails', async () => {
+    const ok = await hyprace('stress', 'spe-finalize', '--duration', '1', '--json');
+    expect(ok.code, ok.stderr).to.equal(0);
+    const o = JSON.parse(ok.stdout);
+    expect(o.locks.map((l: { name: string }) => l.name)).to.include('kvm->slots_lock');
+    expect(o.figures.memslotUpdates).to.be.greaterThan(0);
+    expect(o.figures.finalizeOk).to.be.greaterThan(0);
+    const typo = await hyprace('stress', 'spe-finalize', '--design', 'pin-all-typo', '--duration', '1', '--trace-dir', traces, '--json');
+    expect(typo.code, typo.stderr).to.equal(1);
+    expect(JSON.parse(typo.stdout).violation.invariant).to.be.oneOf(['lock-discipline', 'slots-lock-held']);
+  });
+
   it('refuses bad input with exit 2 and one line', async () => {
     for (const args of [
       ['stress', 'nosuch'],

@@ -22,6 +22,8 @@ export type SpeDesign = FinalizeDesign | PinningDesign;
 export interface SpeOptions {
   design: SpeDesign;
   vcpus: number;
+  /** spe-finalize: set-up rounds of the VMM; each after the first resets a vCPU and finalizes again. */
+  setupRounds: number;
   /** spe-finalize: memslot updates the second VMM thread makes. */
   memslotUpdates: number;
   /** spe-finalize: KVM_RUN calls each vCPU thread makes. */

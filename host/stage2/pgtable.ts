@@ -43,8 +43,10 @@ export interface Walker {
 }
 
 export class KvmPgtable {
-  /** Root table page, allocated by init(). */
-  root = -1;
+  /** Root table page, allocated by init() in whichever thread sets the world up. */
+  get root(): number {
+    return this.pool.root.peek();
+  }
   readonly startLevel: number;
 
   constructor(
@@ -58,7 +60,7 @@ export class KvmPgtable {
 
   /** kvm_pgtable_stage2_init(): the root table. */
   init(): void {
-    this.root = this.pool.alloc();
+    this.pool.root.store(this.pool.alloc());
   }
 
   idx(addr: number, level: number): number {

@@ -5,7 +5,7 @@
 //   - guest page frames with the references stage-2 mappings hold on them (get_page/put_page)
 //     and a data-cache model: a frame the host wrote stays dirty in the cache until a CMO cleans
 //     it, and a guest reading with its MMU off reads memory, not the cache.
-import type { Layout, WordArray } from '../layout.ts';
+import type { Layout, Word, WordArray } from '../layout.ts';
 import { note } from '../recorder.ts';
 import { raiseViolation } from '../violations.ts';
 import { PAGE_SHIFT, PTRS_PER_TABLE, type Pte } from './descriptor.ts';
@@ -22,6 +22,8 @@ export class TablePool {
   private readonly freeList: WordArray;
   /** [0] free-list depth, [1] allocated, [2] freed, [3] high-water mark. */
   readonly counters: WordArray;
+  /** The root table page of the stage 2 built from this pool: shared, so every thread walks from it. */
+  readonly root: Word;
 
   constructor(layout: Layout, readonly pages: number) {
     layout.bigwords('stage2 table pages', pages * PTRS_PER_TABLE, (i64, start) => {
@@ -31,6 +33,7 @@ export class TablePool {
     this.refcount = layout.words('table page refcount', pages, (p) => `page_count(table ${p})`);
     this.generation = layout.words('table page generation', pages, (p) => `table ${p} generation (ghost)`);
     this.freeList = layout.words('table free list', pages, (i) => `table free list[${i}]`);
+    this.root = layout.word('stage-2 root table page');
     this.counters = layout.words('table pool counters', 4, (i) => ['free tables', 'tables allocated', 'tables freed', 'tables in use, peak'][i]);
   }
 
