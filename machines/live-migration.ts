@@ -1,11 +1,13 @@
 // The VMM migrating the VM: it turns dirty logging on for guest RAM (slot 0) under
-// kvm->slots_lock, which write-protects every stage-2 page, copies for a while, and turns it off.
+// kvm->slots_lock, which write-protects every stage-2 page, copies for a while, turns it off and
+// switches over: the VM resumes on the destination, whose stage 2 starts empty (post-copy).
 import { KVM_MEM_LOG_DIRTY_PAGES } from '../host/spe/memslots.ts';
 import { stage2WrProtect } from '../host/spe/stage2-ops.ts';
-import type { SpeHost } from '../host/spe/world.ts';
+import { resumeOnDestination } from '../host/spe/kvm-spe.ts';
+import type { PinningDesign, SpeHost } from '../host/spe/world.ts';
 import { defineStepMachine } from './step-machine.ts';
 
-export function liveMigration(h: SpeHost, startChance: number, copySteps: number) {
+export function liveMigration(h: SpeHost, design: PinningDesign, startChance: number, copySteps: number) {
   const lock = h.slots_lock;
   return defineStepMachine<{ copied: number }>({
     id: 'live-migration',
@@ -32,10 +34,11 @@ export function liveMigration(h: SpeHost, startChance: number, copySteps: number
       },
       lock_stop: { wait: lock.waitFor(), step: { actions: () => lock.lock(), target: 'stop_logging' } },
       stop_logging: {
-        description: 'the migration ends: dirty logging off (pages turn writable again as they fault)',
+        description: 'dirty logging off, switch-over: the VM resumes on the destination',
         step: {
           actions: () => {
             h.memslots.setFlags(0, h.memslots.get(0)!.flags & ~KVM_MEM_LOG_DIRTY_PAGES);
+            resumeOnDestination(h, design);
             lock.unlock();
           },
           target: 'done',

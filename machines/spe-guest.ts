@@ -8,12 +8,13 @@
 import { execution } from '../host/execution.ts';
 import { note } from '../host/recorder.ts';
 import { raiseViolation } from '../host/violations.ts';
-import { guestCaused, handleSpeStage2Fault, trapSpeRegWrite, type FaultCause } from '../host/spe/kvm-spe.ts';
+import { guestCaused, handleSpeStage2Fault, noteFaultCause, trapSpeRegWrite, type FaultCause } from '../host/spe/kvm-spe.ts';
 import { PMSCR_EL1_E0SPE, PMSCR_EL1_E1SPE, decodePmbsr, el0Only, pmblimitr, PMBLIMITR_EL1_E } from '../host/spe/regs.ts';
 import { speProbe, speWriteRecord } from '../host/spe/unit.ts';
 import {
   BUF_PAGES,
   CAUSE_DIRTY_LOG,
+  CAUSE_MIGRATION,
   F,
   FIRST_BUFFER_GFN,
   PMBLIMITR,
@@ -52,7 +53,8 @@ export function speGuestVcpu(h: SpeHost, v: number, design: PinningDesign) {
     if (since < 0) return;
     const steps = execution.step - since;
     fig.at(F.blackoutSteps).add(steps);
-    if (h.blackoutCause.at(v).load() === CAUSE_DIRTY_LOG) fig.at(F.unavailableStepsDuringMigration).add(steps);
+    const cause = h.blackoutCause.at(v).load();
+    if (cause === CAUSE_DIRTY_LOG || cause === CAUSE_MIGRATION) fig.at(F.unavailableStepsDuringMigration).add(steps);
     h.blackoutSince.at(v).store(-1);
   };
 
@@ -126,6 +128,7 @@ export function speGuestVcpu(h: SpeHost, v: number, design: PinningDesign) {
   const record = ({ event }: Args) => {
     const result = speWriteRecord(h, v, event.chance(opts.dlChance));
     if (result === 'written' || result === 'full') closeBlackout();
+    if (result === 'fault') noteFaultCause(h, v);
     if (result === 'fault' && h.blackoutSince.at(v).load() < 0) {
       h.blackoutSince.at(v).store(execution.step);
       h.blackoutCause.at(v).store(h.hostUnmapped.at(h.faultGfn.at(v).load()).load());

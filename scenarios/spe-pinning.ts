@@ -112,7 +112,7 @@ export default defineScenario({
   actors: (h, d) => [
     ...Array.from({ length: d.options.vcpus }, (_, v) => ({ name: `vcpu${v}`, machine: speGuestVcpu(h, v, d.options.design as PinningDesign) })),
     { name: 'host-mm', machine: hostMm(h, d.options.invalidations, 0.05) },
-    ...(d.options.migration ? [{ name: 'vmm-migration', machine: liveMigration(h, 0.03, 15) }] : []),
+    ...(d.options.migration ? [{ name: 'vmm-migration', machine: liveMigration(h, d.options.design as PinningDesign, 0.03, 15) }] : []),
   ],
   invariants,
   figures: ({ fig }) => Object.fromEntries(FIGURES.slice(0, F.remapsDeferred + 1).map((name) => [name, fig.peek(F[name])])),

@@ -3,7 +3,7 @@
 // on the others, and the ioctl error contract of FINALIZE and KVM_RUN.
 import { expect } from 'chai';
 import { Layout } from '../host/layout.ts';
-import { handleSpeStage2Fault, trapSpeRegWrite } from '../host/spe/kvm-spe.ts';
+import { handleSpeStage2Fault, noteFaultCause, trapSpeRegWrite } from '../host/spe/kvm-spe.ts';
 import {
   PMBSR_EL1_EC_FAULT_S2,
   PMSCR_EL1_E0SPE,
@@ -78,6 +78,7 @@ function el0CornerCase(design: PinningDesign) {
   mapBuffer(20);
   h.el.at(0).store(0);
   const first = speWriteRecord(h, 0, true);
+  if (first === 'fault') noteFaultCause(h, 0);
   const cause = first === 'fault' ? handleSpeStage2Fault(h, 0, design) : undefined;
   return { h, pinnedAtEnable, first, cause, newPagesMapped: [20, 21].map((g) => stage2State(h, g)) };
 }

@@ -4,14 +4,16 @@
 // pages and the stage-1 table page, maps them at stage 2, and unpins the buffer pinned before.
 import { note } from '../recorder.ts';
 import { el0Only, decodePmblimitr } from './regs.ts';
-import { pinGfn, stage2Map, unpinGfn } from './stage2-ops.ts';
+import { pinGfn, stage2Map, stage2Unmap, unpinGfn } from './stage2-ops.ts';
 import { guestTranslate } from './unit.ts';
 import {
   BUF_PAGES,
   CAUSE_DIRTY_LOG,
+  CAUSE_MIGRATION,
   F,
   PMBLIMITR,
   PMSCR,
+  RAM_PAGES,
   bufferVa,
   isMmuNotifier,
   s1TableGfn,
@@ -20,22 +22,30 @@ import {
   type SpeHost,
 } from './world.ts';
 
-export type FaultCause = 'guest-reprogram' | 'el0-corner' | 'mmu-notifier' | 'dirty-logging';
+export const FAULT_CAUSES = ['guest-reprogram', 'el0-corner', 'mmu-notifier', 'dirty-logging', 'migration'] as const;
+export type FaultCause = (typeof FAULT_CAUSES)[number];
 export const FAULT_FIGURE: Record<FaultCause, number> = {
   'guest-reprogram': F.faultsGuestReprogram,
   'el0-corner': F.faultsEl0Corner,
   'mmu-notifier': F.faultsMmuNotifier,
   'dirty-logging': F.faultsDirtyLogging,
+  migration: F.faultsMigration,
 };
 export const guestCaused = (c: FaultCause) => c === 'guest-reprogram' || c === 'el0-corner';
 
 /** Approach 3's designs: KVM traps the SPE registers and pins when profiling gets enabled. */
 export const pinsOnEnable = (d: PinningDesign) => d.startsWith('pin-on-enable');
 
+/** Records, as the SPE unit faults, why: the host may change the page before KVM looks at it. */
+export function noteFaultCause(h: SpeHost, v: number): void {
+  h.faultCause.at(v).store(FAULT_CAUSES.indexOf(faultCause(h, v, h.faultGfn.at(v).load())));
+}
+
 /** Why the SPE unit faulted on gfn: the host took the mapping away, or it was never there. */
 export function faultCause(h: SpeHost, v: number, gfn: number): FaultCause {
   const cause = h.hostUnmapped.at(gfn).load();
   if (cause === CAUSE_DIRTY_LOG) return 'dirty-logging';
+  if (cause === CAUSE_MIGRATION) return 'migration';
   if (isMmuNotifier(cause)) return 'mmu-notifier';
   return h.el.at(v).load() === 0 && el0Only(speReg(h, v, PMSCR)) ? 'el0-corner' : 'guest-reprogram';
 }
@@ -91,6 +101,11 @@ function pinOnePage(h: SpeHost, v: number, gfn: number): void {
 export function trapSpeRegWrite(h: SpeHost, v: number, design: PinningDesign): void {
   if (!pinsOnEnable(design)) return;
   h.fig.at(F.speRegisterTraps).add(1);
+  pinIfEnabled(h, v, design);
+}
+
+/** Approach 3's check at a register write (a guest trap, or the VMM restoring the registers). */
+function pinIfEnabled(h: SpeHost, v: number, design: PinningDesign): void {
   const enabled = decodePmblimitr(speReg(h, v, PMBLIMITR)).e;
   const scr = speReg(h, v, PMSCR);
   if (!enabled || scr === 0n) return;
@@ -102,7 +117,7 @@ export function trapSpeRegWrite(h: SpeHost, v: number, design: PinningDesign): v
 /** The SPE stage-2 fault handler: fixes the mapping the approach's way; returns the cause. */
 export function handleSpeStage2Fault(h: SpeHost, v: number, design: PinningDesign): FaultCause {
   const gfn = h.faultGfn.at(v).load();
-  const cause = faultCause(h, v, gfn);
+  const cause = FAULT_CAUSES[h.faultCause.at(v).load()];
   h.fig.at(FAULT_FIGURE[cause]).add(1);
   switch (design) {
     case 'pin-on-first-fault':
@@ -121,4 +136,16 @@ export function handleSpeStage2Fault(h: SpeHost, v: number, design: PinningDesig
       stage2Map(h, gfn, 'fault');
   }
   return cause;
+}
+
+/**
+ * The VM resumes on the migration's destination: its stage 2 starts empty. pin-all's VMM mlocks
+ * and FINALIZEs there before running (under kvm->slots_lock, which the caller holds); approach 3
+ * pins when the VMM restores an enabled buffer's registers; the others fault it back in.
+ */
+export function resumeOnDestination(h: SpeHost, design: PinningDesign): void {
+  stage2Unmap(h, 0, RAM_PAGES, 'mmu-notifier', CAUSE_MIGRATION);
+  if (design === 'pin-all') for (let g = 0; g < RAM_PAGES; g++) stage2Map(h, g, 'finalize');
+  else if (pinsOnEnable(design)) for (let v = 0; v < h.opts.vcpus; v++) pinIfEnabled(h, v, design);
+  note('migration: the VM resumes on the destination');
 }

@@ -70,7 +70,9 @@ export const CAUSE_KSM = 2;
 export const CAUSE_THP_SPLIT = 3;
 export const CAUSE_DIRTY_LOG = 4;
 export const CAUSE_MEMSLOT = 5;
-export const CAUSE_NAMES = ['none', 'NUMA balancing', 'KSM', 'THP split', 'dirty logging', 'memslot update'];
+/** The VM resumed on the migration's destination, whose stage 2 starts empty (post-copy). */
+export const CAUSE_MIGRATION = 6;
+export const CAUSE_NAMES = ['none', 'NUMA balancing', 'KSM', 'THP split', 'dirty logging', 'memslot update', 'migration'];
 export const isMmuNotifier = (c: number) => c === CAUSE_NUMA || c === CAUSE_KSM || c === CAUSE_THP_SPLIT;
 
 // SPE register slots per vCPU.
@@ -89,6 +91,7 @@ export const FIGURES = [
   'faultsEl0Corner',
   'faultsMmuNotifier',
   'faultsDirtyLogging',
+  'faultsMigration',
   'pins',
   'unpins',
   'peakPinnedPages',
@@ -143,6 +146,8 @@ export interface SpeHost {
   pending: WordArray;
   /** The gfn the last stage-2 fault reported by each vCPU's SPE unit was on. */
   faultGfn: WordArray;
+  /** Why that fault happened (an index into FAULT_CAUSES), judged when it happened: ghost state. */
+  faultCause: WordArray;
   /** Blackout window per vCPU: the step it opened (-1 none) and its cause. */
   blackoutSince: WordArray;
   blackoutCause: WordArray;
@@ -178,6 +183,7 @@ export function speHost(layout: Layout, opts: SpeOptions): SpeHost {
     kvmPinned: layout.words('kvm pinned', n * (BUF_PAGES + 1), (i) => `vcpu${Math.floor(i / (BUF_PAGES + 1))}.spe.pinned[${i % (BUF_PAGES + 1)}]`),
     pending: layout.words('records pending', n, (v) => `vcpu${v}.records in buffer`),
     faultGfn: layout.words('spe fault gfn', n, (v) => `vcpu${v}.spe fault gfn`),
+    faultCause: layout.words('spe fault cause', n, (v) => `vcpu${v}.spe fault cause (ghost)`),
     blackoutSince: layout.words('blackout since', n, (v) => `vcpu${v}.blackout since step`),
     blackoutCause: layout.words('blackout cause', n, (v) => `vcpu${v}.blackout cause`),
     nextBufferGfn: layout.word('guest: next free buffer page'),
