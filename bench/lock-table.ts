@@ -12,7 +12,7 @@ export function lockTable(b: LockBench): string {
     return r ? `${fmt(r.perSec)} (${fmt(r.handoffsPerSec)})${r.exact ? '' : ' NOT EXCLUSIVE'}` : '-';
   };
   const lines = [
-    table(['lock: acquisitions/s (handoffs/s)', ...LOCK_WORKERS.map((n) => `${n} worker${n > 1 ? 's' : ''}`)], locks.map((l) => [l, ...LOCK_WORKERS.map((n) => cell(l, n))])),
+    table(['lock: acquisitions/s (handoffs/s), median of 3', ...LOCK_WORKERS.map((n) => `${n} worker${n > 1 ? 's' : ''}`)], locks.map((l) => [l, ...LOCK_WORKERS.map((n) => cell(l, n))])),
   ];
   if (b.native) lines.push(`native reference skipped: ${b.native}`);
   else {

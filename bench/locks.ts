@@ -47,22 +47,30 @@ async function atomicsRun(kind: LockBenchTask['kind'], n: number, ms: number): P
   return { lock: `Atomics ${kind}`, workers: n, perSec: acq / secs, handoffsPerSec: rs.reduce((s, r) => s + r.handoffs, 0) / secs, exact: ctl.at(2).peek() === acq };
 }
 
-export async function lockBench(ms: number, log: (s: string) => void): Promise<LockBench> {
-  const rows: LockRow[] = [];
+/** Each cell is measured `reps` times, interleaved with the others so noise spreads evenly; its median row is kept. */
+export async function lockBench(ms: number, log: (s: string) => void, reps = 3): Promise<LockBench> {
+  const samples = new Map<string, LockRow[]>();
+  const add = (r: LockRow) => samples.set(`${r.lock}/${r.workers}`, [...(samples.get(`${r.lock}/${r.workers}`) ?? []), r]);
   const native = compileNativeLocks();
-  for (const n of LOCK_WORKERS) {
-    for (const kind of ['mutex', 'spinlock'] as const) {
-      log(`lock bench: Atomics ${kind}, ${n} workers…`);
-      rows.push(await atomicsRun(kind, n, ms));
-    }
-    if (typeof native !== 'string') {
-      for (const kind of ['mutex', 'spin'] as const) {
-        const r = native.run(kind, n, ms);
-        rows.push({ lock: `pthread_${kind === 'mutex' ? 'mutex' : 'spinlock'}`, workers: n, perSec: r.acquisitions / (ms / 1000), handoffsPerSec: r.handoffs / (ms / 1000), exact: r.exact });
+  for (let rep = 1; rep <= reps; rep++) {
+    for (const n of LOCK_WORKERS) {
+      for (const kind of ['mutex', 'spinlock'] as const) {
+        log(`lock bench ${rep}/${reps}: Atomics ${kind}, ${n} workers…`);
+        add(await atomicsRun(kind, n, ms));
+      }
+      if (typeof native !== 'string') {
+        for (const kind of ['mutex', 'spin'] as const) {
+          const r = native.run(kind, n, ms);
+          add({ lock: `pthread_${kind === 'mutex' ? 'mutex' : 'spinlock'}`, workers: n, perSec: r.acquisitions / (ms / 1000), handoffsPerSec: r.handoffs / (ms / 1000), exact: r.exact });
+        }
       }
     }
   }
   if (typeof native !== 'string') native.dispose();
+  const rows = [...samples.values()].map((rs) => {
+    const sorted = [...rs].sort((a, b) => a.perSec - b.perSec);
+    return { ...sorted[Math.floor(sorted.length / 2)], exact: rs.every((r) => r.exact) };
+  });
   const ratio = (a: string, b: string) => Object.fromEntries(LOCK_WORKERS.map((n) => {
     const x = rows.find((r) => r.lock === a && r.workers === n);
     const y = rows.find((r) => r.lock === b && r.workers === n);

@@ -29,7 +29,7 @@ export async function main(argv: string[]): Promise<number> {
   log('stage-2 tables over a 4 GiB IPA space…');
   const stage2 = stage2Bench(4, quick ? 1 : 3);
 
-  const locks = await lockBench(quick ? 300 : 700, log);
+  const locks = await lockBench(quick ? 200 : 500, log, 3);
 
   const toViolations: ToViolation[] = [];
   const seeds = quick ? 3 : 7;
