@@ -43,7 +43,7 @@ const invariants: InvariantDefinition<SpeHost>[] = [
 
 export default defineScenario({
   name: 'spe-finalize',
-  title: 'KVM_ARM_VM_SPE_FINALIZE under kvm->slots_lock racing memslot updates, vCPU init and KVM_RUN (seed 000)',
+  title: 'KVM_ARM_VM_SPE_FINALIZE under kvm->slots_lock racing memslot updates, vCPU init and KVM_RUN',
   seeds: ['000'],
   options: SPE_DEFAULTS,
   designs,

@@ -78,7 +78,7 @@ const invariants: InvariantDefinition<Stage2Host>[] = [
 
 export default defineScenario({
   name: 'stage2-coalesce',
-  title: 'stage-2 page mappings coalesced into a block and split back, while vCPUs use them (seed 001)',
+  title: 'stage-2 page mappings coalesced into a block and split back, while vCPUs use them',
   seeds: ['001'],
   options: { design: 'bbm-locked', vcpus: 2, accesses: 12, touched: 16, mmuOffChance: 0.1, visitsPerStep: 64, split: true, tlbEntries: 8, poolPages: 16 } as Stage2Options,
   designs,
