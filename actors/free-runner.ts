@@ -8,7 +8,7 @@ import { createStepper, stepAs } from './actor-runtime.ts';
 import { lockOfWait } from './find-locks.ts';
 import { Rng, deriveSeed } from './rng.ts';
 import { C, G, H, type StressBlock } from './stress-control.ts';
-import type { World } from './world.ts';
+import { raiseFirstBroken, type World } from './world.ts';
 
 export interface FreeRunOptions {
   actor: number;
@@ -27,7 +27,6 @@ export function runFree(world: World, block: StressBlock, o: FreeRunOptions): nu
   const stepper = createStepper(world.actors[actor], actor);
   const rng = new Rng(deriveSeed(o.seed, actor));
   const lockIndex = new Map(o.locks.map((n, i) => [n, i]));
-  const invariants = world.invariants.filter((i) => i.check);
   let held = 0;
   let attemptStart = 0;
   const holdStart = new Map<number, number>();
@@ -104,15 +103,7 @@ export function runFree(world: World, block: StressBlock, o: FreeRunOptions): nu
       const checkWhole = o.atomic && !whole;
       if (checkWhole) block.stepLock();
       try {
-        if (!world.violations.peek()) {
-          for (const inv of invariants) {
-            const message = inv.check!(world.host);
-            if (message) {
-              world.violations.raise(inv.name, message);
-              break;
-            }
-          }
-        }
+        if (!world.violations.peek()) raiseFirstBroken(world);
         const endSeq = block.add(G.SEQ, 1);
         if (!block.get(G.VIOLATOR)) block.log(actor, { startSeq, endSeq, from, to: stepper.state, transition });
       } finally {

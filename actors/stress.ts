@@ -2,7 +2,7 @@
 // buffer, a monitor in this thread (invariants, stutter, a no-progress watchdog, the stat
 // interval), and a stop that is always on time: the stop flag first, then termination.
 import { Worker } from 'node:worker_threads';
-import { resetHost, buildWorld, type World } from './world.ts';
+import { raiseFirstBroken, resetHost, buildWorld, type World } from './world.ts';
 import { findLocks, type FoundLock } from './find-locks.ts';
 import { bucketMs, BUCKETS, C, G, H, StressBlock, type RingEntry } from './stress-control.ts';
 import type { StressMessage, StressTask } from './stress-worker.ts';
@@ -133,7 +133,6 @@ export async function runStress(ref: ScenarioRef, scenario: AnyScenario, design:
   let nextStutter = o.stutterS > 0 ? o.stutterS * 1000 : Infinity;
   let lastSteps = -1;
   let lastProgress = 0;
-  const monitorInvariants = world.invariants.filter((i) => i.check);
   for (;;) {
     await sleep(10);
     const now = performance.now() - start;
@@ -141,14 +140,7 @@ export async function runStress(ref: ScenarioRef, scenario: AnyScenario, design:
     // The monitor: invariants between steps (with the step lock, for whole-step models).
     if (!profile.atomicSteps || block.tryStepLock()) {
       try {
-        for (const inv of monitorInvariants) {
-          const message = inv.check!(world.host);
-          if (message) {
-            world.violations.raise(inv.name, message);
-            Atomics.compareExchange(block.i32, G.VIOLATOR, 0, n + 1);
-            break;
-          }
-        }
+        if (raiseFirstBroken(world)) Atomics.compareExchange(block.i32, G.VIOLATOR, 0, n + 1);
       } finally {
         if (profile.atomicSteps) block.stepUnlock();
       }

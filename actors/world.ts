@@ -49,6 +49,18 @@ export function activateWorld(world: World): void {
   execution.actorNames = world.actors.map((a) => a.name);
 }
 
+/** Free mode: raises the first checked invariant that does not hold now; true if one was raised. */
+export function raiseFirstBroken(world: World): boolean {
+  for (const inv of world.invariants) {
+    const message = inv.check?.(world.host);
+    if (message) {
+      world.violations.raise(inv.name, message);
+      return true;
+    }
+  }
+  return false;
+}
+
 /** Zeroes the scenario's memory and writes its initial values: the start of every run. */
 export function resetHost(world: World): void {
   activateWorld(world);

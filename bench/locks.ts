@@ -50,7 +50,10 @@ async function atomicsRun(kind: LockBenchTask['kind'], n: number, ms: number): P
 /** Each cell is measured `reps` times, interleaved with the others so noise spreads evenly; its median row is kept. */
 export async function lockBench(ms: number, log: (s: string) => void, reps = 3): Promise<LockBench> {
   const samples = new Map<string, LockRow[]>();
-  const add = (r: LockRow) => samples.set(`${r.lock}/${r.workers}`, [...(samples.get(`${r.lock}/${r.workers}`) ?? []), r]);
+  const add = (r: LockRow) => {
+    const key = `${r.lock}/${r.workers}`;
+    samples.set(key, [...(samples.get(key) ?? []), r]);
+  };
   const native = compileNativeLocks();
   for (let rep = 1; rep <= reps; rep++) {
     for (const n of LOCK_WORKERS) {

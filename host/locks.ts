@@ -37,7 +37,7 @@ abstract class LockBase {
     // One line's worth of slack so the lock word can start on a line boundary.
     const region = layout.reserve(`lock ${name}`, (WORDS + LINE_WORDS) * 4, (m) => {
       this.a = m.i32;
-      this.base = Math.ceil((m.i32.byteOffset / 4 + region.byteOffset / 4) / LINE_WORDS) * LINE_WORDS - m.i32.byteOffset / 4;
+      this.base = Math.ceil(region.byteOffset / 4 / LINE_WORDS) * LINE_WORDS;
     });
   }
 

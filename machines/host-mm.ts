@@ -3,6 +3,7 @@
 // kvm->mmu_invalidate_seq and unmaps the range at stage 2. Pinning a page does not stop NUMA
 // balancing or a THP split from invalidating its stage-2 entry; KSM skips pinned pages.
 import { note } from '../host/recorder.ts';
+import { gfnToFrame } from '../host/spe/memslots.ts';
 import { stage2Unmap } from '../host/spe/stage2-ops.ts';
 import { CAUSE_KSM, CAUSE_NAMES, CAUSE_NUMA, CAUSE_THP_SPLIT, F, RAM_PAGES, type SpeHost } from '../host/spe/world.ts';
 import { defineStepMachine } from './step-machine.ts';
@@ -25,7 +26,8 @@ export function hostMm(h: SpeHost, invalidations: number, chancePerStep: number)
               context.done++;
               const gfn = event.random(RAM_PAGES);
               const cause = CAUSES[event.random(CAUSES.length)];
-              if (cause === CAUSE_KSM && h.pins.at(gfn).load() > 0) {
+              const slot = h.memslots.find(gfn);
+              if (cause === CAUSE_KSM && slot && h.pins.at(gfnToFrame(slot, gfn)).load() > 0) {
                 note(`KSM skips gfn ${gfn}: its page is pinned`);
                 return;
               }

@@ -5,11 +5,10 @@
 import { note } from '../host/recorder.ts';
 import { KVM_MEM_LOG_DIRTY_PAGES, VM_HUGETLB } from '../host/spe/memslots.ts';
 import { stage2Unmap, stage2WrProtect } from '../host/spe/stage2-ops.ts';
-import { CAUSE_MEMSLOT, F, SLOT1_GFN, SLOT1_MOVED_GFN, SLOT1_PAGES, type SpeHost } from '../host/spe/world.ts';
+import { CAUSE_MEMSLOT, F, SLOT1_FRAME, SLOT1_GFN, SLOT1_MOVED_GFN, SLOT1_PAGES, type SpeHost } from '../host/spe/world.ts';
 import { defineStepMachine, type StepArgs } from './step-machine.ts';
 
 const SLOT = 1;
-const FRAME = 32;
 type Op = 'delete' | 'create' | 'move' | 'log';
 
 interface Locals {
@@ -31,7 +30,7 @@ export function memslotUpdater(h: SpeHost, updates: number) {
     const op = context.op as Op;
     if (op === 'create' || !s) {
       // Re-created hugetlb-backed: FINALIZE treats it as locked without mlock().
-      memslots.set(SLOT, { base_gfn: SLOT1_GFN, npages: SLOT1_PAGES, frame: FRAME, flags: 0, vmFlags: VM_HUGETLB });
+      memslots.set(SLOT, { base_gfn: SLOT1_GFN, npages: SLOT1_PAGES, frame: SLOT1_FRAME, flags: 0, vmFlags: VM_HUGETLB });
     } else if (op === 'delete') {
       memslots.remove(SLOT);
       stage2Unmap(h, s.base_gfn, s.npages, 'memslot', CAUSE_MEMSLOT);

@@ -13,7 +13,7 @@
 import { note } from '../host/recorder.ts';
 import { raiseViolation } from '../host/violations.ts';
 import { KVM_MEM_READONLY, VM_LOCKED, finalizeMaps, type Memslot } from '../host/spe/memslots.ts';
-import { stage2Map, stage2State } from '../host/spe/stage2-ops.ts';
+import { stage2MapSlot, stage2State } from '../host/spe/stage2-ops.ts';
 import { F, type FinalizeDesign, type SpeHost } from '../host/spe/world.ts';
 import { defineStepMachine, type StepArgs } from './step-machine.ts';
 
@@ -189,7 +189,7 @@ export function speFinalizeVmm(h: SpeHost, design: FinalizeDesign) {
         step: {
           actions: ({ context }) => {
             const s = context.snapshot ? (JSON.parse(context.snapshot) as Memslot) : undefined;
-            if (s) for (let g = s.base_gfn; g < s.base_gfn + s.npages; g++) stage2Map(h, g, 'finalize', s);
+            if (s) stage2MapSlot(h, s, 'finalize');
             context.snapshot = '';
             context.slot++;
           },

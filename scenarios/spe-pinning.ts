@@ -4,12 +4,13 @@
 // first stage-2 fault. Figures show what the thread argued about; invariants what each promises.
 import { defineScenario, type DesignDefinition, type InvariantDefinition } from '../api.ts';
 import { profilingEnabled } from '../host/spe/regs.ts';
-import { MEMSLOT_STAGE2_CONSISTENT, memslotConsistency, pinGfn, stage2Map, stage2State } from '../host/spe/stage2-ops.ts';
+import { MEMSLOT_STAGE2_CONSISTENT, memslotConsistency, pinGfn, stage2MapSlot, stage2State } from '../host/spe/stage2-ops.ts';
 import { VM_LOCKED } from '../host/spe/memslots.ts';
 import {
   BUF_PAGES,
   F,
   FIGURES,
+  PINNED_PER_VCPU,
   PMBLIMITR,
   PMBPTR,
   PMBSR,
@@ -76,7 +77,7 @@ function bufferMapped(h: SpeHost): string | null {
 }
 
 function pinsBounded(h: SpeHost): string | null {
-  const bound = h.opts.vcpus * (BUF_PAGES + 1);
+  const bound = h.opts.vcpus * PINNED_PER_VCPU;
   const n = pinnedPages(h);
   return n > bound ? `${n} pages are pinned, more than one buffer and its stage-1 table page per vCPU (${bound}): an old buffer was never unpinned` : null;
 }
@@ -104,10 +105,8 @@ export default defineScenario({
     speInitWorld(h, { guestRan: true, ramVmFlags: pinAll ? VM_LOCKED : 0 });
     if (!pinAll) return;
     // mlock() and FINALIZE happened before the guest started: every RAM page resident and mapped.
-    for (let g = 0; g < RAM_PAGES; g++) {
-      pinGfn(h, g);
-      stage2Map(h, g, 'spe-pin');
-    }
+    for (let g = 0; g < RAM_PAGES; g++) pinGfn(h, g);
+    stage2MapSlot(h, h.memslots.get(0)!, 'spe-pin');
   },
   actors: (h, d) => [
     ...Array.from({ length: d.options.vcpus }, (_, v) => ({ name: `vcpu${v}`, machine: speGuestVcpu(h, v, d.options.design as PinningDesign) })),

@@ -17,7 +17,7 @@ import {
 } from '../host/spe/regs.ts';
 import { stage2State } from '../host/spe/stage2-ops.ts';
 import { speWriteRecord } from '../host/spe/unit.ts';
-import { BUF_PAGES, PMBLIMITR, PMBPTR, PMSCR, bufferVa, pinnedPages, setSpeReg, speHost, speInitWorld, type PinningDesign, type SpeHost } from '../host/spe/world.ts';
+import { BUF_PAGES, PMBLIMITR, PMBPTR, PMBSR, PMSCR, bufferVa, peekSpeReg, pinnedPages, setSpeReg, speHost, speInitWorld, type PinningDesign, type SpeHost } from '../host/spe/world.ts';
 import { setViolationBox, ViolationBox } from '../host/violations.ts';
 import speFinalize from '../scenarios/spe-finalize.ts';
 import { SPE_DEFAULTS } from '../scenarios/spe-defaults.ts';
@@ -111,9 +111,9 @@ describe('SPE approaches on the EL0 corner case', () => {
 
   it('once KVM has mapped the page, the unit writes the record and moves PMBPTR_EL1 on by one record', () => {
     const r = el0CornerCase('pin-on-first-fault');
-    setSpeReg(r.h, 0, 2 /* PMBSR */, 0n);
+    setSpeReg(r.h, 0, PMBSR, 0n);
     expect(speWriteRecord(r.h, 0, true)).to.equal('written');
-    expect(Number(r.h.spe.peek(PMBPTR))).to.equal(bufferVa(0) + 1024);
+    expect(Number(peekSpeReg(r.h, 0, PMBPTR))).to.equal(bufferVa(0) + 1024);
     expect(r.h.pending.peek(0)).to.equal(1);
   });
 });

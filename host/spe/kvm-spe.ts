@@ -4,18 +4,20 @@
 // pages and the stage-1 table page, maps them at stage 2, and unpins the buffer pinned before.
 import { note } from '../recorder.ts';
 import { el0Only, decodePmblimitr } from './regs.ts';
-import { pinGfn, stage2Map, stage2Unmap, unpinGfn } from './stage2-ops.ts';
+import { pinGfn, stage2Map, stage2MapSlot, stage2Unmap, unpinGfn } from './stage2-ops.ts';
 import { guestTranslate } from './unit.ts';
 import {
   BUF_PAGES,
   CAUSE_DIRTY_LOG,
   CAUSE_MIGRATION,
   F,
+  PINNED_PER_VCPU,
   PMBLIMITR,
   PMSCR,
   RAM_PAGES,
   bufferVa,
   isMmuNotifier,
+  kvmPinnedSlot,
   s1TableGfn,
   speReg,
   type PinningDesign,
@@ -58,14 +60,13 @@ function walkBuffer(h: SpeHost, v: number): number[] {
 }
 
 function setPinned(h: SpeHost, v: number, gfns: number[], unpinOld: boolean): void {
-  const base = v * (BUF_PAGES + 1);
-  for (let i = 0; i <= BUF_PAGES; i++) {
-    const old = h.kvmPinned.at(base + i).load() - 1;
+  for (let i = 0; i < PINNED_PER_VCPU; i++) {
+    const old = kvmPinnedSlot(h, v, i).load() - 1;
     if (old >= 0 && unpinOld) {
       unpinGfn(h, old);
       h.fig.at(F.unpins).add(1);
     }
-    h.kvmPinned.at(base + i).store(i < gfns.length ? gfns[i] + 1 : 0);
+    kvmPinnedSlot(h, v, i).store(i < gfns.length ? gfns[i] + 1 : 0);
   }
 }
 
@@ -84,7 +85,7 @@ export function pinBuffer(h: SpeHost, v: number, unpinOld = true): void {
 /** The mutant of approach 4: only the faulting page is pinned (replacing the page pinned for that slot before). */
 function pinOnePage(h: SpeHost, v: number, gfn: number): void {
   const i = Math.max(0, walkBuffer(h, v).indexOf(gfn));
-  const at = h.kvmPinned.at(v * (BUF_PAGES + 1) + i);
+  const at = kvmPinnedSlot(h, v, i);
   const old = at.load() - 1;
   if (old !== gfn && pinGfn(h, gfn)) {
     h.fig.at(F.pins).add(1);
@@ -145,7 +146,7 @@ export function handleSpeStage2Fault(h: SpeHost, v: number, design: PinningDesig
  */
 export function resumeOnDestination(h: SpeHost, design: PinningDesign): void {
   stage2Unmap(h, 0, RAM_PAGES, 'mmu-notifier', CAUSE_MIGRATION);
-  if (design === 'pin-all') for (let g = 0; g < RAM_PAGES; g++) stage2Map(h, g, 'finalize');
+  if (design === 'pin-all') stage2MapSlot(h, h.memslots.get(0)!, 'finalize');
   else if (pinsOnEnable(design)) for (let v = 0; v < h.opts.vcpus; v++) pinIfEnabled(h, v, design);
   note('migration: the VM resumes on the destination');
 }

@@ -90,6 +90,11 @@ export class Memslots {
   }
 }
 
+/** The host frame backing gfn in the slot (__gfn_to_pfn_memslot(), with frames for pfns). */
+export function gfnToFrame(slot: MemslotInit, gfn: number): number {
+  return slot.frame + (gfn - slot.base_gfn);
+}
+
 /** Whether FINALIZE pre-maps the slot: writable, VM_LOCKED or hugetlb, and not dirty-logging. */
 export function finalizeMaps(s: MemslotInit): boolean {
   return (s.flags & (KVM_MEM_READONLY | KVM_MEM_LOG_DIRTY_PAGES)) === 0 && (s.vmFlags & (VM_LOCKED | VM_HUGETLB)) !== 0;

@@ -6,7 +6,7 @@ import { actorName, execution } from '../execution.ts';
 import { note } from '../recorder.ts';
 import { Prot, kvm_init_valid_leaf_pte, kvm_pte_to_phys, leafProt } from '../stage2/descriptor.ts';
 import { raiseViolation } from '../violations.ts';
-import { KVM_MEM_LOG_DIRTY_PAGES, KVM_MEM_READONLY, type Memslot } from './memslots.ts';
+import { KVM_MEM_LOG_DIRTY_PAGES, KVM_MEM_READONLY, gfnToFrame, type Memslot } from './memslots.ts';
 import { CAUSE_DIRTY_LOG, CAUSE_NAMES, CAUSE_NONE, GFNS, bumpPeakPinned, type SpeHost } from './world.ts';
 
 export const SLOTS_LOCK_HELD = 'slots-lock-held';
@@ -43,7 +43,7 @@ export function stage2State(h: SpeHost, gfn: number): 'unmapped' | 'read-only' |
 export function stage2Map(h: SpeHost, gfn: number, by: Stage2Actor, slot: Memslot | undefined = h.memslots.find(gfn)): boolean {
   if (!slot) return false;
   assertSlotsLockHeld(h, by, `map gfn ${gfn}`);
-  const frame = slot.frame + (gfn - slot.base_gfn);
+  const frame = gfnToFrame(slot, gfn);
   const writable = (slot.flags & KVM_MEM_READONLY) === 0;
   if (writable && slot.flags & KVM_MEM_LOG_DIRTY_PAGES) h.dirty.at(gfn).store(1);
   const prot = Prot.R | (writable ? Prot.W : 0);
@@ -53,6 +53,11 @@ export function stage2Map(h: SpeHost, gfn: number, by: Stage2Actor, slot: Memslo
   if (writable) h.hostUnmapped.at(gfn).store(CAUSE_NONE);
   note(`stage 2: gfn ${gfn} -> frame ${frame} ${writable ? 'RW' : 'RO'} (${by})`);
   return true;
+}
+
+/** Maps every page of the slot, as FINALIZE's pre-mapping does. */
+export function stage2MapSlot(h: SpeHost, slot: Memslot, by: Stage2Actor): void {
+  for (let gfn = slot.base_gfn; gfn < slot.base_gfn + slot.npages; gfn++) stage2Map(h, gfn, by, slot);
 }
 
 /** kvm_unmap_gfn_range(): the stage-2 entries of [gfn, gfn + npages) go; `cause` says why, for faults. */
@@ -80,14 +85,14 @@ export function stage2WrProtect(h: SpeHost, slot: Memslot): void {
 export function pinGfn(h: SpeHost, gfn: number): boolean {
   const slot = h.memslots.find(gfn);
   if (!slot) return false;
-  h.pins.at(slot.frame + (gfn - slot.base_gfn)).add(1);
+  h.pins.at(gfnToFrame(slot, gfn)).add(1);
   bumpPeakPinned(h);
   return true;
 }
 
 export function unpinGfn(h: SpeHost, gfn: number): void {
   const slot = h.memslots.find(gfn);
-  if (slot) h.pins.at(slot.frame + (gfn - slot.base_gfn)).add(-1);
+  if (slot) h.pins.at(gfnToFrame(slot, gfn)).add(-1);
 }
 
 /**
@@ -101,7 +106,7 @@ export function memslotConsistency(h: SpeHost): string | null {
     const slot = h.memslots.find(gfn, true);
     if (!slot) return `gfn ${gfn} is mapped at stage 2 but lies in no memslot: the mapping outlived its slot's delete or move`;
     const frame = h.frames.frameOf(kvm_pte_to_phys(t.pte));
-    const expected = slot.frame + (gfn - slot.base_gfn);
+    const expected = gfnToFrame(slot, gfn);
     if (frame !== expected) return `gfn ${gfn} maps host frame ${frame}, but slot ${slot.id} backs it with frame ${expected}`;
     if (leafProt(t.pte) & Prot.W) {
       if (slot.flags & KVM_MEM_READONLY) return `gfn ${gfn} of read-only slot ${slot.id} is writable at stage 2`;

@@ -54,10 +54,14 @@ export const FIRST_BUFFER_GFN = 8;
 export const SLOT1_GFN = 32;
 export const SLOT1_MOVED_GFN = 48;
 export const SLOT1_PAGES = 8;
+/** The host frames behind slot 1, wherever it is moved. */
+export const SLOT1_FRAME = 32;
 export const ROM_GFN = 40;
 export const ROM_PAGES = 4;
 export const BUF_PAGES = 2;
 export const RECORD_BYTES = 1024;
+/** What KVM pins per vCPU: the buffer's pages and the stage-1 table page translating them. */
+export const PINNED_PER_VCPU = BUF_PAGES + 1;
 /** Each vCPU's buffer sits at its own guest VA. */
 export const bufferVa = (v: number) => 0x4000_0000 + v * 0x10_0000;
 /** The guest stage-1 table page translating vCPU v's buffer. */
@@ -180,7 +184,7 @@ export function speHost(layout: Layout, opts: SpeOptions): SpeHost {
     spe: BigWordArray.in(layout, 'spe registers', 4 * n, (i) => `vcpu${Math.floor(i / 4)}.${SPE_REGS[i % 4]}`),
     el: layout.words('guest EL', n, (v) => `vcpu${v}.CurrentEL`),
     s1: layout.words('guest stage-1', n * BUF_PAGES, (i) => `vcpu${Math.floor(i / BUF_PAGES)}.s1[buffer page ${i % BUF_PAGES}]`),
-    kvmPinned: layout.words('kvm pinned', n * (BUF_PAGES + 1), (i) => `vcpu${Math.floor(i / (BUF_PAGES + 1))}.spe.pinned[${i % (BUF_PAGES + 1)}]`),
+    kvmPinned: layout.words('kvm pinned', n * PINNED_PER_VCPU, (i) => `vcpu${Math.floor(i / PINNED_PER_VCPU)}.spe.pinned[${i % PINNED_PER_VCPU}]`),
     pending: layout.words('records pending', n, (v) => `vcpu${v}.records in buffer`),
     faultGfn: layout.words('spe fault gfn', n, (v) => `vcpu${v}.spe fault gfn`),
     faultCause: layout.words('spe fault cause', n, (v) => `vcpu${v}.spe fault cause (ghost)`),
@@ -191,6 +195,8 @@ export function speHost(layout: Layout, opts: SpeOptions): SpeHost {
   };
 }
 
+/** Slot i of what KVM has pinned for vCPU v (gfn + 1, 0 for none). */
+export const kvmPinnedSlot = (h: SpeHost, v: number, i: number) => h.kvmPinned.at(v * PINNED_PER_VCPU + i);
 export const speReg = (h: SpeHost, v: number, reg: number) => h.spe.load(v * 4 + reg);
 export const setSpeReg = (h: SpeHost, v: number, reg: number, value: bigint) => h.spe.store(v * 4 + reg, value);
 export const peekSpeReg = (h: SpeHost, v: number, reg: number) => h.spe.peek(v * 4 + reg);
@@ -216,12 +222,12 @@ export function speInitWorld(h: SpeHost, { guestRan, ramVmFlags }: { guestRan: b
   h.pool.init();
   h.pgt.init();
   h.memslots.set(0, { base_gfn: 0, npages: RAM_PAGES, frame: 0, flags: 0, vmFlags: ramVmFlags });
-  h.memslots.set(1, { base_gfn: SLOT1_GFN, npages: SLOT1_PAGES, frame: SLOT1_GFN, flags: 0, vmFlags: 0 });
+  h.memslots.set(1, { base_gfn: SLOT1_GFN, npages: SLOT1_PAGES, frame: SLOT1_FRAME, flags: 0, vmFlags: 0 });
   h.memslots.set(2, { base_gfn: ROM_GFN, npages: ROM_PAGES, frame: ROM_GFN, flags: KVM_MEM_READONLY, vmFlags: 0 });
   for (let v = 0; v < h.opts.vcpus; v++) {
     h.el.at(v).store(1);
     h.blackoutSince.at(v).store(-1);
-    h.spe.store(v * 4 + PMBPTR, BigInt(bufferVa(v)));
+    setSpeReg(h, v, PMBPTR, BigInt(bufferVa(v)));
   }
   if (guestRan) for (let g = 0; g < FIRST_BUFFER_GFN; g++) h.pgt.mapPage(g * 4096, g, 3);
 }
