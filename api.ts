@@ -12,6 +12,7 @@ export type {
   StressFlags,
   StressProfile,
   Verdict,
+  VerifyConfig,
 } from './actors/scenario.ts';
 export { defineStepMachine } from './machines/step-machine.ts';
 export type { StepAction, StepArgs, StepGuard, StepMachineConfig, StepState, StepTransition } from './machines/step-machine.ts';

@@ -10,8 +10,13 @@ export interface Backend {
   readonly world: World;
   /** Puts every actor back in its initial state (memory has been reset); returns the states. */
   resetActors(): number[] | Promise<number[]>;
-  /** Runs one step of `actor`; returns its new state index. */
-  step(actor: number, seed: number): number | Promise<number>;
+  /**
+   * Runs one step of `actor`; returns its new state index. Its random draws come from `seed`, or
+   * are the values `choices` lists (verify's explicit choices).
+   */
+  step(actor: number, seed: number, choices?: readonly number[]): number | Promise<number>;
+  /** The values `actor`'s last step drew, when they were scripted. */
+  lastChoices(actor: number): number[] | undefined;
   /** Index of the transition `actor`'s last step took (-1 if the interpreter cannot tell). */
   lastTransition(actor: number): number;
   /** What each step of the current run touched, in step order (empty lists if not recorded). */

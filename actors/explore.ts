@@ -1,16 +1,11 @@
 // Exploration: run a design again and again under a strategy until an invariant breaks or the
 // budget (runs, seconds) is spent. The first violation's trace is written before anything else.
-import { join } from 'node:path';
 import type { Backend, Mode } from './backend.ts';
-import { runOnce, runRngs, type RunResult, type RunViolation } from './run.ts';
+import { runOnce, runRngs, type RunResult } from './run.ts';
 import { createScheduler } from './schedulers/index.ts';
 import type { StrategyName } from './scenario.ts';
-import { buildTrace } from './trace-builder.ts';
-import { writeTrace } from './trace.ts';
 import { CoverageRecorder, type CoverageData } from './coverage.ts';
-import { InlineBackend } from './inline-backend.ts';
-import { shrinkRun, switches } from './shrink.ts';
-import { buildWorld } from './world.ts';
+import { recordViolation, type FoundViolation } from './violation-trace.ts';
 
 export interface ExploreOptions {
   strategy: StrategyName;
@@ -40,15 +35,7 @@ export interface ExploreProgress {
   elapsedMs: number;
 }
 
-export interface FoundViolation extends RunViolation {
-  iteration: number;
-  /** Path of the trace file, if one was written. */
-  trace: string | null;
-  /** Steps of the schedule in the trace (after shrinking, if it was shrunk). */
-  steps: number;
-  /** When shrunk: the schedule as found, and what shrinking made of it. */
-  shrunk?: { originalSteps: number; originalSwitches: number; switches: number; candidates: number; elapsedMs: number };
-}
+export type { FoundViolation };
 
 export interface ExploreResult {
   scenario: string;
@@ -97,32 +84,19 @@ export async function explore(backend: Backend, o: ExploreOptions): Promise<Expl
     for (const [k, v] of Object.entries(r.blockedSteps)) blockedSteps[k] = (blockedSteps[k] ?? 0) + v;
     for (const [k, v] of Object.entries(r.figures)) figures[k] = (figures[k] ?? 0) + v;
     if (r.violation) {
-      let tracePath: string | null = null;
-      let found = r;
-      let shrunk: FoundViolation['shrunk'];
-      if (o.traceDir) {
-        let touches = await backend.touches();
-        if (o.shrinkMs) {
-          // Shrinking runs many candidate schedules: inline, over this world or a copy of it.
-          const inline = backend.mode === 'inline' ? backend : new InlineBackend(buildWorld(world.scenario, world.design.name, world.design.options as Record<string, unknown>));
-          const s = await shrinkRun(inline, r, { stepLimit: o.stepLimit, only: o.only, timeMs: o.shrinkMs });
-          found = s.run;
-          touches = s.touches;
-          shrunk = { originalSteps: s.originalSteps, originalSwitches: s.originalSwitches, switches: switches(found.steps), candidates: s.candidates, elapsedMs: s.elapsedMs };
-        }
-        const trace = buildTrace(world, found, touches, {
-          mode: backend.mode,
-          strategy: o.strategy,
-          depth: o.strategy === 'pct' ? o.depth : undefined,
-          seed: o.seed,
-          iteration: i,
-          scenarioFile: o.scenarioFile,
-          originalSteps: shrunk?.originalSteps,
-        });
-        tracePath = join(o.traceDir, `${world.scenario.name}-${world.design.name}-${o.strategy}-seed${o.seed}-run${i}.trace.json`);
-        writeTrace(tracePath, trace);
-      }
-      violation = { ...found.violation!, iteration: i, trace: tracePath, steps: found.steps.length, ...(shrunk ? { shrunk } : {}) };
+      violation = await recordViolation(world, r, {
+        traceDir: o.traceDir,
+        fileName: `${world.scenario.name}-${world.design.name}-${o.strategy}-seed${o.seed}-run${i}.trace.json`,
+        stepLimit: o.stepLimit,
+        only: o.only,
+        shrinkMs: o.shrinkMs,
+        mode: backend.mode,
+        strategy: o.strategy,
+        depth: o.strategy === 'pct' ? o.depth : undefined,
+        seed: o.seed,
+        iteration: i,
+        scenarioFile: o.scenarioFile,
+      }, backend);
       break;
     }
     const now = performance.now();

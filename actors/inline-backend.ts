@@ -1,18 +1,67 @@
 // All actors in this thread, stepped by direct calls over the same shared-memory code.
+import { footprint } from '../host/access.ts';
 import { recorder } from '../host/recorder.ts';
-import { createStepper, stepAs, type ActorStepper, type Interpreter } from './actor-runtime.ts';
+import { createStepper, stepAs, type ActorSnapshot, type ActorStepper, type Interpreter } from './actor-runtime.ts';
 import { ActorFailure, type Backend } from './backend.ts';
+import { ChoiceError, type ChoiceLog } from './step-event.ts';
 import type { World } from './world.ts';
+
+/** The shared words one step read and wrote (32-bit word indices; duplicates possible). */
+export interface StepFootprint {
+  reads: number[];
+  writes: number[];
+}
+
+export interface InlineSnapshot {
+  memory: Uint8Array;
+  actors: ActorSnapshot[];
+}
 
 export class InlineBackend implements Backend {
   readonly mode = 'inline' as const;
   private readonly steppers: ActorStepper[];
   private log: string[][] = [];
   private readonly transitions: number[];
+  private readonly scripted: boolean[];
+  /** Set to record each step's footprint (verify's dependence relation). */
+  recordFootprints = false;
+  /** The last step's footprint, when recorded. */
+  lastFootprint: StepFootprint = { reads: [], writes: [] };
 
   constructor(readonly world: World, private readonly record = true, interpreter: Interpreter = 'compiled') {
     this.steppers = world.actors.map((def, i) => createStepper(def, i, interpreter));
     this.transitions = world.actors.map(() => -1);
+    this.scripted = world.actors.map(() => false);
+  }
+
+  /** Whether each step's touches are recorded (traces need them). */
+  get records(): boolean {
+    return this.record;
+  }
+
+  lastChoices(actor: number): number[] | undefined {
+    return this.scripted[actor] ? this.steppers[actor].drawn().values : undefined;
+  }
+
+  /** What `actor`'s last scripted step drew, with the range of each draw. */
+  lastDrawn(actor: number): ChoiceLog {
+    return this.steppers[actor].drawn();
+  }
+
+  /** A 32-bit hash of `actor`'s state and context (verify's state cache). */
+  actorHash(actor: number, seed: number): number {
+    return this.steppers[actor].hash(seed);
+  }
+
+  /** The scenario's memory and every actor, to return to after a trial step (verify). */
+  save(): InlineSnapshot {
+    return { memory: this.world.memory.u8.slice(0, this.world.hostBytes), actors: this.steppers.map((s) => s.save()) };
+  }
+
+  restore(s: InlineSnapshot): void {
+    this.world.memory.u8.set(s.memory, 0);
+    this.steppers.forEach((st, i) => st.restore(s.actors[i]));
+    this.world.violations.clear();
   }
 
   lastTransition(actor: number): number {
@@ -27,20 +76,32 @@ export class InlineBackend implements Backend {
     });
   }
 
-  step(actor: number, seed: number): number {
+  step(actor: number, seed: number, choices?: readonly number[]): number {
     const s = this.steppers[actor];
     if (this.record) {
       recorder.touches = [];
       recorder.on = true;
     }
+    if (this.recordFootprints) {
+      footprint.reads = [];
+      footprint.writes = [];
+      footprint.on = true;
+    }
+    this.scripted[actor] = choices !== undefined;
     try {
-      this.transitions[actor] = stepAs(s, actor, seed);
+      this.transitions[actor] = stepAs(s, actor, seed, choices);
     } catch (e) {
-      throw failure(e, this.world.actors[actor].name, this.world.programs[actor].stateIds[s.state]);
+      const state = this.world.programs[actor].stateIds[s.state];
+      if (e instanceof ChoiceError) throw new ChoiceError(`${this.world.actors[actor].name} in state '${state}': ${e.message}`);
+      throw failure(e, this.world.actors[actor].name, state);
     } finally {
       if (this.record) {
         recorder.on = false;
         this.log.push(recorder.touches);
+      }
+      if (this.recordFootprints) {
+        footprint.on = false;
+        this.lastFootprint = { reads: footprint.reads, writes: footprint.writes };
       }
     }
     return s.state;

@@ -26,6 +26,7 @@ export async function replayTrace(backend: Backend, trace: Trace): Promise<Repla
   const run = await runOnce(backend, scheduler, { schedule: new Rng(0), steps: new Rng(0) }, {
     stepLimit: trace.steps.length,
     seeds: trace.steps.map((s) => s.seed),
+    choicesFor: (step) => trace.steps[step]?.choices,
     afterStep: (i, r) => {
       const want = trace.steps[i];
       const got = ids[r.actor].stateIds[r.to];

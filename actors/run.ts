@@ -1,6 +1,7 @@
 // One run: reset the world, then let the scheduler hand out steps until every (non-daemon)
 // actor is done, the step bound is reached, or an invariant breaks. Waits are evaluated here,
 // so blocking is explicit: nobody runnable while someone is unfinished is a deadlock.
+import { withFootprint } from '../host/access.ts';
 import { actorName, execution } from '../host/execution.ts';
 import { LOCK_DISCIPLINE } from '../host/locks.ts';
 import type { Wait } from '../host/wait.ts';
@@ -18,6 +19,8 @@ export class InvariantError extends Error {}
 export interface StepRecord {
   actor: number;
   seed: number;
+  /** The values the step drew, when they were scripted (verify) rather than seeded. */
+  choices?: number[];
   from: number;
   to: number;
   transition: number;
@@ -50,6 +53,10 @@ export interface RunOptions {
   seeds?: readonly number[];
   /** The seed for the step the scheduler just gave `actor` (schedules that carry their seeds). */
   seedFor?: (step: number, actor: number) => number;
+  /** Scripted values for the step's random draws instead of a seed (verify, and its traces). */
+  choicesFor?: (step: number, actor: number) => readonly number[] | undefined;
+  /** Told every shared word the invariant checks read (verify: steps writing them are visible). */
+  onInvariantReads?: (reads: readonly number[]) => void;
   /** Records each step taken, for state-machine coverage. */
   coverage?: CoverageRecorder;
   /** Called after each step (replay checks each lands where the recording says). */
@@ -82,6 +89,12 @@ export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { sc
 
   const wanted = (invariant: string) => !opts.only || opts.only.has(invariant);
   const checkViolations = (step: number): RunViolation | null => {
+    if (!opts.onInvariantReads) return findViolation(step);
+    const seen = withFootprint(() => findViolation(step));
+    opts.onInvariantReads(seen.reads);
+    return seen.value;
+  };
+  const findViolation = (step: number): RunViolation | null => {
     const raised = world.violations.peek();
     if (raised) {
       if (wanted(raised.invariant)) return { ...raised, step };
@@ -131,12 +144,14 @@ export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { sc
     }
     const actor = scheduler.pick(enabled, step);
     const seed = opts.seeds ? (opts.seeds[step] ?? 0) : opts.seedFor ? opts.seedFor(step, actor) : rngs.steps.nextU32();
+    const choices = opts.choicesFor?.(step, actor);
     const from = state[actor];
     execution.step = step;
-    const r = backend.step(actor, seed);
+    const r = backend.step(actor, seed, choices);
     const to = typeof r === 'number' ? r : await r;
     state[actor] = to;
     const record: StepRecord = { actor, seed, from, to, transition: backend.lastTransition(actor), where: actors[actor].where?.() };
+    if (choices) record.choices = backend.lastChoices(actor);
     steps.push(record);
     opts.coverage?.record(record);
     opts.afterStep?.(step, record);

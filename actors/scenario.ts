@@ -73,6 +73,22 @@ export interface ScenarioDefinition<H, O extends object> {
   figures?(host: H, design: DesignContext<O>): Record<string, number>;
   /** How `hyprace stress` runs it on free-running threads; without it, stress refuses it. */
   stress?: StressProfile<H, O>;
+  /** The bounded configuration `hyprace verify` (and `check`, for designs expected to hold) explores exhaustively. */
+  verify?: VerifyConfig<O>;
+}
+
+export interface VerifyConfig<O> {
+  /**
+   * Option overrides that make the configuration small enough to explore completely (fewer
+   * rounds, CPUs or VMIDs than sampling uses): stated with every verify result. --set still applies.
+   */
+  options?: Partial<O>;
+  /** verify's time budget per design, and check's for designs expected to hold (default 60 s). */
+  timeSeconds?: number;
+  /** Whether to keep a cache of explored states by default (a state reached twice is explored once). */
+  stateCache?: boolean;
+  /** Steps after which an execution is cut (default: the scenario's budget step limit). */
+  stepLimit?: number;
 }
 
 export interface StressFlags {
@@ -116,3 +132,5 @@ export function designContext<O extends object>(s: ScenarioDefinition<unknown, O
 export function budgetOf(s: AnyScenario): Budget {
   return { ...DEFAULT_BUDGET, ...s.budget };
 }
+
+export const DEFAULT_VERIFY_SECONDS = 60;

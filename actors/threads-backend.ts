@@ -146,7 +146,12 @@ export class ThreadsBackend implements Backend {
     })();
   }
 
-  step(actor: number, seed: number): number | Promise<number> {
+  lastChoices(): number[] | undefined {
+    return undefined;
+  }
+
+  step(actor: number, seed: number, choices?: readonly number[]): number | Promise<number> {
+    if (choices) throw new Error('threads mode does not run steps with scripted choices (a verify trace): replay it with --mode inline');
     const c = this.world.control;
     c.set(actor, SEED, seed);
     c.set(actor, STEP_INDEX, this.stepIndex++);

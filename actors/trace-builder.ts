@@ -35,6 +35,7 @@ export function buildTrace(world: World, run: RunResult, touches: string[][], c:
     steps: run.steps.map((s, i) => ({
       actor: s.actor,
       seed: s.seed,
+      ...(s.choices ? { choices: s.choices } : {}),
       from: world.programs[s.actor].stateIds[s.from],
       event: 'STEP' as const,
       to: world.programs[s.actor].stateIds[s.to],

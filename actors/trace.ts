@@ -12,6 +12,8 @@ export interface TraceStep {
   actor: number;
   /** The step's random seed, handed to the actor's STEP event. */
   seed: number;
+  /** The values of the step's random draws, when they were chosen explicitly (verify): used instead of the seed. */
+  choices?: number[];
   from: string;
   event: 'STEP';
   to: string;
@@ -91,6 +93,7 @@ function validateTrace(t: unknown, path: string): Trace {
     if (!st || typeof st !== 'object') bad(`step ${i} is not an object`);
     if (!Number.isInteger(st.actor) || (st.actor as number) < 0 || (st.actor as number) >= actors.length) bad(`step ${i} names no actor`);
     if (typeof st.seed !== 'number') bad(`step ${i} has no seed`);
+    if (st.choices !== undefined && (!Array.isArray(st.choices) || !st.choices.every((v) => Number.isInteger(v) && (v as number) >= 0))) bad(`step ${i} has malformed choices`);
     if (typeof st.to !== 'string' || typeof st.from !== 'string') bad(`step ${i} has no from/to state`);
   });
   if (o.options === undefined) o.options = {};

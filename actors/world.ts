@@ -1,7 +1,7 @@
 // A world is one scenario design laid out over shared memory, as seen from one thread: the host
 // structures, the actors' definitions and compiled machines, and the engine's control words.
 // Every thread that takes part in a run builds the same world over the same buffer.
-import { Layout, type SharedMemory } from '../host/layout.ts';
+import { Layout, type Region, type SharedMemory } from '../host/layout.ts';
 import { ViolationBox, setViolationBox } from '../host/violations.ts';
 import { execution } from '../host/execution.ts';
 import { compileMachine, type CompiledMachine } from './compile.ts';
@@ -20,6 +20,8 @@ export interface World {
   readonly invariants: readonly InvariantDefinition<unknown>[];
   /** Bytes [0, hostBytes) are the scenario's; zeroed before every run. */
   readonly hostBytes: number;
+  /** The named regions of the scenario's memory, in address order. */
+  readonly regions: readonly Region[];
 }
 
 export function buildWorld(scenario: AnyScenario, designName: string, options?: Record<string, unknown>, sab?: SharedArrayBuffer): World {
@@ -27,6 +29,7 @@ export function buildWorld(scenario: AnyScenario, designName: string, options?: 
   const layout = new Layout();
   const host = scenario.host(layout, design);
   const hostBytes = layout.byteLength;
+  const regions = [...layout.regions];
   const actors = scenario.actors(host, design);
   const names = new Set<string>();
   for (const a of actors) {
@@ -38,7 +41,7 @@ export function buildWorld(scenario: AnyScenario, designName: string, options?: 
   const memory = layout.bind(sab);
   const programs = actors.map((a) => compileMachine(a.machine));
   const invariants = (scenario.invariants as InvariantDefinition<unknown>[]).filter((inv) => !inv.designs || inv.designs.includes(designName));
-  const world = { scenario, design, host, memory, actors, programs, control, violations, invariants, hostBytes };
+  const world = { scenario, design, host, memory, actors, programs, control, violations, invariants, hostBytes, regions };
   activateWorld(world);
   return world;
 }

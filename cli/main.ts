@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ActorFailure } from '../actors/backend.ts';
 import { MachineDefinitionError } from '../actors/compile.ts';
+import { ChoiceError } from '../actors/step-event.ts';
 import { TOOL_VERSION } from '../actors/version.ts';
 import { STRATEGIES } from '../actors/schedulers/index.ts';
 import { checkCommand } from './commands/check.ts';
@@ -10,6 +11,7 @@ import { coverageCommand } from './commands/coverage.ts';
 import { exploreCommand } from './commands/explore.ts';
 import { listCommand } from './commands/list.ts';
 import { stressCommand } from './commands/stress.ts';
+import { verifyCommand } from './commands/verify.ts';
 import { Nondeterminism, replayCommand } from './commands/replay.ts';
 import { EXIT, UsageError } from './exit.ts';
 
@@ -22,7 +24,7 @@ function program(run: (p: Promise<number>) => void): Command {
     .exitOverride()
     .configureOutput({ outputError: () => undefined })
     .showSuggestionAfterError(false)
-    .addHelpText('after', '\nExit codes: 0 as expected (no violation), 1 violation found or verdict not as expected,\n2 bad input, 3 internal failure (worker crash or hang, replay divergence).');
+    .addHelpText('after', '\nExit codes: 0 as expected (no violation, verified), 1 violation found or verdict not as expected,\n2 bad input, 3 internal failure (worker crash or hang, replay divergence), 4 verify incomplete.');
 
   p.command('list')
     .description('the scenarios, their designs with expected verdicts, and their invariants')
@@ -49,6 +51,28 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--json', 'print one JSON object: {scenario, design, strategy, mode, seed, iterations, steps, elapsedMs, violation}')
     .option('--no-typecheck', 'run a scenario file without type-checking it first')
     .action((scenario, o) => run(exploreCommand(scenario, o)));
+
+  p.command('verify')
+    .description('explore every interleaving and every random choice of a bounded configuration, with partial-order reduction: verified, a violation, or incomplete')
+    .argument('<scenario>', 'a built-in scenario name (see `hyprace list`) or the path of a scenario file')
+    .option('--design <name>', "a design to verify (repeatable; default: the scenario's first)", collect)
+    .option('--preemptions <k>', "explore preemption bounds 0..k (iterative context bounding), or 'unbounded' for no bound at once (default: 0, 1, 2, ... until a bound cuts nothing, or the budget ends)")
+    .option('--max-executions <n>', 'stop (incomplete) after this many executions')
+    .option('--time <seconds>', "stop (incomplete) after this long (default: the scenario's verify budget, else 60)")
+    .option('--jobs <j>', 'split the exploration tree over j worker threads')
+    .option('--state-cache', 'explore a state reached twice only once (default: as the scenario says)')
+    .option('--no-state-cache', 'no state cache, even if the scenario asks for one')
+    .option('--no-reduction', 'enumerate every schedule without partial-order reduction (a cross-check: slow)')
+    .option('--step-limit <n>', 'steps after which an execution is cut (reported)')
+    .option('--invariant <name>', 'check only this invariant (repeatable)', collect)
+    .option('--set <key=value>', "override a scenario option, on top of the scenario's verify configuration (repeatable)", collect)
+    .option('--trace-dir <dir>', 'where a violation trace is written', 'hyprace-traces')
+    .option('--no-shrink', 'write the violating schedule as found, without shrinking it')
+    .option('--shrink-time <seconds>', 'how long to shrink a violating schedule before writing its trace', '5')
+    .option('--json', 'print one JSON object per design (one line each): {scenario, design, verdict, executions, steps, states?, preemptionBound, elapsedMs, violation, ...}')
+    .option('--no-typecheck', 'run a scenario file without type-checking it first')
+    .addHelpText('after', '\nExit codes: 0 verified, 1 violation found, 2 bad input, 3 internal failure, 4 incomplete (budget spent before the bound was explored).')
+    .action((scenario, o) => run(verifyCommand(scenario, o)));
 
   p.command('replay')
     .description('re-execute a trace step for step, check each step lands in its recorded state, and show the timeline')
@@ -139,6 +163,7 @@ function report(e: unknown): number {
   }
   if (e instanceof UsageError) return fail(e.message), EXIT.USAGE;
   if (e instanceof MachineDefinitionError) return fail(`bad machine definition: ${e.message}`), EXIT.USAGE;
+  if (e instanceof ChoiceError) return fail(e.message), EXIT.USAGE;
   if (e instanceof Nondeterminism) return fail(e.message), EXIT.INTERNAL;
   if (e instanceof ActorFailure) return fail(`internal failure: ${e.message}`), EXIT.INTERNAL;
   fail(`internal failure: ${e instanceof Error ? e.message : String(e)}`);

@@ -1,3 +1,4 @@
+import { add32, cas32, ld32, ld64, st32, st64, xchg32 } from './access.ts';
 import { note } from './recorder.ts';
 
 // One SharedArrayBuffer holds all shared state. A Layout hands out regions of it in a fixed,
@@ -114,37 +115,37 @@ export class Word {
   }
 
   load(): number {
-    const v = Atomics.load(this.a, this.i);
+    const v = ld32(this.a, this.i);
     note(`${this.name} == ${v}`);
     return v;
   }
 
-  /** A read that is not part of the modelled code (invariants, waits): never recorded. */
+  /** A read that is not shown in the step's touches (invariants, waits, bookkeeping). */
   peek(): number {
-    return Atomics.load(this.a, this.i);
+    return ld32(this.a, this.i);
   }
 
   store(v: number): void {
-    Atomics.store(this.a, this.i, v);
+    st32(this.a, this.i, v);
     note(`${this.name} := ${v}`);
   }
 
   /** Returns the previous value; stores `v` only if it was `expected`. */
   cmpxchg(expected: number, v: number): number {
-    const old = Atomics.compareExchange(this.a, this.i, expected, v);
+    const old = cas32(this.a, this.i, expected, v);
     note(old === expected ? `${this.name}: ${old} -> ${v} (cmpxchg)` : `${this.name} == ${old} (cmpxchg failed, wanted ${expected})`);
     return old;
   }
 
   xchg(v: number): number {
-    const old = Atomics.exchange(this.a, this.i, v);
+    const old = xchg32(this.a, this.i, v);
     note(`${this.name}: ${old} -> ${v} (xchg)`);
     return old;
   }
 
   /** atomic_add_return. */
   add(delta: number): number {
-    const v = Atomics.add(this.a, this.i, delta) + delta;
+    const v = add32(this.a, this.i, delta) + delta;
     note(`${this.name}: ${v - delta} -> ${v}`);
     return v;
   }
@@ -171,9 +172,9 @@ export class WordArray {
     return w;
   }
 
-  /** Unrecorded bulk read, for invariants. */
+  /** A read not shown in the step's touches, for invariants. */
   peek(i: number): number {
-    return Atomics.load(this.a, this.base + i);
+    return ld32(this.a, this.base + i);
   }
 
   get index(): number {
@@ -208,19 +209,19 @@ export class BigWordArray {
   }
 
   load(i: number): bigint {
-    const v = Atomics.load(this.a, this.base + this.check(i));
+    const v = ld64(this.a, this.base + this.check(i));
     note(`${this.elementName(i)} == ${hex(v)}`);
     return v;
   }
 
   store(i: number, v: bigint): void {
-    Atomics.store(this.a, this.base + this.check(i), BigInt.asIntN(64, v));
+    st64(this.a, this.base + this.check(i), BigInt.asIntN(64, v));
     note(`${this.elementName(i)} := ${hex(v)}`);
   }
 
-  /** Unrecorded read, for invariants. */
+  /** A read not shown in the step's touches, for invariants. */
   peek(i: number): bigint {
-    return Atomics.load(this.a, this.base + this.check(i));
+    return ld64(this.a, this.base + this.check(i));
   }
 
   private check(i: number): number {

@@ -5,6 +5,7 @@
 // Taking a lock one already holds, or releasing one held by someone else, is a violation of the
 // built-in invariant 'lock-discipline'. Free mode: real threads race; the acquire spins (and the
 // mutex then sleeps on the lock word) until it gets the lock.
+import { add32, and32, cas32, count32, ld32, or32, st32, xchg32 } from './access.ts';
 import type { Layout } from './layout.ts';
 import { execution, actorName } from './execution.ts';
 import { note } from './recorder.ts';
@@ -42,11 +43,15 @@ abstract class LockBase {
   }
 
   protected get(field: number): number {
-    return Atomics.load(this.a, this.base + field);
+    return ld32(this.a, this.base + field);
   }
 
   protected set(field: number, v: number): void {
-    Atomics.store(this.a, this.base + field, v);
+    st32(this.a, this.base + field, v);
+  }
+
+  protected add(field: number, delta: number): number {
+    return add32(this.a, this.base + field, delta);
   }
 
   /** The actor holding the lock exclusively, -1 if none. */
@@ -102,13 +107,13 @@ abstract class LockBase {
   protected acquireExclusive(op: string, contend: (stateIndex: number) => void): void {
     if (!this.checkNotHeldByMe(op)) return;
     const i = this.base + STATE;
-    if (Atomics.compareExchange(this.a, i, 0, 1) !== 0) {
+    if (cas32(this.a, i, 0, 1) !== 0) {
       if (execution.mode === 'controlled') this.refuseUnwaited(op);
-      Atomics.add(this.a, this.base + CONTENDED, 1);
+      count32(this.a, this.base + CONTENDED);
       contend(i);
     }
     this.set(OWNER, this.me());
-    Atomics.add(this.a, this.base + ACQUISITIONS, 1);
+    count32(this.a, this.base + ACQUISITIONS);
     execution.lockHook?.(this.name, 'acquire', false);
     note(`${op}(${this.name})`);
   }
@@ -136,7 +141,7 @@ export class Spinlock extends LockBase {
     if (!this.checkReleasable(op)) return;
     execution.lockHook?.(this.name, 'release', false);
     this.set(OWNER, 0);
-    Atomics.store(this.a, this.base + STATE, 0);
+    this.set(STATE, 0);
     note(`${op}(${this.name})`);
   }
 }
@@ -167,7 +172,7 @@ export class Mutex extends LockBase {
     if (!this.checkReleasable(op)) return;
     execution.lockHook?.(this.name, 'release', false);
     this.set(OWNER, 0);
-    if (Atomics.exchange(this.a, this.base + STATE, 0) === 2) Atomics.notify(this.a, this.base + STATE, 1);
+    if (xchg32(this.a, this.base + STATE, 0) === 2) Atomics.notify(this.a, this.base + STATE, 1);
     note(`${op}(${this.name})`);
   }
 }
@@ -208,20 +213,20 @@ export class RwLock extends LockBase {
       if (this.get(STATE) !== 0) this.refuseUnwaited('read_lock');
     } else {
       this.freeWaitUntil(() => this.get(STATE) === 0, () => {
-        Atomics.add(this.a, this.base + READERS, 1);
+        this.add(READERS, 1);
         if (this.get(STATE) === 0) return true;
-        Atomics.sub(this.a, this.base + READERS, 1);
+        this.add(READERS, -1);
         return false;
       });
       this.markReader(true);
-      Atomics.add(this.a, this.base + ACQUISITIONS, 1);
+      count32(this.a, this.base + ACQUISITIONS);
       execution.lockHook?.(this.name, 'acquire', true);
       note(`read_lock(${this.name})`);
       return;
     }
-    Atomics.add(this.a, this.base + READERS, 1);
+    this.add(READERS, 1);
     this.markReader(true);
-    Atomics.add(this.a, this.base + ACQUISITIONS, 1);
+    count32(this.a, this.base + ACQUISITIONS);
     note(`read_lock(${this.name})`);
   }
 
@@ -232,8 +237,8 @@ export class RwLock extends LockBase {
     }
     execution.lockHook?.(this.name, 'release', true);
     this.markReader(false);
-    Atomics.sub(this.a, this.base + READERS, 1);
-    Atomics.add(this.a, this.base + SEQ, 1);
+    this.add(READERS, -1);
+    this.add(SEQ, 1);
     this.wakeSeq();
     note(`read_unlock(${this.name})`);
   }
@@ -246,17 +251,17 @@ export class RwLock extends LockBase {
     }
     const i = this.base + STATE;
     if (execution.mode === 'controlled') {
-      if (this.get(READERS) !== 0 || Atomics.compareExchange(this.a, i, 0, 1) !== 0) this.refuseUnwaited('write_lock');
+      if (this.get(READERS) !== 0 || cas32(this.a, i, 0, 1) !== 0) this.refuseUnwaited('write_lock');
     } else {
       this.freeWaitUntil(() => this.get(STATE) === 0 && this.get(READERS) === 0, () => {
-        if (Atomics.compareExchange(this.a, i, 0, 1) !== 0) return false;
+        if (cas32(this.a, i, 0, 1) !== 0) return false;
         if (this.get(READERS) === 0) return true;
-        Atomics.store(this.a, i, 0);
+        st32(this.a, i, 0);
         return false;
       });
     }
     this.set(OWNER, this.me());
-    Atomics.add(this.a, this.base + ACQUISITIONS, 1);
+    count32(this.a, this.base + ACQUISITIONS);
     execution.lockHook?.(this.name, 'acquire', false);
     note(`write_lock(${this.name})`);
   }
@@ -265,8 +270,8 @@ export class RwLock extends LockBase {
     if (!this.checkReleasable('write_unlock')) return;
     execution.lockHook?.(this.name, 'release', false);
     this.set(OWNER, 0);
-    Atomics.store(this.a, this.base + STATE, 0);
-    Atomics.add(this.a, this.base + SEQ, 1);
+    this.set(STATE, 0);
+    this.add(SEQ, 1);
     this.wakeSeq();
     note(`write_unlock(${this.name})`);
   }
@@ -274,8 +279,8 @@ export class RwLock extends LockBase {
   private markReader(on: boolean): void {
     const [field, bit] = this.readerBit(execution.actor);
     if (!bit) return;
-    if (on) Atomics.or(this.a, this.base + field, bit);
-    else Atomics.and(this.a, this.base + field, ~bit);
+    if (on) or32(this.a, this.base + field, bit);
+    else and32(this.a, this.base + field, ~bit);
   }
 
   private wakeSeq(): void {
@@ -288,7 +293,7 @@ export class RwLock extends LockBase {
     for (;;) {
       const seq = this.get(SEQ);
       if (available() && tryTake()) return;
-      if (++spins === 1) Atomics.add(this.a, this.base + CONTENDED, 1);
+      if (++spins === 1) count32(this.a, this.base + CONTENDED);
       if (spins > Mutex.spinBeforeSleep) Atomics.wait(this.a, this.base + SEQ, seq, 1);
     }
   }

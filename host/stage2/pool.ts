@@ -6,6 +6,7 @@
 //     and a data-cache model: a frame the host wrote stays dirty in the cache until a CMO cleans
 //     it, and a guest reading with its MMU off reads memory, not the cache.
 import type { Layout, Word, WordArray } from '../layout.ts';
+import { cas64, fill64, ld64, st64 } from '../access.ts';
 import { note } from '../recorder.ts';
 import { raiseViolation } from '../violations.ts';
 import { PAGE_SHIFT, PTRS_PER_TABLE, type Pte } from './descriptor.ts';
@@ -56,16 +57,16 @@ export class TablePool {
   }
 
   read(page: number, idx: number): Pte {
-    return Atomics.load(this.e, this.eBase + page * PTRS_PER_TABLE + idx);
+    return ld64(this.e, this.eBase + page * PTRS_PER_TABLE + idx);
   }
 
   write(page: number, idx: number, pte: Pte): void {
-    Atomics.store(this.e, this.eBase + page * PTRS_PER_TABLE + idx, pte);
+    st64(this.e, this.eBase + page * PTRS_PER_TABLE + idx, pte);
   }
 
   /** Returns the previous value; stores `pte` only if it was `old` (stage2_try_set_pte). */
   cmpxchg(page: number, idx: number, old: Pte, pte: Pte): Pte {
-    return Atomics.compareExchange(this.e, this.eBase + page * PTRS_PER_TABLE + idx, old, pte);
+    return cas64(this.e, this.eBase + page * PTRS_PER_TABLE + idx, old, pte);
   }
 
   /** kvm_mmu_memory_cache / mm_ops->zalloc_page: a zeroed table page with one reference. */
@@ -74,7 +75,7 @@ export class TablePool {
     if (depth === 0) throw new Error(`the stage-2 table pool (${this.pages} pages) is exhausted`);
     const page = this.freeList.peek(depth - 1);
     this.counters.at(0).store(depth - 1);
-    this.e.fill(0n, this.eBase + page * PTRS_PER_TABLE, this.eBase + (page + 1) * PTRS_PER_TABLE);
+    fill64(this.e, this.eBase + page * PTRS_PER_TABLE, this.eBase + (page + 1) * PTRS_PER_TABLE, 0n);
     this.refcount.at(page).store(1);
     const inUse = this.pages - (depth - 1);
     if (inUse > this.counters.at(3).peek()) this.counters.at(3).store(inUse);
