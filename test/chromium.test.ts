@@ -1,13 +1,10 @@
 // The browser the report test drives: the system's Chromium when one is on PATH, else the one
 // the @sparticuz/chromium package ships, which must start on a machine with nothing installed.
 import { expect } from 'chai';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { findChromium, launchChromium } from './chromium.ts';
 import { tempDir } from './temp-dirs.ts';
-
-const PACKAGE_VERSION: string = JSON.parse(readFileSync(join(dirname(createRequire(import.meta.url).resolve('@sparticuz/chromium')), '..', '..', 'package.json'), 'utf8')).version;
 
 describe('chromium for the browser tests', function () {
   this.timeout(120_000);
@@ -29,7 +26,7 @@ describe('chromium for the browser tests', function () {
     expect(found.source).to.equal('npm');
     const browser = await launchChromium(found);
     try {
-      expect(browser.version().split('.')[0]).to.equal(PACKAGE_VERSION.split('.')[0]);
+      expect(browser.version().split('.')[0]).to.equal(found.packageVersion!.split('.')[0]);
       const page = await browser.newPage();
       await page.setContent('<svg width="120" height="80"><rect width="100" height="60"/></svg><p>hyprace</p>');
       expect(await page.locator('p').innerText()).to.equal('hyprace');

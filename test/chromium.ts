@@ -1,8 +1,8 @@
 // The Chromium the browser tests drive, so that `npm ci && npm test` needs nothing installed by
 // hand: the system's `chromium` when there is one on PATH, else the browser that the
-// @sparticuz/chromium package ships inside itself (a headless shell, with the NSS libraries it
-// needs). HYPRACE_CHROMIUM=npm forces the package's browser; any other value is the path of the
-// browser to use.
+// @sparticuz/chromium package ships inside itself (a headless shell for x86-64 Linux, with the
+// NSS libraries it needs). HYPRACE_CHROMIUM=npm forces the package's browser; any other value
+// is the path of the browser to use.
 //
 // The package's own executablePath() decompresses into the shared system temp folder, in place
 // (an interrupted run leaves a truncated binary that later runs reuse) and, off AWS Lambda,
@@ -23,6 +23,8 @@ export interface ChromiumBinary {
   /** Added to the browser's environment (the package's libraries). */
   env: Record<string, string>;
   source: 'system' | 'npm' | 'HYPRACE_CHROMIUM';
+  /** The package's version, for the browser it ships (its major version is Chromium's). */
+  packageVersion?: string;
 }
 
 const CACHE = fileURLToPath(new URL('../node_modules/.cache/hyprace-chromium/', import.meta.url));
@@ -52,12 +54,15 @@ function onPath(name: string, path: string): string | undefined {
 }
 
 async function packagedChromium(): Promise<ChromiumBinary> {
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    throw new Error(`the Chromium @sparticuz/chromium ships is for x86-64 Linux, not ${process.platform}-${process.arch}: put a chromium on PATH or set HYPRACE_CHROMIUM to a browser`);
+  }
   // The package's entry point is build/{cjs,esm}/index.*; its compressed browser is in bin/.
   const root = join(dirname(createRequire(import.meta.url).resolve('@sparticuz/chromium')), '..', '..');
   const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
   const dir = join(CACHE, version);
   if (!existsSync(dir)) await unpack(join(root, 'bin'), dir);
-  return { executablePath: join(dir, 'chromium'), env: { LD_LIBRARY_PATH: join(dir, 'lib') }, source: 'npm' };
+  return { executablePath: join(dir, 'chromium'), env: { LD_LIBRARY_PATH: join(dir, 'lib') }, source: 'npm', packageVersion: version };
 }
 
 async function unpack(bin: string, dir: string): Promise<void> {
