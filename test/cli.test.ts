@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from './helpers.ts';
+import { tempDir } from './temp-dirs.ts';
 
 const BIN = new URL('../bin/hyprace.mjs', import.meta.url).pathname;
 
@@ -64,6 +64,18 @@ describe('hyprace command', function () {
     const r = hyprace('explore', 'vmid-rollover', '--design', 'v2018-lockless', '--mode', 'inline', '--iterations', '300', '--json');
     expect(r.code, r.stderr).to.equal(0);
     expect(JSON.parse(r.stdout)).to.include({ iterations: 300, violation: null });
+  });
+
+  it('checks designs for a run count, whatever time that takes', () => {
+    const example = new URL('../examples/lost-update.ts', import.meta.url).pathname;
+    const r = hyprace('check', example, '--iterations', '7', '--jobs', '1', '--trace-dir', traces, '--json', '--no-typecheck');
+    expect(r.code, r.stderr).to.equal(0);
+    const rows = JSON.parse(r.stdout).results as { design: string; got: string; schedules: number }[];
+    expect(rows.map((x) => [x.design, x.got, x.schedules])).to.deep.equal([
+      ['locked', 'holds', 7],
+      ['unlocked-path', 'caught', 1],
+    ]);
+    expectUsage(hyprace('check', example, '--iterations', '0'), /--iterations must be an integer of at least 1, got '0'/);
   });
 
   it('runs parallel jobs inline', () => {

@@ -23,6 +23,7 @@ import { DEFAULT_SHRINK_SECONDS, MODES } from './explore.ts';
 export interface CheckFlags {
   mode?: string;
   jobs?: string;
+  iterations?: string;
   time?: string;
   seed?: string;
   traceDir: string;
@@ -51,6 +52,7 @@ export interface CheckRow {
 export async function checkCommand(names: string[], f: CheckFlags): Promise<number> {
   const mode = oneOf<Mode>('--mode', f.mode, MODES) ?? 'inline';
   const jobs = integer('--jobs', f.jobs, 1, 256) ?? (mode === 'inline' ? Math.min(2, availableParallelism()) : 1);
+  const iterationsFlag = integer('--iterations', f.iterations, 1);
   const time = seconds('--time', f.time);
   const seed = integer('--seed', f.seed, 0, 2 ** 32 - 1) ?? 1;
   const scenarios = names.length ? await Promise.all(names.map((n) => resolveScenario(n, { typecheck: f.typecheck }))) : await allScenarios();
@@ -66,8 +68,10 @@ export async function checkCommand(names: string[], f: CheckFlags): Promise<numb
         jobs,
         seed,
         traceDir: f.traceDir,
-        iterations: time ? Number.MAX_SAFE_INTEGER : budget.iterations,
-        timeSeconds: time ?? budget.timeSeconds,
+        // As in explore: either bound alone makes the other unbounded, so a run count alone gives
+        // the same verdicts on any machine.
+        iterations: iterationsFlag ?? (time ? Number.MAX_SAFE_INTEGER : budget.iterations),
+        timeSeconds: time ?? (iterationsFlag ? Number.MAX_SAFE_INTEGER / 1000 : budget.timeSeconds),
         progress,
         shrinkMs: f.shrink === false ? 0 : DEFAULT_SHRINK_SECONDS * 1000,
       }));
