@@ -45,8 +45,12 @@ export interface DporOptions {
   /** Stop every execution at this depth and hand its path to `onCut` (a parallel job's share). */
   cutAt?: number;
   onCut?: (path: PathStep[]) => void;
-  /** Told of every execution: its run (undefined if cut short because all runnable actors slept). */
-  onExecution?: (run: RunResult | undefined) => void;
+  /**
+   * Told of every execution: its run (undefined if cut short: asleep, or at a known state) and a
+   * fingerprint of the state it ended in (shared memory as steps wrote it, every actor's state and
+   * context), so tests can compare the final states reached with and without reduction.
+   */
+  onExecution?: (run: RunResult | undefined, finalState: string | undefined) => void;
 }
 
 export interface DporStats {
@@ -177,16 +181,19 @@ export class Dpor {
         if (r.end === 'step-limit') this.stats.stepLimitExecutions++;
         if (!r.violation && this.o.reduction) this.probePending();
         this.firstNew = this.stack.length;
-        this.o.onExecution?.(r);
+        if (this.o.onExecution) this.o.onExecution(r, this.hasher!.fingerprint(-1).join(':'));
         return r;
       },
       (e: unknown) => {
         if (!(e instanceof Pruned)) throw e;
         if (e.why !== 'cut') this.stats.executions++;
-        if (e.why === 'sleep') this.stats.sleepBlocked++;
+        if (e.why === 'sleep') {
+          this.stats.sleepBlocked++;
+          if (this.o.reduction) this.probePending();
+        }
         if (e.why === 'cache') this.stats.cacheHits++;
         this.firstNew = this.stack.length;
-        this.o.onExecution?.(undefined);
+        this.o.onExecution?.(undefined, undefined);
         return undefined;
       },
     );
@@ -221,7 +228,7 @@ export class Dpor {
       fixed: rootStep !== undefined,
       summary: new Map(),
     };
-    if (this.hasher && !node.fixed) node.record = this.lookUp(node, step);
+    if (this.visited && !node.fixed) node.record = this.lookUp(node, step);
     let actor: number;
     if (rootStep) {
       if (!enabled.includes(rootStep.actor)) throw new NondeterministicDesign(`the job's root step ${step} runs an actor that cannot run there`);
@@ -296,7 +303,7 @@ export class Dpor {
   private noteInitialMemory(): void {
     const m = this.backend.world.memory;
     this.initial ??= m.i32.slice(0, Math.ceil(this.backend.world.hostBytes / 4));
-    if (this.visited) {
+    if (this.visited || this.o.onExecution) {
       this.hasher ??= new StateHasher(this.initial, this.backend.world.actors.length, (a, seed) => this.backend.actorHash(a, seed));
       this.hasher.reset();
     }
@@ -334,20 +341,73 @@ export class Dpor {
   }
 
   /**
-   * The race of a step of `actor` with footprint `f` against the execution so far, if any: the
-   * latest conflicting step that could have run with it (FG's "may be co-enabled") and does not
-   * happen before the actor's previous step. A step the actor was blocked at, in the very state
-   * it is in now, is not co-enabled with it (an unlock and the lock that waited for it): the race
-   * is with an earlier step (the other actor's lock).
+   * Source-DPOR's race handling (Abdulla, Aronis, Jonsson, Sagonas, POPL 2014, Algorithm 1) for a
+   * step of `actor` with footprint `f`, next after the execution so far. Its races are the earlier
+   * conflicting steps of other actors that happen immediately before it (not through a third step
+   * or the actor's own earlier step) and without which it could still have run (an unlock is not a
+   * race of the lock that waited for it). For each race e, the steps after e that do not depend on
+   * it, then this one, could run from the point before e instead: if none of the actors that could
+   * begin that sequence (its initials) is to be tried there, one is added.
    */
   private race(f: Footprint, actor: number, wait: Wait | undefined): void {
-    if (!this.o.reduction) return;
-    for (const c of this.hb.conflictsLatestFirst(f, actor)) {
-      if (this.hb.happensBeforeActor(c, actor)) continue;
-      if (wait && !this.readyWithout(c, wait)) continue;
-      this.addBacktrack(c, actor);
-      return;
+    const hb = this.hb;
+    const n = hb.steps.length;
+    const clock = hb.clockOf(actor, f);
+    const conflicts = [...hb.conflictsLatestFirst(f, actor)];
+    // Conflicts this step could not have gone before (the unlock that let its lock run): they
+    // order it without being races, and a path through them does not make an earlier race mediate.
+    const enabling = conflicts.map((c) => !!wait && !this.readyWithout(c, wait));
+    for (let k = 0; k < conflicts.length; k++) {
+      const e = conflicts[k];
+      if (enabling[k] || hb.happensBeforeActor(e, actor)) continue;
+      // Immediate: e does not reach this step through a later conflicting step.
+      let through = false;
+      for (let l = 0; l < k && !through; l++) through = !enabling[l] && hb.happensAfter(e, conflicts[l]);
+      if (through) continue;
+      this.addInitial(e, this.initialsAfter(e, n, actor, clock));
     }
+  }
+
+  /**
+   * The actors that could begin notdep(e).step: the steps after e that do not happen after it,
+   * then the new step (of `actor`, clock `clock`), those with no predecessor among them.
+   */
+  private initialsAfter(e: number, n: number, actor: number, clock: Int32Array): number[] {
+    const hb = this.hb;
+    const firstLocal = new Int32Array(this.backend.world.actors.length); // 0: none of the actor's steps yet
+    const initials: number[] = [];
+    const consider = (a: number, c: Int32Array, local: number) => {
+      if (firstLocal[a] === 0) {
+        let free = true;
+        for (let b = 0; b < firstLocal.length && free; b++) if (firstLocal[b] !== 0 && c[b] >= firstLocal[b]) free = false;
+        if (free) initials.push(a);
+        firstLocal[a] = local;
+      }
+    };
+    for (let k = e + 1; k < n; k++) {
+      if (hb.happensAfter(e, k)) continue;
+      const st = hb.steps[k];
+      consider(st.actor, st.clock, st.local);
+    }
+    consider(actor, clock, clock[actor]);
+    return initials;
+  }
+
+  private addInitial(i: number, initials: readonly number[]): void {
+    const at = (node: Node) => {
+      if (node.fixed || initials.some((q) => node.backtrack.has(q))) return;
+      const awake = initials.filter((q) => node.enabled.includes(q) && !node.sleep.has(q));
+      const q = awake.find((a) => this.withinBound(node, a)) ?? initials.find((a) => node.enabled.includes(a) && this.withinBound(node, a));
+      if (q !== undefined) node.backtrack.add(q);
+      else if (initials.some((a) => node.enabled.includes(a))) this.stats.boundReached = true;
+      else for (const a of node.enabled) this.addAt(node, a);
+    };
+    at(this.stack[i]);
+    if (this.o.preemptionBound === null || i === 0) return;
+    // The conservative point: the start of the block of steps the actor before i belongs to.
+    let j = i - 1;
+    while (j > 0 && this.stack[j - 1].actor === this.stack[j].actor) j--;
+    at(this.stack[j]);
   }
 
   /**
@@ -441,7 +501,7 @@ export class Dpor {
           const fp = this.backend.lastFootprint;
           const f = makeFootprint([...wait.reads, ...fp.reads], fp.writes, this.o.visible.words);
           this.race(f, a, wait.value.w);
-          if (this.hasher && this.stack.length) addToSummary(this.stack[this.stack.length - 1].summary, a, f);
+          if (this.visited && this.stack.length) addToSummary(this.stack[this.stack.length - 1].summary, a, f);
           if (failed) break;
           cursor.ran(this.backend.lastDrawn(a));
         } while (cursor.next());
@@ -477,7 +537,7 @@ export class Dpor {
    */
   private finish(i: number): void {
     const node = this.stack[i];
-    if (!this.hasher) return;
+    if (!this.visited) return;
     mergeSummary(node.summary, node.done);
     if (node.record) node.record.onStack = false;
     if (i > 0) mergeSummary(this.stack[i - 1].summary, node.summary);

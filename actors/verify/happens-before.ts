@@ -113,8 +113,8 @@ export class HappensBefore {
     return initial[word];
   }
 
-  /** Appends a step, computing its clock from program order and its direct conflicts. */
-  push(actor: number, f: Footprint, written: Int32Array): ExecutedStep {
+  /** The clock a next step of `actor` with footprint `f` would have (without appending it). */
+  clockOf(actor: number, f: Footprint): Int32Array {
     const clock = new Int32Array(this.actors);
     const prev = this.lastOf[actor];
     if (prev >= 0) clock.set(this.steps[prev].clock);
@@ -122,8 +122,20 @@ export class HappensBefore {
       const c = this.steps[i].clock;
       for (let a = 0; a < clock.length; a++) if (c[a] > clock[a]) clock[a] = c[a];
     }
-    const local = clock[actor] + 1;
-    clock[actor] = local;
+    clock[actor]++;
+    return clock;
+  }
+
+  /** True if step i happens before a step with vector clock `clock`. */
+  happensBeforeClock(i: number, clock: Int32Array): boolean {
+    const s = this.steps[i];
+    return clock[s.actor] >= s.local;
+  }
+
+  /** Appends a step, computing its clock from program order and its direct conflicts. */
+  push(actor: number, f: Footprint, written: Int32Array): ExecutedStep {
+    const clock = this.clockOf(actor, f);
+    const local = clock[actor];
     const step = { actor, footprint: f, clock, local, written };
     this.index(step);
     return step;

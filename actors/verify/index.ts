@@ -35,7 +35,7 @@ export interface VerifyOptions {
   /** Polled between executions (the user interrupted, say). */
   shouldStop?: () => boolean;
   /** Told of every execution (tests compare the explored runs with plain enumeration). */
-  onExecution?: (run: RunResult | undefined, bound: PreemptionBound) => void;
+  onExecution?: (run: RunResult | undefined, bound: PreemptionBound, finalState: string | undefined) => void;
 }
 
 export interface VerifyProgress {
@@ -124,7 +124,7 @@ async function exploreBound(backend: InlineBackend, bound: PreemptionBound, visi
       stepLimit: o.stepLimit,
       only: o.only,
       visible,
-      onExecution: o.onExecution && ((r) => o.onExecution!(r, bound)),
+      onExecution: o.onExecution && ((r, final) => o.onExecution!(r, bound, final)),
       shouldStop: () => {
         const now = performance.now();
         const done = before + dpor.stats.executions;
