@@ -98,8 +98,6 @@ interface Node {
   step?: ExecutedStep;
   /** Part of a parallel job's fixed root: never backtracked. */
   fixed: boolean;
-  /** For each actor, what its steps from here on touched (state cache: a revisit's races). */
-  summary: Map<number, Footprint>;
   /** This point's entry in the state cache, while it is being explored. */
   record?: StateRecord;
 }
@@ -179,7 +177,7 @@ export class Dpor {
         this.stats.steps += r.steps.length;
         this.stats.maxDepth = Math.max(this.stats.maxDepth, r.steps.length);
         if (r.end === 'step-limit') this.stats.stepLimitExecutions++;
-        if (!r.violation && this.o.reduction) this.probePending();
+        if (!r.violation && this.o.reduction && !this.visited) this.probePending();
         this.firstNew = this.stack.length;
         if (this.o.onExecution) this.o.onExecution(r, this.hasher!.fingerprint(-1).join(':'));
         return r;
@@ -189,7 +187,7 @@ export class Dpor {
         if (e.why !== 'cut') this.stats.executions++;
         if (e.why === 'sleep') {
           this.stats.sleepBlocked++;
-          if (this.o.reduction) this.probePending();
+          if (this.o.reduction && !this.visited) this.probePending();
         }
         if (e.why === 'cache') this.stats.cacheHits++;
         this.firstNew = this.stack.length;
@@ -226,9 +224,8 @@ export class Dpor {
       cursor: new ChoiceCursor(),
       variants: EMPTY_FOOTPRINT,
       fixed: rootStep !== undefined,
-      summary: new Map(),
     };
-    if (this.visited && !node.fixed) node.record = this.lookUp(node, step);
+    if (this.visited && !node.fixed) node.record = this.lookUp(node);
     let actor: number;
     if (rootStep) {
       if (!enabled.includes(rootStep.actor)) throw new NondeterministicDesign(`the job's root step ${step} runs an actor that cannot run there`);
@@ -241,7 +238,7 @@ export class Dpor {
     }
     node.actor = actor;
     node.backtrack.add(actor);
-    if (!this.o.reduction && !node.fixed) {
+    if ((!this.o.reduction || this.visited) && !node.fixed) {
       for (const q of enabled) {
         if (this.withinBound(node, q)) node.backtrack.add(q);
         else this.stats.boundReached = true;
@@ -253,31 +250,29 @@ export class Dpor {
   }
 
   /**
-   * The state cache at a new point: a state explored before from a path that covers this one is
-   * not explored again. Its steps could still race with this path's, so each actor's summary of
-   * what it touched from there adds backtrack points wherever it conflicts with a step on the way
-   * here (more than the races themselves: sound, not minimal). Returns the new record otherwise.
+   * The state cache at a new point: a state explored before, from a point that covers this one
+   * (as many actors asleep or fewer; as many preemptions left or more), is not explored again.
+   * With the cache on, every point tries every runnable actor (no races are needed, only sleep
+   * sets): a cached subtree's steps might race with this path's, which plain expansion makes moot
+   * (sleep sets with a cache: Godefroid, Holzmann and Pirottin, "State-space caching revisited",
+   * CAV 1992). A state revisited with fewer actors asleep is explored again.
    */
-  private lookUp(node: Node, step: number): StateRecord | undefined {
+  private lookUp(node: Node): StateRecord | undefined {
     const bounded = this.o.preemptionBound !== null;
     const key = this.hasher!.fingerprint(bounded ? node.prevActor : -1);
     const sleep = [...node.sleep.keys()].sort((a, b) => a - b);
     const seen = this.visited!.get(key);
-    if (seen) {
-      if (seen.onStack) return undefined; // a cycle: explore on, within the step limit
-      if (bounded ? seen.preemptions > node.preemptions : !subsetOf(seen.sleep, sleep)) return undefined;
-      for (const [q, f] of seen.summary) {
-        for (let i = 0; i < step; i++) {
-          const at = this.stack[i];
-          if (at.actor !== q && dependent(at.step!.footprint, f)) this.addBacktrack(i, q);
-        }
-      }
-      if (step > 0) mergeSummary(this.stack[step - 1].summary, seen.summary);
-      throw PRUNED_CACHE;
+    if (!seen) {
+      const record: StateRecord = { onStack: true, sleep, preemptions: node.preemptions };
+      this.visited!.add(key, record);
+      return record;
     }
-    const record: StateRecord = { onStack: true, sleep, preemptions: node.preemptions, summary: node.summary };
-    this.visited!.add(key, record);
-    return record;
+    if (seen.onStack) return undefined; // a cycle: explore on, within the step limit
+    if (bounded ? seen.preemptions <= node.preemptions : subsetOf(seen.sleep, sleep)) throw PRUNED_CACHE;
+    seen.onStack = true;
+    seen.sleep = seen.sleep.filter((q) => sleep.includes(q));
+    seen.preemptions = Math.min(seen.preemptions, node.preemptions);
+    return seen;
   }
 
   /**
@@ -350,6 +345,7 @@ export class Dpor {
    * begin that sequence (its initials) is to be tried there, one is added.
    */
   private race(f: Footprint, actor: number, wait: Wait | undefined): void {
+    if (!this.o.reduction || this.visited) return;
     const hb = this.hb;
     const n = hb.steps.length;
     const clock = hb.clockOf(actor, f);
@@ -501,7 +497,6 @@ export class Dpor {
           const fp = this.backend.lastFootprint;
           const f = makeFootprint([...wait.reads, ...fp.reads], fp.writes, this.o.visible.words);
           this.race(f, a, wait.value.w);
-          if (this.visited && this.stack.length) addToSummary(this.stack[this.stack.length - 1].summary, a, f);
           if (failed) break;
           cursor.ran(this.backend.lastDrawn(a));
         } while (cursor.next());
@@ -531,16 +526,10 @@ export class Dpor {
     return false;
   }
 
-  /**
-   * Point i's subtree is explored: its summary (what the steps taken here touched, and what the
-   * subtrees below touched, merged in as they finished) is complete, and goes to its parent.
-   */
+  /** Point i's subtree is explored: its cache entry now covers what it says. */
   private finish(i: number): void {
-    const node = this.stack[i];
-    if (!this.visited) return;
-    mergeSummary(node.summary, node.done);
-    if (node.record) node.record.onStack = false;
-    if (i > 0) mergeSummary(this.stack[i - 1].summary, node.summary);
+    const record = this.stack[i].record;
+    if (record) record.onStack = false;
   }
 
   private resumeAt(i: number): boolean {
@@ -554,15 +543,6 @@ export class Dpor {
   path(): PathStep[] {
     return this.stack.map((n) => ({ actor: n.actor, choices: [...n.cursor.choices] }));
   }
-}
-
-function addToSummary(summary: Map<number, Footprint>, actor: number, f: Footprint): void {
-  const had = summary.get(actor);
-  summary.set(actor, had ? joinFootprints(had, f) : f);
-}
-
-function mergeSummary(into: Map<number, Footprint>, from: ReadonlyMap<number, Footprint>): void {
-  for (const [a, f] of from) addToSummary(into, a, f);
 }
 
 function sameActors(a: readonly number[], b: readonly number[]): boolean {

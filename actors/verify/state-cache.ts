@@ -4,7 +4,6 @@
 // fingerprint is about n^2 / 2^65, reported with the result). The memory part is kept up to date
 // from each step's writes (Zobrist-style: XOR of one term per non-zero word), so a fingerprint
 // costs what the step touched, not the size of memory.
-import type { Footprint } from './footprint.ts';
 
 function mixA(w: number, v: number): number {
   let h = Math.imul(w ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(v, 0xc2b2ae35);
@@ -100,8 +99,6 @@ export interface StateRecord {
   sleep: number[];
   /** Preemptions used on the path that first reached it (bounded search). */
   preemptions: number;
-  /** For each actor, everything its steps from this state on touched: for the races of a revisit. */
-  summary: Map<number, Footprint>;
 }
 
 /** Fingerprint -> record, in open-addressed typed arrays (12 bytes a slot plus the records). */
@@ -114,13 +111,11 @@ export class VisitedStates {
     return this.records.length;
   }
 
-  /** Bytes the table and the records' summaries take (an estimate for reports). */
+  /** Bytes the table and its records take (an estimate for reports: ~64 bytes a record object). */
   bytes(): number {
-    const summaries = new Set<Footprint>();
-    for (const r of this.records) for (const f of r.summary.values()) summaries.add(f);
-    let words = 0;
-    for (const f of summaries) words += f.reads.length + f.writes.length;
-    return this.keys.byteLength + this.index.byteLength + this.records.length * 96 + words * 4;
+    let sleepers = 0;
+    for (const r of this.records) sleepers += r.sleep.length;
+    return this.keys.byteLength + this.index.byteLength + this.records.length * 64 + sleepers * 8;
   }
 
   get([h1, h2]: [number, number]): StateRecord | undefined {
