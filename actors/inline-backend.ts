@@ -10,6 +10,8 @@ import type { World } from './world.ts';
 export interface StepFootprint {
   reads: number[];
   writes: number[];
+  /** Statistics bumped (figures only, in no dependence). */
+  statistics: number[];
 }
 
 export interface InlineSnapshot {
@@ -26,7 +28,7 @@ export class InlineBackend implements Backend {
   /** Set to record each step's footprint (verify's dependence relation). */
   recordFootprints = false;
   /** The last step's footprint, when recorded. */
-  lastFootprint: StepFootprint = { reads: [], writes: [] };
+  lastFootprint: StepFootprint = { reads: [], writes: [], statistics: [] };
 
   constructor(readonly world: World, private readonly record = true, interpreter: Interpreter = 'compiled') {
     this.steppers = world.actors.map((def, i) => createStepper(def, i, interpreter));
@@ -85,6 +87,7 @@ export class InlineBackend implements Backend {
     if (this.recordFootprints) {
       footprint.reads = [];
       footprint.writes = [];
+      footprint.statistics = [];
       footprint.on = true;
     }
     this.scripted[actor] = choices !== undefined;
@@ -101,7 +104,7 @@ export class InlineBackend implements Backend {
       }
       if (this.recordFootprints) {
         footprint.on = false;
-        this.lastFootprint = { reads: footprint.reads, writes: footprint.writes };
+        this.lastFootprint = { reads: footprint.reads, writes: footprint.writes, statistics: footprint.statistics };
       }
     }
     return s.state;

@@ -55,6 +55,11 @@ export interface RunOptions {
   seedFor?: (step: number, actor: number) => number;
   /** Scripted values for the step's random draws instead of a seed (verify, and its traces). */
   choicesFor?: (step: number, actor: number) => readonly number[] | undefined;
+  /**
+   * Continue a run from the middle instead of starting one (verify's stateful search): the
+   * backend has been put back in the state after `prior`, whose last step left the actors in `states`.
+   */
+  resume?: { states: readonly number[]; prior: readonly StepRecord[] };
   /** Told every shared word the invariant checks read (verify: steps writing them are visible). */
   onInvariantReads?: (reads: readonly number[]) => void;
   /** Records each step taken, for state-machine coverage. */
@@ -74,12 +79,16 @@ export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { sc
   const { actors, programs } = world;
   execution.step = -1;
   const n = actors.length;
-  resetHost(world);
-  const reset = backend.resetActors();
-  const state = Array.isArray(reset) ? reset : await reset;
+  let state: number[];
+  if (opts.resume) state = [...opts.resume.states];
+  else {
+    resetHost(world);
+    const reset = backend.resetActors();
+    state = Array.isArray(reset) ? reset : await reset;
+  }
   scheduler.beginRun({ rng: rngs.schedule, actors: n, stepLimit: opts.stepLimit });
   opts.coverage?.beginRun(state);
-  const steps: StepRecord[] = [];
+  const steps: StepRecord[] = opts.resume ? [...opts.resume.prior] : [];
   const blockedSteps: Record<string, number> = {};
   const invariants = world.invariants.filter((inv) => inv.check && (!opts.only || opts.only.has(inv.name)));
   const enabled: number[] = [];
@@ -112,8 +121,8 @@ export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { sc
     return null;
   };
 
-  violation = checkViolations(-1);
-  for (let step = 0; !violation && step < opts.stepLimit; step++) {
+  violation = opts.resume ? null : checkViolations(-1);
+  for (let step = steps.length; !violation && step < opts.stepLimit; step++) {
     enabled.length = 0;
     blocked.length = 0;
     let unfinished = 0;

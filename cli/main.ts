@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ActorFailure } from '../actors/backend.ts';
 import { MachineDefinitionError } from '../actors/compile.ts';
 import { ChoiceError } from '../actors/step-event.ts';
+import { NondeterministicDesign, UnrecordedAccess } from '../actors/verify/dpor.ts';
 import { TOOL_VERSION } from '../actors/version.ts';
 import { STRATEGIES } from '../actors/schedulers/index.ts';
 import { checkCommand } from './commands/check.ts';
@@ -164,7 +165,8 @@ function report(e: unknown): number {
   }
   if (e instanceof UsageError) return fail(e.message), EXIT.USAGE;
   if (e instanceof MachineDefinitionError) return fail(`bad machine definition: ${e.message}`), EXIT.USAGE;
-  if (e instanceof ChoiceError) return fail(e.message), EXIT.USAGE;
+  if (e instanceof ChoiceError || e instanceof UnrecordedAccess) return fail(e.message), EXIT.USAGE;
+  if (e instanceof NondeterministicDesign) return fail(`nondeterminism: ${e.message}`), EXIT.INTERNAL;
   if (e instanceof Nondeterminism) return fail(e.message), EXIT.INTERNAL;
   if (e instanceof ActorFailure) return fail(`internal failure: ${e.message}`), EXIT.INTERNAL;
   fail(`internal failure: ${e instanceof Error ? e.message : String(e)}`);

@@ -6,19 +6,24 @@
 // Indices are those of the whole-buffer views (SharedMemory.i32 / .i64); a footprint names words
 // in 32-bit units, a 64-bit element j being words 2j and 2j+1.
 
+import { threadGlobal } from './thread-global.ts';
+
 /** What the running step (or wait, or invariant) touched, while `on`. */
-export const footprint = {
+export const footprint = threadGlobal('footprint', () => ({
   on: false,
   reads: [] as number[],
   writes: [] as number[],
-};
+  /** Statistics bumped (count32): written, but on purpose in no footprint. */
+  statistics: [] as number[],
+}));
 
 /** Runs `fn` with footprint recording on; returns what it read and wrote (duplicates kept). */
 export function withFootprint<T>(fn: () => T): { value: T; reads: number[]; writes: number[] } {
-  const saved = { on: footprint.on, reads: footprint.reads, writes: footprint.writes };
+  const saved = { on: footprint.on, reads: footprint.reads, writes: footprint.writes, statistics: footprint.statistics };
   footprint.on = true;
   footprint.reads = [];
   footprint.writes = [];
+  footprint.statistics = [];
   try {
     const value = fn();
     return { value, reads: footprint.reads, writes: footprint.writes };
@@ -26,6 +31,7 @@ export function withFootprint<T>(fn: () => T): { value: T; reads: number[]; writ
     footprint.on = saved.on;
     footprint.reads = saved.reads;
     footprint.writes = saved.writes;
+    footprint.statistics = saved.statistics;
   }
 }
 
@@ -96,5 +102,6 @@ export function fill64(a: BigInt64Array, start: number, end: number, v: bigint):
  * only). It is left out of every footprint, so counting does not make all steps dependent.
  */
 export function count32(a: Int32Array, i: number, delta = 1): void {
+  if (footprint.on) footprint.statistics.push(i);
   Atomics.add(a, i, delta);
 }

@@ -11,15 +11,15 @@
 // DPOR needs (OOPSLA 2013, "Bounded partial-order reduction"; Loom does the same).
 import { withFootprint } from '../../host/access.ts';
 import type { Wait } from '../../host/wait.ts';
-import type { InlineBackend } from '../inline-backend.ts';
+import type { InlineBackend, InlineSnapshot } from '../inline-backend.ts';
 import { Rng } from '../rng.ts';
-import { runOnce, type RunResult, type StepRecord } from '../run.ts';
+import { runOnce, type RunOptions, type RunResult, type StepRecord } from '../run.ts';
 import type { Scheduler } from '../schedulers/scheduler.ts';
 import { ChoiceError } from '../step-event.ts';
 import { ChoiceCursor } from './choice-cursor.ts';
 import { EMPTY_FOOTPRINT, dependent, joinFootprints, makeFootprint, type Footprint } from './footprint.ts';
 import { HappensBefore, type ExecutedStep } from './happens-before.ts';
-import { StateHasher, VisitedStates, subsetOf, type StateRecord } from './state-cache.ts';
+import { StateHasher, VisitedStates, subsetOf, type HasherSnapshot, type StateRecord } from './state-cache.ts';
 import type { VisibleWords } from './visible-words.ts';
 
 /** A step of the tree's path, as the scheduler chose it: who ran and what its draws were. */
@@ -100,6 +100,10 @@ interface Node {
   fixed: boolean;
   /** This point's entry in the state cache, while it is being explored. */
   record?: StateRecord;
+  /** The step taken here in the current execution, as the run records it. */
+  taken?: StepRecord;
+  /** Stateful search: the whole state at this point (before its step), to come back to. */
+  snapshot?: { backend: InlineSnapshot; hasher: HasherSnapshot; states: number[] };
 }
 
 /** Thrown by the scheduler to end an execution early (asleep, or a known state): no stack trace. */
@@ -110,7 +114,15 @@ const PRUNED_SLEEP = new Pruned('sleep');
 const PRUNED_CACHE = new Pruned('cache');
 const PRUNED_CUT = new Pruned('cut');
 
+const NO_WORDS = new Int32Array(0);
+
 export class NondeterministicDesign extends Error {}
+
+/** A step changed shared memory behind the accessors' back: verify cannot see what it depends on. */
+export class UnrecordedAccess extends Error {}
+
+/** The first executions compare memory before and after every step with what the step recorded. */
+const AUDITED_EXECUTIONS = 8;
 
 export class Dpor {
   private readonly stack: Node[] = [];
@@ -122,6 +134,8 @@ export class Dpor {
   private wait: Wait | undefined;
   /** Shared memory as every execution starts it (after init), in 32-bit words. */
   private initial: Int32Array | undefined;
+  /** The audit's copy of memory before the step (the first executions only). */
+  private audit: Int32Array | undefined;
   readonly stats: DporStats = { executions: 0, steps: 0, sleepBlocked: 0, stepLimitExecutions: 0, newSteps: 0, cacheHits: 0, boundReached: false, maxDepth: 0 };
   /** States explored, when the state cache is on. */
   readonly visited: VisitedStates | undefined;
@@ -163,8 +177,20 @@ export class Dpor {
     const world = this.backend.world;
     this.hb = new HappensBefore(world.actors.length);
     this.states = world.programs.map((p) => p.initial);
-    const scheduler: Scheduler = { name: 'dpor', beginRun: () => this.noteInitialMemory(), pick: (enabled, step) => this.pick(enabled, step) };
+    // Stateful search (the state cache): come back to the point to explore from, rather than
+    // running the path to it again.
+    const from = this.visited && this.firstNew > 0 ? this.stack[this.firstNew] : undefined;
+    let resume: RunOptions['resume'];
+    if (from?.snapshot) {
+      this.backend.restore(from.snapshot.backend);
+      this.hasher!.restore(from.snapshot.hasher);
+      this.states = [...from.snapshot.states];
+      this.audit = this.stats.executions < AUDITED_EXECUTIONS ? this.backend.world.memory.i32.slice(0, this.initial!.length) : undefined;
+      resume = { states: from.snapshot.states, prior: this.stack.slice(0, this.firstNew).map((n) => n.taken!) };
+    }
+    const scheduler: Scheduler = { name: 'dpor', beginRun: () => (resume ? undefined : this.noteInitialMemory()), pick: (enabled, step) => this.pick(enabled, step) };
     return runOnce(this.backend, scheduler, { schedule: new Rng(0), steps: new Rng(0) }, {
+      resume,
       stepLimit: this.o.stepLimit,
       only: this.o.only,
       seedFor: () => 0,
@@ -174,7 +200,7 @@ export class Dpor {
     }).then(
       (r) => {
         this.stats.executions++;
-        this.stats.steps += r.steps.length;
+        this.stats.steps += r.steps.length - (resume?.prior.length ?? 0);
         this.stats.maxDepth = Math.max(this.stats.maxDepth, r.steps.length);
         if (r.end === 'step-limit') this.stats.stepLimitExecutions++;
         if (!r.violation && this.o.reduction && !this.visited) this.probePending();
@@ -225,7 +251,10 @@ export class Dpor {
       variants: EMPTY_FOOTPRINT,
       fixed: rootStep !== undefined,
     };
-    if (this.visited && !node.fixed) node.record = this.lookUp(node);
+    if (this.visited && !node.fixed) {
+      node.record = this.lookUp(node);
+      node.snapshot = { backend: this.backend.save(), hasher: this.hasher!.save(), states: [...this.states] };
+    }
     let actor: number;
     if (rootStep) {
       if (!enabled.includes(rootStep.actor)) throw new NondeterministicDesign(`the job's root step ${step} runs an actor that cannot run there`);
@@ -298,6 +327,7 @@ export class Dpor {
   private noteInitialMemory(): void {
     const m = this.backend.world.memory;
     this.initial ??= m.i32.slice(0, Math.ceil(this.backend.world.hostBytes / 4));
+    this.audit = this.stats.executions < AUDITED_EXECUTIONS ? this.initial.slice() : undefined;
     if (this.visited || this.o.onExecution) {
       this.hasher ??= new StateHasher(this.initial, this.backend.world.actors.length, (a, seed) => this.backend.actorHash(a, seed));
       this.hasher.reset();
@@ -319,9 +349,11 @@ export class Dpor {
   private afterStep(step: number, record: StepRecord): void {
     this.states[record.actor] = record.to;
     const node = this.stack[step];
+    node.taken = record;
     const i32 = this.backend.world.memory.i32;
+    if (this.audit) this.auditStep(record);
     if (step < this.firstNew) {
-      this.hb.pushKnown(node.step!);
+      if (!this.visited) this.hb.pushKnown(node.step!);
       this.hasher?.stepped(record.actor, node.step!.footprint.writes, i32);
       return;
     }
@@ -329,10 +361,34 @@ export class Dpor {
     const fp = this.backend.lastFootprint;
     const f = makeFootprint(this.waitReads.length ? [...this.waitReads, ...fp.reads] : fp.reads, fp.writes, this.o.visible.words);
     if (!node.fixed) node.cursor.ran(this.backend.lastDrawn(record.actor));
-    this.race(f, record.actor, this.wait);
-    node.step = this.hb.push(record.actor, f, Int32Array.from(f.writes, (w) => i32[w]));
+    // With the state cache there are no races to find: only sleep sets need the footprint.
+    if (this.visited) node.step = { actor: record.actor, footprint: f, clock: NO_WORDS, local: 0, written: NO_WORDS };
+    else {
+      this.race(f, record.actor, this.wait);
+      node.step = this.hb.push(record.actor, f, Int32Array.from(f.writes, (w) => i32[w]));
+    }
     node.variants = joinFootprints(node.variants, f);
     this.hasher?.stepped(record.actor, f.writes, i32);
+  }
+
+  /** Every word the step changed must be one it recorded writing (or a statistic it bumped). */
+  private auditStep(record: StepRecord): void {
+    const before = this.audit!;
+    const now = this.backend.world.memory.i32;
+    const fp = this.backend.lastFootprint;
+    const known = new Set([...fp.writes, ...fp.statistics]);
+    for (let w = 0; w < before.length; w++) {
+      if (before[w] === now[w]) continue;
+      if (!known.has(w)) {
+        const world = this.backend.world;
+        const region = world.regions.find((r) => w >= r.byteOffset / 4 && w < Math.ceil((r.byteOffset + r.byteLength) / 4));
+        throw new UnrecordedAccess(
+          `${world.actors[record.actor].name}'s step from '${world.programs[record.actor].stateIds[record.from]}' changed shared memory (${region ? `'${region.name}'` : `word ${w}`}) ` +
+            'without going through hyprace\'s accessors (Word, WordArray, BigWordArray, locks, Tlbs, Ipis): verify cannot see what depends on it',
+        );
+      }
+      before[w] = now[w];
+    }
   }
 
   /**

@@ -19,6 +19,14 @@ function mixB(w: number, v: number): number {
   return (h ^ (h >>> 15)) | 0;
 }
 
+export interface HasherSnapshot {
+  shadow: Int32Array;
+  m1: number;
+  m2: number;
+  actor1: Int32Array;
+  actor2: Int32Array;
+}
+
 /** The running fingerprint of one execution's current state. */
 export class StateHasher {
   private readonly shadow: Int32Array;
@@ -52,6 +60,19 @@ export class StateHasher {
     this.shadow.set(this.initial);
     [this.m1, this.m2] = this.base;
     for (let a = 0; a < this.actors; a++) this.rehashActor(a);
+  }
+
+  /** Everything needed to come back to this point (verify's stateful search restores it). */
+  save(): HasherSnapshot {
+    return { shadow: this.shadow.slice(), m1: this.m1, m2: this.m2, actor1: this.actor1.slice(), actor2: this.actor2.slice() };
+  }
+
+  restore(s: HasherSnapshot): void {
+    this.shadow.set(s.shadow);
+    this.m1 = s.m1;
+    this.m2 = s.m2;
+    this.actor1.set(s.actor1);
+    this.actor2.set(s.actor2);
   }
 
   /** Takes in a step of `actor` that wrote `writes` (memory now holds the values). */
