@@ -34,7 +34,7 @@ export function writeFreeTrace(dir: string, world: World, violation: StressViola
     ...meta,
     mode: 'free',
     violation,
-    actors: world.actors.map((a, i) => ({ name: a.name, daemon: !!a.daemon, states: world.programs[i].stateIds })),
+    actors: world.actors.map((a, i) => ({ name: a.name, daemon: world.daemon[i], states: world.programs[i].stateIds })),
     steps: ordering.map((e) => ({ seq: [e.startSeq, e.endSeq], actor: name(e.actor), from: state(e.actor, e.from), to: state(e.actor, e.to), transition: e.transition })),
   };
   writeFileSync(path, JSON.stringify(trace, null, 1) + '\n');

@@ -85,7 +85,7 @@ export async function runStress(ref: ScenarioRef, scenario: AnyScenario, design:
   const locks = findLocks(world.host);
   const n = world.actors.length;
   const block = new StressBlock(n, locks.length);
-  const nonDaemons = world.actors.filter((a) => !a.daemon).length;
+  const nonDaemons = world.daemon.filter((d) => !d).length;
   const t0 = performance.now();
   let failure: string | null = null;
   const stepsPerActor = new Array<number>(n).fill(0);
@@ -192,8 +192,7 @@ function stuck(world: World, block: StressBlock): string {
   const last = new Map<number, RingEntry>();
   for (const e of block.ordering()) last.set(e.actor, e);
   return world.actors
-    .filter((a) => !a.daemon)
-    .map((a, i) => `${a.name} in ${last.has(i) ? world.programs[i].stateIds[last.get(i)!.to] : world.programs[i].stateIds[world.programs[i].initial]}`)
+    .flatMap((a, i) => (world.daemon[i] ? [] : [`${a.name} in ${world.programs[i].stateIds[last.has(i) ? last.get(i)!.to : world.programs[i].initial]}`]))
     .join(', ');
 }
 

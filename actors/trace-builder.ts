@@ -31,7 +31,7 @@ export function buildTrace(world: World, run: RunResult, touches: string[][], c:
     ...(c.depth !== undefined ? { depth: c.depth } : {}),
     seed: c.seed,
     iteration: c.iteration,
-    actors: world.actors.map((a, i) => ({ name: a.name, daemon: !!a.daemon, states: [...world.programs[i].stateIds] })),
+    actors: world.actors.map((a, i) => ({ name: a.name, daemon: world.daemon[i], states: [...world.programs[i].stateIds] })),
     steps: run.steps.map((s, i) => ({
       actor: s.actor,
       seed: s.seed,
