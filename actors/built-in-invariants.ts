@@ -7,6 +7,10 @@ import { SLOTS_LOCK_HELD } from '../host/spe/stage2-ops.ts';
 import { REFCOUNT_BALANCE } from '../host/stage2/pool.ts';
 
 export const DEADLOCK = 'deadlock';
+/** Steps in which only daemons run while every unfinished non-daemon actor waits: then, a deadlock. */
+export const DAEMON_ONLY_STEPS = 100;
+/** ...provided every daemon still able to run took at least this many of them (its fair chance to free the others). */
+export const DAEMON_FAIR_STEPS = 8;
 
 export const BUILT_IN_INVARIANTS: readonly { name: string; description: string }[] = [
   { name: DEADLOCK, description: 'an unfinished actor can always take a step: never nobody, nor only daemons for long (checked for every design)' },

@@ -8,18 +8,13 @@ import { actorName, execution } from '../host/execution.ts';
 import { LOCK_DISCIPLINE } from '../host/locks.ts';
 import type { Wait } from '../host/wait.ts';
 import type { Backend } from './backend.ts';
-import { DEADLOCK } from './built-in-invariants.ts';
+import { DAEMON_FAIR_STEPS, DAEMON_ONLY_STEPS, DEADLOCK } from './built-in-invariants.ts';
 import type { CoverageRecorder } from './coverage.ts';
 import { Rng, deriveSeed } from './rng.ts';
 import type { Scheduler } from './schedulers/scheduler.ts';
 import { resetHost } from './world.ts';
 
-export { DEADLOCK };
-
-/** Steps in which only daemons run while every unfinished non-daemon actor waits: then, a deadlock. */
-export const DAEMON_ONLY_STEPS = 100;
-/** ...provided every daemon still able to run took at least this many of them (its fair chance to free the others). */
-export const DAEMON_FAIR_STEPS = 8;
+export { DAEMON_ONLY_STEPS, DEADLOCK };
 
 export class InvariantError extends Error {}
 

@@ -56,6 +56,7 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--mode <mode>', 'inline or threads', 'inline')
     .option('--tail <n>', 'show only the last n steps of the timeline')
     .option('--touches', 'show what each step read and wrote')
+    .option('--invariant <name>', "check only this invariant (repeatable): narrows the trace's own filter", collect)
     .option('--perfetto <file>', 'also write the trace as Chrome trace-event JSON, to open in Perfetto UI (one track per actor and per lock)')
     .option('--json', 'print one JSON object instead of the timeline')
     .option('--no-typecheck', 'run a scenario file without type-checking it first')

@@ -5,7 +5,7 @@ import { designContext } from '../../actors/scenario.ts';
 import { runStress, STRESS_DEFAULTS, type StressSnapshot } from '../../actors/stress.ts';
 import { CATALOGUE } from '../../scenarios/index.ts';
 import { lockJson, snapshotLines } from '../../report/torture-stats.ts';
-import { integer, optionOverrides, seconds } from '../args.ts';
+import { checkedOptions, integer, optionOverrides, seconds } from '../args.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { printJson } from '../format.ts';
 import { blamingUserFile, checkDesign, resolveScenario } from '../resolve.ts';
@@ -42,7 +42,7 @@ export async function stressCommand(scenarioArg: string, f: StressFlags): Promis
   const seed = integer('--seed', f.seed, 0, 2 ** 32 - 1) ?? 1;
   const longHold = !!f.longHold;
   const base = designContext(scenario, design).options as Record<string, unknown>;
-  const options = { ...base, ...profile.options(workers, { longHold }, base), ...optionOverrides(f.set, scenario.options, scenario.name) };
+  const options = checkedOptions(scenario, design, { ...profile.options(workers, { longHold }, base), ...optionOverrides(f.set, scenario) });
 
   const params = { scenario: scenario.name, design, workers, duration: durationS, stat_interval: statIntervalS, long_hold: longHold ? 1 : 0, stutter: stutterS, seed, cores: availableParallelism() };
   const paramLine = Object.entries(params).map(([k, v]) => `${k}=${v}`).join(' ');
