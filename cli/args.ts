@@ -54,3 +54,8 @@ export function checkedOptions(scenario: AnyScenario, design: string, overrides:
   if (problem) throw new UsageError(problem);
   return options;
 }
+
+/** --step-timeout SECONDS: how long a step may take before it counts as a hang, in ms (default 10 s). */
+export function stepTimeout(value: string | undefined): number {
+  return (seconds('--step-timeout', value) ?? 10) * 1000;
+}

@@ -46,6 +46,7 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--set <key=value>', 'override a scenario option, e.g. --set cpus=3 (repeatable)', collect)
     .option('--no-shrink', 'write the violating schedule as found, without shrinking it')
     .option('--shrink-time <seconds>', 'how long to shrink a violating schedule before writing its trace', '5')
+    .option('--step-timeout <seconds>', 'a step (or the work between two steps) that takes longer is a hang: exit 3 naming it (default 10)')
     .option('--json', 'print one JSON object: {scenario, design, strategy, mode, seed, iterations, steps, elapsedMs, violation}')
     .option('--no-typecheck', 'run a scenario file without type-checking it first')
     .action((scenario, o) => run(exploreCommand(scenario, o)));
@@ -72,6 +73,7 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--trace-dir <dir>', 'where violation traces are written', 'hyprace-traces')
     .option('--no-shrink', 'write violating schedules as found, without shrinking them')
     .option('--report <dir>', 'write an HTML report (verdicts, coverage graphs, growth, violation timelines) to DIR/index.html')
+    .option('--step-timeout <seconds>', 'a step (or the work between two steps) that takes longer is a hang: exit 3 naming it (default 10)')
     .option('--json', 'print one JSON object')
     .option('--no-typecheck', 'run a scenario file without type-checking it first')
     .action((names, o) => run(checkCommand(names, o)));
@@ -86,6 +88,7 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--seed <s>', 'seed', '1')
     .option('--trace-dir <dir>', 'where violation traces are written', 'hyprace-traces')
     .option('--invariant <name>', 'check only this invariant (repeatable), e.g. to measure a caught design over every run', collect)
+    .option('--step-timeout <seconds>', 'a step (or the work between two steps) that takes longer is a hang: exit 3 naming it (default 10)')
     .option('--json', 'print one JSON object')
     .option('--no-typecheck', 'run a scenario file without type-checking it first')
     .action((scenario, o) => run(compareCommand(scenario, o)));
@@ -99,6 +102,7 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--iterations <n>', 'runs per design (default: 2000, or the scenario budget if smaller)')
     .option('--time <seconds>', "time budget per design (default: the scenario's)")
     .option('--seed <s>', 'seed', '1')
+    .option('--step-timeout <seconds>', 'a step (or the work between two steps) that takes longer is a hang: exit 3 naming it (default 10)')
     .option('--json', 'print one JSON object')
     .option('--no-typecheck', 'run a scenario file without type-checking it first')
     .action((names, o) => run(coverageCommand(names, o)));

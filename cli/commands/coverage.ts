@@ -7,13 +7,14 @@ import { COVERAGE_FORMAT, emptyCoverage, mergeCoverage, type CoverageData } from
 import { designMachines } from '../../actors/design-machines.ts';
 import { budgetOf } from '../../actors/scenario.ts';
 import { writeCoverageFiles, type MachineReport } from '../../report/coverage-files.ts';
-import { integer, oneOf, seconds } from '../args.ts';
+import { integer, oneOf, seconds, stepTimeout } from '../args.ts';
 import { exploreUnderBudget } from '../budgeted.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { printJson, table } from '../format.ts';
 import { Progress } from '../progress.ts';
 import { allScenarios, blamingUserFile, resolveScenario } from '../resolve.ts';
 import { MODES } from './explore.ts';
+import { checkTraceDir } from '../trace-dir.ts';
 
 export interface CoverageFlags {
   out: string;
@@ -25,6 +26,7 @@ export interface CoverageFlags {
   seed?: string;
   json?: boolean;
   typecheck?: boolean;
+  stepTimeout?: string;
 }
 
 export function readCoverageFile(file: string): CoverageData {
@@ -44,10 +46,11 @@ export async function coverageCommand(names: string[], f: CoverageFlags): Promis
   if (min !== undefined && (!Number.isFinite(min) || min < 0 || min > 100)) throw new UsageError(`--min-transitions must be a percentage from 0 to 100, got '${f.minTransitions}'`);
   const mode = oneOf<Mode>('--mode', f.mode, MODES) ?? 'inline';
   const seed = integer('--seed', f.seed, 0, 2 ** 32 - 1) ?? 1;
+  const stepTimeoutMs = stepTimeout(f.stepTimeout);
   const iterationsFlag = integer('--iterations', f.iterations, 1);
   const time = seconds('--time', f.time);
   const scenarios = names.length ? await Promise.all(names.map((n) => resolveScenario(n, { typecheck: f.typecheck }))) : await allScenarios();
-  mkdirSync(f.out, { recursive: true });
+  checkTraceDir(f.out, '--out');
   const file = join(f.out, 'coverage.json');
   let data = readCoverageFile(file);
   const progress = Progress.forOutput(!!f.json);
@@ -68,6 +71,7 @@ export async function coverageCommand(names: string[], f: CoverageFlags): Promis
           timeSeconds: time ?? budget.timeSeconds,
           progress,
           shrinkMs: 0,
+          stepTimeoutMs,
         }),
       );
       data = mergeCoverage(data, r.coverage);

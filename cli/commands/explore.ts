@@ -7,7 +7,7 @@ import { buildWorld } from '../../actors/world.ts';
 import { STRATEGIES } from '../../actors/schedulers/index.ts';
 import { exploreDesign } from '../../actors/session.ts';
 import type { Mode } from '../../actors/backend.ts';
-import { checkedOptions, integer, oneOf, optionOverrides, seconds } from '../args.ts';
+import { checkedOptions, integer, oneOf, optionOverrides, seconds, stepTimeout } from '../args.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { duration, printJson } from '../format.ts';
 import { Progress } from '../progress.ts';
@@ -31,6 +31,7 @@ export interface ExploreFlags {
   typecheck?: boolean;
   shrink?: boolean;
   shrinkTime?: string;
+  stepTimeout?: string;
 }
 
 export const MODES: readonly Mode[] = ['threads', 'inline'];
@@ -56,6 +57,7 @@ export async function exploreCommand(scenarioArg: string, f: ExploreFlags): Prom
   const options = optionOverrides(f.set, scenario);
   checkedOptions(scenario, design, options);
   const shrinkSeconds = seconds('--shrink-time', f.shrinkTime) ?? DEFAULT_SHRINK_SECONDS;
+  const stepTimeoutMs = stepTimeout(f.stepTimeout);
   checkTraceDir(f.traceDir);
 
   const progress = Progress.forOutput(!!f.json);
@@ -70,6 +72,7 @@ export async function exploreCommand(scenarioArg: string, f: ExploreFlags): Prom
     seed,
     stepLimit,
     daemonOnlySteps: budget.daemonOnlySteps,
+    stepTimeoutMs,
     traceDir: f.traceDir,
     only,
     scenarioFile: file,
@@ -128,9 +131,9 @@ function violationExit(v: FoundViolation): number {
 }
 
 /** What runs cut at the step limit mean: a possible livelock, or daemons alone for a while. */
-export function stepLimitLines(r: ExploreResult, stepLimit: number): string[] {
+export function stepLimitLines(r: Pick<ExploreResult, 'stepLimitRuns' | 'iterations' | 'livelock'>, stepLimit?: number): string[] {
   if (!r.stepLimitRuns) return [];
-  const lines = [`${r.stepLimitRuns} of ${r.iterations} runs reached the step limit of ${stepLimit} before every actor finished`];
+  const lines = [`${r.stepLimitRuns} of ${r.iterations} runs reached the step limit${stepLimit ? ` of ${stepLimit}` : ''} before every actor finished`];
   if (r.livelock) lines.push(`possible livelock: in ${r.livelock.runs} of them ${r.livelock.actors.join(', ')} kept stepping without finishing`);
   if (!r.livelock || r.livelock.runs < r.stepLimitRuns) lines.push(`in ${r.stepLimitRuns - (r.livelock?.runs ?? 0)} of them only daemons were stepping at the end`);
   return lines;
