@@ -3,8 +3,9 @@
 // step for step, and what is needed to show it. Written the moment a violation is found, before
 // anything is printed, under a name no other trace takes and in one piece (temp file + rename).
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeAtomically } from './atomic-write.ts';
 import type { Mode } from './backend.ts';
 
 export const TRACE_FORMAT = 'hyprace-trace';
@@ -75,20 +76,6 @@ export function writeTrace(dir: string, stem: string, trace: Trace): string {
   const text = JSON.stringify(trace, null, 1) + '\n';
   const hash = createHash('sha256').update(text).digest('hex').slice(0, 8);
   return writeAtomically(join(dir, `${stem}-${hash}.trace.json`), text);
-}
-
-/** Writes via a temporary file in the same folder and a rename, so readers never see half of it. */
-export function writeAtomically(path: string, text: string): string {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  return path;
 }
 
 export function readTrace(path: string): Trace {

@@ -1,6 +1,8 @@
 // hyprace coverage: explore every design, merge what the runs exercised into a coverage file
 // (later runs add to it), and draw each machine's graph with its coverage.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeAtomically } from '../../actors/atomic-write.ts';
+import { withFileLock } from '../file-lock.ts';
 import { join } from 'node:path';
 import type { Mode } from '../../actors/backend.ts';
 import { COVERAGE_FORMAT, emptyCoverage, mergeCoverage, type CoverageData } from '../../actors/coverage.ts';
@@ -52,7 +54,10 @@ export async function coverageCommand(names: string[], f: CoverageFlags): Promis
   const scenarios = names.length ? await Promise.all(names.map((n) => resolveScenario(n, { typecheck: f.typecheck }))) : await allScenarios();
   checkTraceDir(f.out, '--out');
   const file = join(f.out, 'coverage.json');
-  let data = readCoverageFile(file);
+  const before = readCoverageFile(file);
+  // What this invocation adds; merged into the file as it is at the end, under a lock, so that
+  // another hyprace writing the same file meanwhile loses nothing.
+  let added = emptyCoverage();
   const progress = Progress.forOutput(!!f.json);
   const reports: MachineReport[] = [];
   for (const resolved of scenarios) {
@@ -74,11 +79,11 @@ export async function coverageCommand(names: string[], f: CoverageFlags): Promis
           stepTimeoutMs,
         }),
       );
-      data = mergeCoverage(data, r.coverage);
-      reports.push(...(await writeCoverageFiles(f.out, designMachines(scenario, design), data)));
+      added = mergeCoverage(added, r.coverage);
+      reports.push(...(await writeCoverageFiles(f.out, designMachines(scenario, design), mergeCoverage(before, added))));
     }
   }
-  writeFileSync(file, JSON.stringify(data) + '\n');
+  withFileLock(file, () => writeAtomically(file, JSON.stringify(mergeCoverage(readCoverageFile(file), added)) + '\n'));
   const pct = (c: { covered: number; total: number }) => (c.total ? (100 * c.covered) / c.total : 100);
   const below = min === undefined ? [] : reports.filter((r) => pct(r.transitions) < min);
   if (f.json) {

@@ -2,6 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { writeFreeTrace } from '../../actors/free-trace.ts';
 import { designContext } from '../../actors/scenario.ts';
+import { buildWorld } from '../../actors/world.ts';
 import { runStress, STRESS_DEFAULTS, type StressSnapshot } from '../../actors/stress.ts';
 import { CATALOGUE } from '../../scenarios/index.ts';
 import { lockJson, snapshotLines } from '../../report/torture-stats.ts';
@@ -44,7 +45,9 @@ export async function stressCommand(scenarioArg: string, f: StressFlags): Promis
   const base = designContext(scenario, design).options as Record<string, unknown>;
   const options = checkedOptions(scenario, design, { ...profile.options(workers, { longHold }, base), ...optionOverrides(f.set, scenario) });
 
-  const params = { scenario: scenario.name, design, workers, duration: durationS, stat_interval: statIntervalS, long_hold: longHold ? 1 : 0, stutter: stutterS, seed, cores: availableParallelism() };
+  // One worker thread per actor: what --workers asks for, as the profile and --set shape it.
+  const threads = await blamingUserFile(file, async () => buildWorld(scenario, design, options).actors.length);
+  const params = { scenario: scenario.name, design, workers: threads, duration: durationS, stat_interval: statIntervalS, long_hold: longHold ? 1 : 0, stutter: stutterS, seed, cores: availableParallelism() };
   const paramLine = Object.entries(params).map(([k, v]) => `${k}=${v}`).join(' ');
   const log = (s: string) => (f.json ? undefined : process.stderr.write(s + '\n'));
   log(`--- Start of test: ${paramLine}`);
@@ -82,7 +85,7 @@ export async function stressCommand(scenarioArg: string, f: StressFlags): Promis
     });
     return code;
   }
-  console.log(`${scenario.name} / ${design}: ${workers} workers for ${(r.final.elapsedMs / 1000).toFixed(2)} s (free mode), ${r.final.steps} steps`);
+  console.log(`${scenario.name} / ${design}: ${threads} workers for ${(r.final.elapsedMs / 1000).toFixed(2)} s (free mode), ${r.final.steps} steps`);
   for (const line of snapshotLines(r.final)) console.log(line);
   if (r.violation) {
     const v = r.violation;
