@@ -9,7 +9,7 @@ import { exploreDesign } from '../../actors/session.ts';
 import type { Mode } from '../../actors/backend.ts';
 import { checkedOptions, integer, oneOf, optionOverrides, seconds, stepTimeout } from '../args.ts';
 import { EXIT, UsageError } from '../exit.ts';
-import { duration, printJson } from '../format.ts';
+import { count, duration, printJson } from '../format.ts';
 import { Progress } from '../progress.ts';
 import { blamingUserFile, checkDesign, resolveScenario } from '../resolve.ts';
 import { checkTraceDir, traceProblem } from '../trace-dir.ts';
@@ -106,11 +106,11 @@ export async function exploreCommand(scenarioArg: string, f: ExploreFlags): Prom
   const how = `${strategy}${strategy === 'pct' ? ` depth ${depth}` : ''}, ${mode}${jobs > 1 ? ` x${jobs}` : ''}, seed ${seed}`;
   console.log(`${scenario.name} / ${design} (${how})`);
   if (v) {
-    console.log(`VIOLATION of ${v.invariant} in run ${v.iteration}, step ${v.step} (after ${result.iterations} runs, ${result.steps} steps, ${duration(result.elapsedMs)}):`);
+    console.log(`VIOLATION of ${v.invariant} in run ${v.iteration}, step ${v.step} (after ${count(result.iterations, 'run')}, ${count(result.steps, 'step')}, ${duration(result.elapsedMs)}):`);
     console.log(`  ${v.message}`);
     if (v.shrunk) {
       const s = v.shrunk;
-      console.log(`  shrunk from ${s.originalSteps} steps (${s.originalSwitches} context switches) to ${v.steps} steps (${s.switches} switches), ${s.candidates} candidates in ${duration(s.elapsedMs)}`);
+      console.log(`  shrunk from ${count(s.originalSteps, 'step')} (${count(s.originalSwitches, 'context switch', 'context switches')}) to ${count(v.steps, 'step')} (${count(s.switches, 'switch', 'switches')}), ${count(s.candidates, 'candidate')} in ${duration(s.elapsedMs)}`);
     }
     if (v.trace) {
       console.log(`  trace: ${v.trace}${v.shrinkFailed ? ' (as found: shrinking failed)' : ''}`);
