@@ -2,6 +2,8 @@
 // stdout and stderr; and the shape every refusal must have (exit 2, one line).
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const BIN = new URL('../bin/hyprace.mjs', import.meta.url).pathname;
 
@@ -41,3 +43,12 @@ export function expectOneLine(r: CliResult, code: number, message: RegExp): void
 
 export const VERDICTS = new URL('./fixtures/verdicts-scenario.ts', import.meta.url).pathname;
 export const EXAMPLE = new URL('../examples/lost-update.ts', import.meta.url).pathname;
+
+const FAULTS = new URL('./fixtures/faults-scenario.ts', import.meta.url).pathname;
+
+/** A scenario file in `dir` with one fault of fixtures/faults-scenario.ts, so that `check` meets only that one. */
+export function faultFile(dir: string, fault: string): string {
+  const file = join(dir, `${fault}.ts`);
+  writeFileSync(file, `import { faultScenario } from '${FAULTS}';\nexport default faultScenario('${fault}');\n`);
+  return file;
+}

@@ -3,20 +3,11 @@
 // limit are a possible livelock, never 'holds'; a misspelt raised invariant is refused; a
 // shrinking failure is hyprace's; the HTML timeline shows every lock operation of a step.
 import { expect } from 'chai';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTrace } from '../actors/trace.ts';
-import { VERDICTS, expectOneLine, hyprace } from './cli-run.ts';
+import { VERDICTS, expectOneLine, faultFile, hyprace } from './cli-run.ts';
 import { tempDir } from './helpers.ts';
-
-const FAULTS = new URL('./fixtures/faults-scenario.ts', import.meta.url).pathname;
-
-/** A scenario file with one fault of faults-scenario.ts, so that `check` meets only that one. */
-export function faultFile(dir: string, fault: string): string {
-  const file = join(dir, `${fault}.ts`);
-  writeFileSync(file, `import { faultScenario } from '${FAULTS}';\nexport default faultScenario('${fault}');\n`);
-  return file;
-}
 
 interface Explored {
   code: number;
