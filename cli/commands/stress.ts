@@ -9,6 +9,7 @@ import { lockJson, snapshotLines } from '../../report/torture-stats.ts';
 import { checkedOptions, integer, optionOverrides, seconds } from '../args.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { printJson } from '../format.ts';
+import { checkTraceDir } from '../trace-dir.ts';
 import { blamingUserFile, checkDesign, resolveScenario } from '../resolve.ts';
 
 export interface StressFlags {
@@ -42,6 +43,7 @@ export async function stressCommand(scenarioArg: string, f: StressFlags): Promis
   const stutterS = f.stutter === undefined || f.stutter === false ? 0 : f.stutter === true ? DEFAULT_STUTTER_S : seconds('--stutter', f.stutter)!;
   const seed = integer('--seed', f.seed, 0, 2 ** 32 - 1) ?? 1;
   const longHold = !!f.longHold;
+  checkTraceDir(f.traceDir);
   const base = designContext(scenario, design).options as Record<string, unknown>;
   const options = checkedOptions(scenario, design, { ...profile.options(workers, { longHold }, base), ...optionOverrides(f.set, scenario) });
 
@@ -63,7 +65,15 @@ export async function stressCommand(scenarioArg: string, f: StressFlags): Promis
 
   // The evidence goes to disk before anything about it is printed.
   const explore = `hyprace explore ${scenarioArg} --design ${design}${(f.set ?? []).map((s) => ` --set ${s}`).join('')}`;
-  const trace = r.violation ? writeFreeTrace(f.traceDir, r.world, r.violation, r.ordering, { scenario: scenario.name, design, options, seed, explore }) : null;
+  let trace: string | null = null;
+  if (r.violation) {
+    try {
+      trace = writeFreeTrace(f.traceDir, r.world, r.violation, r.ordering, { scenario: scenario.name, design, options, seed, explore });
+    } catch (e) {
+      // The violation is still printed below; the run ends as an internal failure.
+      r.failure ??= `the recorded order of the violation could not be written into ${f.traceDir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+    }
+  }
   const fails = r.final.locks.reduce((a, l) => a + l.fails, 0);
   const success = !r.violation && fails === 0 && !r.failure;
   const code = r.failure ? EXIT.INTERNAL : success ? EXIT.OK : EXIT.VIOLATION;
@@ -91,7 +101,7 @@ export async function stressCommand(scenarioArg: string, f: StressFlags): Promis
     const v = r.violation;
     console.log(`VIOLATION of ${v.invariant} seen by ${v.seenBy} after ${(v.atMs / 1000).toFixed(2)} s:`);
     console.log(`  ${v.message}`);
-    console.log(`  trace: ${trace} (the order the actors recorded; not replayable: the OS chose the interleaving)`);
+    if (trace) console.log(`  trace: ${trace} (the order the actors recorded; not replayable: the OS chose the interleaving)`);
     console.log(`  search for it under control: ${explore}`);
   }
   if (r.failure) console.log(`internal failure: ${r.failure}`);
