@@ -112,6 +112,10 @@ describe('verdicts', function () {
       const r = hyprace(['explore', file, '--mode', mode, '--trace-dir', dir, '--no-typecheck']);
       expectOneLine(r, 2, new RegExp(`scenario file ${file}: a step raised invariant 'ioctl-contrat', which is neither declared nor built in \\(known: ioctl-contract, deadlock, lock-discipline, refcounts-balance, slots-lock-held, no-cross-vm-tlb-hit\\)`));
     }
+    const stress = hyprace(['stress', file, '--duration', '1', '--trace-dir', dir, '--no-typecheck']);
+    expect(stress.stdout).to.equal('');
+    expect(stress.stderr.trim().split('\n').pop()).to.match(new RegExp(`^hyprace: scenario file ${file}: a step raised invariant 'ioctl-contrat', which is neither declared nor built in`));
+    expect(stress.code).to.equal(2);
   });
 
   it('reports a shrinking failure as hyprace\'s (exit 3), after printing the violation, with the trace as found kept', () => {

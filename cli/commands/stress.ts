@@ -63,6 +63,10 @@ export async function stressCommand(scenarioArg: string, f: StressFlags): Promis
     onStats: (s) => log(progressBlock(s)),
   }));
 
+  if (r.violation && !r.world.knownInvariants.has(r.violation.invariant)) {
+    const why = `a step raised invariant '${r.violation.invariant}', which is neither declared nor built in (known: ${[...r.world.knownInvariants].join(', ')})`;
+    throw file ? new UsageError(`scenario file ${file}: ${why}`) : new Error(why);
+  }
   // The evidence goes to disk before anything about it is printed.
   const explore = `hyprace explore ${scenarioArg} --design ${design}${(f.set ?? []).map((s) => ` --set ${s}`).join('')}`;
   let trace: string | null = null;
