@@ -16,6 +16,7 @@ import { resetHost } from './world.ts';
 
 export { DAEMON_ONLY_STEPS, DEADLOCK };
 
+/** An invariant's check threw, or a step raised one nobody declared: a fault in the scenario, not a verdict. */
 export class InvariantError extends Error {}
 
 export interface StepRecord {

@@ -22,7 +22,7 @@ function program(run: (p: Promise<number>) => void): Command {
     .exitOverride()
     .configureOutput({ outputError: () => undefined })
     .showSuggestionAfterError(false)
-    .addHelpText('after', '\nExit codes: 0 as expected (no violation), 1 violation found or verdict not as expected,\n2 bad input, 3 internal failure (worker crash or hang, replay divergence).');
+    .addHelpText('after', '\nExit codes: 0 as expected (no violation), 1 violation found or verdict not as expected,\n2 bad input, 3 internal failure (a worker that crashed or hung, a step that never returns or\ncalls process.exit(), replay divergence, a schedule that could not be shrunk or a trace that\ncould not be written). A trace this hyprace cannot replay is bad input.');
 
   p.command('list')
     .description('the scenarios, their designs with expected verdicts, and their invariants')
