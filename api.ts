@@ -7,6 +7,8 @@ export type {
   DesignContext,
   DesignDefinition,
   InvariantDefinition,
+  OptionSpec,
+  OptionSpecs,
   ScenarioDefinition,
   StrategyName,
   StressFlags,

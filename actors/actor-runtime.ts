@@ -3,6 +3,7 @@
 import { createActor, type AnyActor } from 'xstate';
 import { execution } from '../host/execution.ts';
 import { compileMachine, pickTransition, MachineDefinitionError, type CompiledMachine } from './compile.ts';
+import { guardProcessExit } from './exit-guard.ts';
 import { StepEvent, type ChoiceLog } from './step-event.ts';
 import type { ActorDefinition } from './scenario.ts';
 
@@ -154,6 +155,7 @@ class XstateReferenceActor implements ActorStepper {
 }
 
 export function createStepper(def: ActorDefinition, index: number, interpreter: Interpreter = 'compiled'): ActorStepper {
+  guardProcessExit();
   const program = compileMachine(def.machine);
   return interpreter === 'xstate' ? new XstateReferenceActor(program, def, index) : new CompiledActor(program, def, index);
 }

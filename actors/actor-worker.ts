@@ -8,6 +8,8 @@ import { Cmd, CMD, ERROR, READY, SEED, STATE, STEP_INDEX, TRANSITION } from './c
 import { loadScenario, type ScenarioRef } from './scenario-loader.ts';
 import { buildWorld } from './world.ts';
 import { awaitChange } from './handoff.ts';
+import type { FailureKind } from './backend.ts';
+import { failure } from './inline-backend.ts';
 
 export interface ActorTask {
   scenario: ScenarioRef;
@@ -21,7 +23,7 @@ export interface ActorTask {
 }
 
 export type WorkerMessage =
-  | { type: 'error'; actor: number; message: string }
+  | { type: 'error'; actor: number; message: string; kind: FailureKind }
   | { type: 'log'; actor: number; entries: [number, string[]][] };
 
 export default async function runActor(t: ActorTask): Promise<number> {
@@ -65,9 +67,8 @@ export default async function runActor(t: ActorTask): Promise<number> {
       }
       control.set(t.actor, STATE, stepper.state);
     } catch (e) {
-      const state = world.programs[t.actor].stateIds[stepper.state];
-      const message = `${world.actors[t.actor].name} threw in state '${state}': ${e instanceof Error ? e.message : String(e)}`;
-      t.port.postMessage({ type: 'error', actor: t.actor, message } satisfies WorkerMessage);
+      const f = failure(e, world.actors[t.actor].name, world.programs[t.actor].stateIds[stepper.state]);
+      t.port.postMessage({ type: 'error', actor: t.actor, message: f.message, kind: f.kind } satisfies WorkerMessage);
       control.set(t.actor, ERROR, 1);
     }
     Atomics.store(a, cmdIndex, Cmd.Idle);

@@ -24,9 +24,14 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-/** An actor's step threw, or its worker died or hung: an internal failure, not a verdict. */
+/**
+ * An actor's step threw (the scenario's fault), or it called process.exit(), or its worker died
+ * or hung: the last three are internal failures, never a verdict.
+ */
+export type FailureKind = 'threw' | 'exited' | 'crashed' | 'hung';
+
 export class ActorFailure extends Error {
-  constructor(message: string, readonly actor: string, readonly kind: 'threw' | 'crashed' | 'hung') {
+  constructor(message: string, readonly actor: string, readonly kind: FailureKind) {
     super(message);
   }
 }

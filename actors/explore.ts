@@ -1,7 +1,7 @@
 // Exploration: run a design again and again under a strategy until an invariant breaks or the
 // budget (runs, seconds) is spent. The first violation's trace is written before anything else.
 import type { Backend, Mode } from './backend.ts';
-import { runOnce, runRngs, type RunResult } from './run.ts';
+import { DAEMON_ONLY_STEPS, runOnce, runRngs, type RunResult } from './run.ts';
 import { createScheduler } from './schedulers/index.ts';
 import type { StrategyName } from './scenario.ts';
 import { CoverageRecorder, type CoverageData } from './coverage.ts';
@@ -14,6 +14,8 @@ export interface ExploreOptions {
   timeSeconds: number;
   seed: number;
   stepLimit: number;
+  /** Steps only daemons may run while the others wait before it is a deadlock (default DAEMON_ONLY_STEPS). */
+  daemonOnlySteps?: number;
   /** Where to write a found violation's trace; none is written if omitted. */
   traceDir?: string;
   only?: ReadonlySet<string>;
@@ -47,8 +49,10 @@ export interface ExploreResult {
   iterations: number;
   steps: number;
   elapsedMs: number;
-  /** Runs that hit the step bound before finishing (a livelock shows up here). */
+  /** Runs that hit the step bound before finishing. */
   stepLimitRuns: number;
+  /** Of those, runs whose non-daemon actors were still stepping at the bound: a possible livelock. */
+  livelock: { runs: number; actors: string[] } | null;
   maxRunSteps: number;
   violation: FoundViolation | null;
   blockedSteps: Record<string, number>;
@@ -70,24 +74,32 @@ export async function explore(backend: Backend, o: ExploreOptions): Promise<Expl
   let runs = 0;
   let steps = 0;
   let stepLimitRuns = 0;
+  let livelockRuns = 0;
+  const stillStepping = new Set<string>();
   let maxRunSteps = 0;
+  const daemonOnlySteps = o.daemonOnlySteps ?? DAEMON_ONLY_STEPS;
   let violation: FoundViolation | null = null;
   let lastProgress = start;
 
   for (let i = first; runs < o.iterations && performance.now() < deadline; i += stride) {
     if (o.shouldStop?.()) break;
-    const r: RunResult = await runOnce(backend, scheduler, runRngs(o.seed, i), { stepLimit: o.stepLimit, only: o.only, coverage });
+    const r: RunResult = await runOnce(backend, scheduler, runRngs(o.seed, i), { stepLimit: o.stepLimit, daemonOnlySteps, only: o.only, coverage });
     runs++;
     steps += r.steps.length;
     maxRunSteps = Math.max(maxRunSteps, r.steps.length);
     if (r.end === 'step-limit') stepLimitRuns++;
+    if (r.stillStepping.length) {
+      livelockRuns++;
+      for (const a of r.stillStepping) stillStepping.add(world.actors[a].name);
+    }
     for (const [k, v] of Object.entries(r.blockedSteps)) blockedSteps[k] = (blockedSteps[k] ?? 0) + v;
     for (const [k, v] of Object.entries(r.figures)) figures[k] = (figures[k] ?? 0) + v;
     if (r.violation) {
       violation = await recordViolation(world, r, {
         traceDir: o.traceDir,
-        fileName: `${world.scenario.name}-${world.design.name}-${o.strategy}-seed${o.seed}-run${i}.trace.json`,
+        stem: `${world.scenario.name}-${world.design.name}-${o.strategy}-seed${o.seed}-run${i}`,
         stepLimit: o.stepLimit,
+        daemonOnlySteps,
         only: o.only,
         shrinkMs: o.shrinkMs,
         mode: backend.mode,
@@ -116,6 +128,7 @@ export async function explore(backend: Backend, o: ExploreOptions): Promise<Expl
     steps,
     elapsedMs: Math.round(performance.now() - start),
     stepLimitRuns,
+    livelock: livelockRuns ? { runs: livelockRuns, actors: [...stillStepping] } : null,
     maxRunSteps,
     violation,
     blockedSteps,

@@ -3,6 +3,8 @@ import { footprint } from '../host/access.ts';
 import { recorder } from '../host/recorder.ts';
 import { createStepper, stepAs, type ActorSnapshot, type ActorStepper, type Interpreter } from './actor-runtime.ts';
 import { ActorFailure, type Backend } from './backend.ts';
+import { ProcessExitInStep } from './exit-guard.ts';
+import { stepEnds, stepStarts, type Heartbeat } from './job-board.ts';
 import { ChoiceError, type ChoiceLog } from './step-event.ts';
 import type { World } from './world.ts';
 
@@ -29,6 +31,9 @@ export class InlineBackend implements Backend {
   recordFootprints = false;
   /** The last step's footprint, when recorded. */
   lastFootprint: StepFootprint = { reads: [], writes: [], statistics: [] };
+
+  /** Bumped around each step when a watchdog in another thread looks after this one. */
+  heartbeat: Heartbeat | undefined;
 
   constructor(readonly world: World, private readonly record = true, interpreter: Interpreter = 'compiled') {
     this.steppers = world.actors.map((def, i) => createStepper(def, i, interpreter));
@@ -91,8 +96,10 @@ export class InlineBackend implements Backend {
       footprint.on = true;
     }
     this.scripted[actor] = choices !== undefined;
+    if (this.heartbeat) stepStarts(this.heartbeat, actor, s.state);
     try {
       this.transitions[actor] = stepAs(s, actor, seed, choices);
+      if (this.heartbeat) stepEnds(this.heartbeat);
     } catch (e) {
       const state = this.world.programs[actor].stateIds[s.state];
       if (e instanceof ChoiceError) throw new ChoiceError(`${this.world.actors[actor].name} in state '${state}': ${e.message}`);
@@ -119,6 +126,7 @@ export class InlineBackend implements Backend {
 
 export function failure(e: unknown, actor: string, state: string): ActorFailure {
   if (e instanceof ActorFailure) return e;
+  if (e instanceof ProcessExitInStep) return new ActorFailure(`${actor} called process.exit(${e.code ?? ''}) in state '${state}': a step must not end the process`, actor, 'exited');
   const message = e instanceof Error ? e.message : String(e);
   return new ActorFailure(`${actor} threw in state '${state}': ${message}`, actor, 'threw');
 }

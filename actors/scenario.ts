@@ -2,6 +2,7 @@
 // runs it. Built-in scenarios and users' own files both export one of these.
 import type { AnyStateMachine } from 'xstate';
 import type { Layout } from '../host/layout.ts';
+import { DAEMON_ONLY_STEPS } from './built-in-invariants.ts';
 
 export type Verdict = 'caught' | 'holds';
 export type StrategyName = 'random' | 'pct' | 'rr';
@@ -48,9 +49,30 @@ export interface Budget {
   iterations: number;
   timeSeconds: number;
   stepLimit: number;
+  /** Steps only daemons may run while every other unfinished actor waits before it is a deadlock. */
+  daemonOnlySteps: number;
   strategy: StrategyName;
   depth: number;
 }
+
+/**
+ * What values an option takes, so that `--set` and traces are checked before anything runs.
+ * Numbers give bounds (and whether they are whole); strings (or any value) their choices;
+ * arrays the length bounds and a spec for each element. Booleans need none.
+ */
+export interface OptionSpec {
+  /** One line: what the option sets (shown by `hyprace list`). */
+  description?: string;
+  min?: number;
+  max?: number;
+  integer?: boolean;
+  choices?: readonly (string | number | boolean)[];
+  minItems?: number;
+  maxItems?: number;
+  items?: OptionSpec;
+}
+
+export type OptionSpecs<O> = { [K in keyof O]?: OptionSpec };
 
 export interface ScenarioDefinition<H, O extends object> {
   name: string;
@@ -61,6 +83,10 @@ export interface ScenarioDefinition<H, O extends object> {
   designs: Record<string, DesignDefinition<O>>;
   /** Option defaults; each design may override some. */
   options: O;
+  /** Each option's range or choices (see OptionSpec); `--set` values outside them are refused. */
+  optionSpecs?: OptionSpecs<O>;
+  /** Combinations of options the scenario cannot run: returns why (e.g. too few VMIDs for the CPUs). */
+  checkOptions?(options: O): string | null | undefined;
   /** The budget `check` gives each design, and `explore`'s defaults. */
   budget?: Partial<Budget>;
   /** Lays out the shared memory. Must be deterministic: every thread runs it and must agree. */
@@ -116,7 +142,7 @@ export interface StressProfile<H, O> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyScenario = ScenarioDefinition<any, any>;
 
-export const DEFAULT_BUDGET: Budget = { iterations: 2000, timeSeconds: 10, stepLimit: 5000, strategy: 'pct', depth: 3 };
+export const DEFAULT_BUDGET: Budget = { iterations: 2000, timeSeconds: 10, stepLimit: 5000, daemonOnlySteps: DAEMON_ONLY_STEPS, strategy: 'pct', depth: 3 };
 
 /** Identity with type inference: `export default defineScenario({...})`. */
 export function defineScenario<H, O extends object>(s: ScenarioDefinition<H, O>): ScenarioDefinition<H, O> {

@@ -22,6 +22,7 @@ export interface Decision {
 
 export interface ShrinkOptions {
   stepLimit: number;
+  daemonOnlySteps: number;
   only?: ReadonlySet<string>;
   /** Stop shrinking after this long; the best schedule so far is kept. */
   timeMs: number;
@@ -37,6 +38,9 @@ export interface ShrinkResult {
 }
 
 class CandidateExhausted extends Error {}
+
+/** Shrinking went wrong: a fault in hyprace, never in the design being shrunk. */
+export class ShrinkError extends Error {}
 
 /** Follows a candidate schedule, skipping entries whose actor cannot run at that point. */
 class LenientScheduler implements Scheduler {
@@ -95,7 +99,13 @@ export async function shrinkRun(backend: Backend, found: RunResult, o: ShrinkOpt
     candidates++;
     const scheduler = new LenientScheduler(ds);
     try {
-      const r = await runOnce(backend, scheduler, { schedule: new Rng(0), steps: new Rng(0) }, { stepLimit: Math.min(o.stepLimit, ds.length), only: o.only, seedFor: () => scheduler.seedOfLastPick(), choicesFor: () => scheduler.choicesOfLastPick() });
+      const r = await runOnce(backend, scheduler, { schedule: new Rng(0), steps: new Rng(0) }, {
+        stepLimit: Math.min(o.stepLimit, ds.length),
+        daemonOnlySteps: o.daemonOnlySteps,
+        only: o.only,
+        seedFor: () => scheduler.seedOfLastPick(),
+        choicesFor: () => scheduler.choicesOfLastPick(),
+      });
       if (r.violation?.invariant !== invariant) return null;
       return r.steps.map(decisionOf);
     } catch (e) {
@@ -143,9 +153,15 @@ export async function shrinkRun(backend: Backend, found: RunResult, o: ShrinkOpt
   }
 
   // The shrunk schedule, run exactly: every step must be taken as listed.
-  const exact = await runOnce(backend, new ReplayScheduler(best.map((d) => d.actor)), { schedule: new Rng(0), steps: new Rng(0) }, { stepLimit: best.length, only: o.only, seeds: best.map((d) => d.seed), choicesFor: (i) => best[i]?.choices });
+  const exact = await runOnce(backend, new ReplayScheduler(best.map((d) => d.actor)), { schedule: new Rng(0), steps: new Rng(0) }, {
+    stepLimit: best.length,
+    daemonOnlySteps: o.daemonOnlySteps,
+    only: o.only,
+    seeds: best.map((d) => d.seed),
+    choicesFor: (i) => best[i]?.choices,
+  });
   if (exact.violation?.invariant !== invariant || exact.steps.length !== best.length || exact.steps.some((s, i) => s.actor !== best[i].actor)) {
-    throw new Error(`shrinking produced a schedule that does not replay to ${invariant}`);
+    throw new ShrinkError(`shrinking produced a schedule that does not replay to ${invariant}`);
   }
   return { run: exact, touches: await backend.touches(), originalSteps: original, originalSwitches, candidates, elapsedMs: Math.round(performance.now() - start) };
 }

@@ -55,6 +55,10 @@ export class ThreadsBackend implements Backend {
     // tasks queue behind each other and the run deadlocks.
     const pool = new Piscina({ filename: WORKER_ENTRY, minThreads: n, maxThreads: n, concurrentTasksPerWorker: 1, idleTimeout: 60_000, atomics: 'disabled' });
     const backend = new ThreadsBackend(world, pool, o);
+    // A worker that dies with no task (out of memory after its task ended, say) is reported here.
+    pool.on('error', (error: unknown) => {
+      backend.crashed ??= { actor: -1, error };
+    });
     const sab = world.memory.sab;
     for (let i = 0; i < n; i++) {
       const { port1, port2 } = new MessageChannel();
@@ -99,7 +103,7 @@ export class ThreadsBackend implements Backend {
 
   private throwIfCrashed(): void {
     if (!this.crashed) return;
-    const name = this.world.actors[this.crashed.actor].name;
+    const name = this.world.actors[this.crashed.actor]?.name ?? 'an actor';
     const e = this.crashed.error;
     throw new ActorFailure(`the worker of ${name} crashed: ${e instanceof Error ? e.message : String(e)}`, name, 'crashed');
   }
@@ -120,7 +124,8 @@ export class ThreadsBackend implements Backend {
       if (awaitChangeFor(this.a, idx, cmd, 20)) return this.checkError(i);
       if (performance.now() > deadline) {
         const name = this.world.actors[i].name;
-        throw new ActorFailure(`the worker of ${name} did not finish its step within ${this.o.stepTimeoutMs} ms: hung`, name, 'hung');
+        const state = this.world.programs[i].stateIds[this.world.control.get(i, STATE)];
+        throw new ActorFailure(`the worker of ${name} did not finish its step from state '${state}' within ${this.o.stepTimeoutMs} ms: hung`, name, 'hung');
       }
     }
   }
@@ -131,7 +136,7 @@ export class ThreadsBackend implements Backend {
       const name = this.world.actors[i].name;
       for (let waited = 0; waited < 2000; waited += 5) {
         const m = this.messages.find((x) => x.type === 'error' && x.actor === i);
-        if (m && m.type === 'error') throw new ActorFailure(m.message, name, 'threw');
+        if (m && m.type === 'error') throw new ActorFailure(m.message, name, m.kind);
         await sleep(5);
       }
       throw new ActorFailure(`${name} threw in its worker`, name, 'threw');

@@ -1,24 +1,16 @@
 // A found violation, made into the trace a person replays: shrunk (inline, over this world or a
-// copy of it), run once more exactly with every touch recorded, and written to disk before
-// anything is printed. explore and verify both end here.
-import { join } from 'node:path';
+// copy of it), its touches recorded, and written to disk before anything is printed. explore and
+// verify both end here. A shrinking failure is hyprace's (the trace keeps the schedule as found),
+// and a trace that cannot be written still leaves the violation to print.
 import type { Backend, Mode } from './backend.ts';
 import { InlineBackend } from './inline-backend.ts';
 import { Rng } from './rng.ts';
 import { runOnce, type RunResult, type RunViolation } from './run.ts';
 import { ReplayScheduler } from './schedulers/replay.ts';
-import { shrinkRun, switches } from './shrink.ts';
+import { ShrinkError, shrinkRun, switches } from './shrink.ts';
 import { buildTrace } from './trace-builder.ts';
 import { writeTrace } from './trace.ts';
 import { buildWorld, type World } from './world.ts';
-
-export interface ShrinkSummary {
-  originalSteps: number;
-  originalSwitches: number;
-  switches: number;
-  candidates: number;
-  elapsedMs: number;
-}
 
 export interface FoundViolation extends RunViolation {
   iteration: number;
@@ -27,14 +19,19 @@ export interface FoundViolation extends RunViolation {
   /** Steps of the schedule in the trace (after shrinking, if it was shrunk). */
   steps: number;
   /** When shrunk: the schedule as found, and what shrinking made of it. */
-  shrunk?: ShrinkSummary;
+  shrunk?: { originalSteps: number; originalSwitches: number; switches: number; candidates: number; elapsedMs: number };
+  /** Shrinking failed (hyprace's fault): why. The trace holds the schedule as found. */
+  shrinkFailed?: string;
+  /** Writing the trace failed: why (the violation stands; `trace` is null). */
+  traceFailed?: string;
 }
 
 export interface ViolationTraceOptions {
   traceDir?: string;
-  /** Trace file name without the directory. */
-  fileName: string;
+  /** The trace file's name without its directory and extension (a content hash is added). */
+  stem: string;
   stepLimit: number;
+  daemonOnlySteps: number;
   only?: ReadonlySet<string>;
   shrinkMs?: number;
   mode: Mode;
@@ -45,17 +42,18 @@ export interface ViolationTraceOptions {
   scenarioFile?: string;
 }
 
-/** An inline backend over `world`'s design that records touches (a fresh world unless `backend` is one). */
+/** An inline backend over `world`'s design that records touches: `backend` if it is one, else a fresh world's. */
 function recordingInline(world: World, backend?: Backend): InlineBackend {
   if (backend instanceof InlineBackend && backend.records) return backend;
   return new InlineBackend(buildWorld(world.scenario, world.design.name, world.design.options as Record<string, unknown>));
 }
 
-/** Runs `run`'s schedule again exactly (actors, seeds, choices) and returns its touches. */
+/** `run`'s schedule again, exactly (actors, seeds, choices), with every touch recorded. */
 async function rerunRecorded(inline: InlineBackend, run: RunResult, o: ViolationTraceOptions): Promise<{ run: RunResult; touches: string[][] }> {
   const steps = run.steps;
   const again = await runOnce(inline, new ReplayScheduler(steps.map((s) => s.actor)), { schedule: new Rng(0), steps: new Rng(0) }, {
     stepLimit: steps.length,
+    daemonOnlySteps: o.daemonOnlySteps,
     only: o.only,
     seeds: steps.map((s) => s.seed),
     choicesFor: (i) => steps[i]?.choices,
@@ -65,26 +63,35 @@ async function rerunRecorded(inline: InlineBackend, run: RunResult, o: Violation
 
 export async function recordViolation(world: World, found: RunResult, o: ViolationTraceOptions, backend?: Backend): Promise<FoundViolation> {
   let run = found;
-  let shrunk: ShrinkSummary | undefined;
-  let tracePath: string | null = null;
+  let touches: string[][] | undefined;
+  let shrunk: FoundViolation['shrunk'];
+  let shrinkFailed: string | undefined;
+  let trace: string | null = null;
+  let traceFailed: string | undefined;
   if (o.traceDir) {
-    let touches: string[][];
     if (o.shrinkMs) {
-      const s = await shrinkRun(recordingInline(world, backend), found, { stepLimit: o.stepLimit, only: o.only, timeMs: o.shrinkMs });
-      run = s.run;
-      touches = s.touches;
-      shrunk = { originalSteps: s.originalSteps, originalSwitches: s.originalSwitches, switches: switches(run.steps), candidates: s.candidates, elapsedMs: s.elapsedMs };
-    } else if (backend && backend.mode === 'threads') {
-      touches = await backend.touches();
-    } else if (backend instanceof InlineBackend && backend.records) {
-      touches = await backend.touches();
-    } else {
-      const again = await rerunRecorded(recordingInline(world, backend), found, o);
-      run = again.run;
-      touches = again.touches;
+      try {
+        const s = await shrinkRun(recordingInline(world, backend), found, { stepLimit: o.stepLimit, daemonOnlySteps: o.daemonOnlySteps, only: o.only, timeMs: o.shrinkMs });
+        run = s.run;
+        touches = s.touches;
+        shrunk = { originalSteps: s.originalSteps, originalSwitches: s.originalSwitches, switches: switches(run.steps), candidates: s.candidates, elapsedMs: s.elapsedMs };
+      } catch (e) {
+        if (!(e instanceof ShrinkError)) throw e;
+        shrinkFailed = e.message;
+      }
     }
-    const trace = buildTrace(world, run, touches, {
+    if (!touches) {
+      if (backend && (backend.mode === 'threads' || (backend instanceof InlineBackend && backend.records)) && !shrinkFailed) touches = await backend.touches();
+      else {
+        const again = await rerunRecorded(recordingInline(world), found, o);
+        touches = again.touches;
+      }
+    }
+    const t = buildTrace(world, run, touches, {
       mode: o.mode,
+      only: o.only,
+      stepLimit: o.stepLimit,
+      daemonOnlySteps: o.daemonOnlySteps,
       strategy: o.strategy,
       depth: o.depth,
       seed: o.seed,
@@ -92,8 +99,11 @@ export async function recordViolation(world: World, found: RunResult, o: Violati
       scenarioFile: o.scenarioFile,
       originalSteps: shrunk?.originalSteps,
     });
-    tracePath = join(o.traceDir, o.fileName);
-    writeTrace(tracePath, trace);
+    try {
+      trace = writeTrace(o.traceDir, o.stem, t);
+    } catch (e) {
+      traceFailed = `cannot write the trace into ${o.traceDir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+    }
   }
-  return { ...run.violation!, iteration: o.iteration, trace: tracePath, steps: run.steps.length, ...(shrunk ? { shrunk } : {}) };
+  return { ...run.violation!, iteration: o.iteration, trace, steps: run.steps.length, ...(shrunk ? { shrunk } : {}), ...(shrinkFailed ? { shrinkFailed } : {}), ...(traceFailed ? { traceFailed } : {}) };
 }

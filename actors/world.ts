@@ -7,6 +7,7 @@ import { execution } from '../host/execution.ts';
 import { compileMachine, type CompiledMachine } from './compile.ts';
 import { ControlBlock } from './control.ts';
 import { designContext, type ActorDefinition, type AnyScenario, type DesignContext, type InvariantDefinition } from './scenario.ts';
+import { knownInvariants } from './built-in-invariants.ts';
 
 export interface World {
   readonly scenario: AnyScenario;
@@ -15,9 +16,13 @@ export interface World {
   readonly memory: SharedMemory;
   readonly actors: readonly ActorDefinition[];
   readonly programs: readonly CompiledMachine[];
+  /** Per actor: declared a daemon, or a machine without a final state (it can never finish). */
+  readonly daemon: readonly boolean[];
   readonly control: ControlBlock;
   readonly violations: ViolationBox;
   readonly invariants: readonly InvariantDefinition<unknown>[];
+  /** The names a raised violation may carry: the scenario's invariants and the built-in ones. */
+  readonly knownInvariants: ReadonlySet<string>;
   /** Bytes [0, hostBytes) are the scenario's; zeroed before every run. */
   readonly hostBytes: number;
   /** The named regions of the scenario's memory, in address order. */
@@ -40,8 +45,10 @@ export function buildWorld(scenario: AnyScenario, designName: string, options?: 
   const control = new ControlBlock(layout, actors.length);
   const memory = layout.bind(sab);
   const programs = actors.map((a) => compileMachine(a.machine));
+  const daemon = actors.map((a, i) => !!a.daemon || !programs[i].final.some(Boolean));
   const invariants = (scenario.invariants as InvariantDefinition<unknown>[]).filter((inv) => !inv.designs || inv.designs.includes(designName));
-  const world = { scenario, design, host, memory, actors, programs, control, violations, invariants, hostBytes, regions };
+  const known = new Set(knownInvariants(scenario.invariants));
+  const world = { scenario, design, host, memory, actors, programs, daemon, control, violations, invariants, knownInvariants: known, hostBytes, regions };
   activateWorld(world);
   return world;
 }

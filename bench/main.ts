@@ -1,7 +1,7 @@
 // npm run bench: engine throughput against raw references measured in the same run, and how
 // fast each strategy finds each known bug. Medians of several runs; --json for machines.
 import { rawPingPongPerSec, rawXstatePerSec } from './references.ts';
-import { inlineStepsPerSec, threadsStepsPerSec } from './engine.ts';
+import { inlineStepsPerSec, inlineWatchedStepsPerSec, threadsStepsPerSec } from './engine.ts';
 import { medianOf } from './stats.ts';
 import { toViolation, type ToViolation } from './to-violation.ts';
 import { stage2Bench } from './stage2.ts';
@@ -23,6 +23,8 @@ export async function main(argv: string[]): Promise<number> {
   const rawPingPong = await medianOf(runs, () => rawPingPongPerSec(secs * 1000));
   log('inline engine…');
   const inline = await inlineStepsPerSec(secs, runs);
+  log('inline engine with the job watchdog heartbeat…');
+  const watch = await inlineWatchedStepsPerSec(secs, runs);
   log('threads engine…');
   const threads = await threadsStepsPerSec(secs, runs);
 
@@ -49,6 +51,9 @@ export async function main(argv: string[]): Promise<number> {
     rawXstatePerSec: Math.round(rawXstate),
     rawPingPongPerSec: Math.round(rawPingPong),
     inlineVsRawXstate: round(inline / rawXstate),
+    inlineUnwatchedStepsPerSec: Math.round(watch.plain),
+    inlineWatchedStepsPerSec: Math.round(watch.watched),
+    watchdogHeartbeatCost: round(1 - watch.watched / watch.plain),
     threadsVsRawPingPong: round(threads / rawPingPong),
     toViolation: toViolations,
     stage2,
@@ -65,6 +70,7 @@ export async function main(argv: string[]): Promise<number> {
         ['raw xstate transitions', fmt(rawXstate), '', ''],
         ['raw Atomics ping-pong round trips', fmt(rawPingPong), '', ''],
         ['inline engine steps', fmt(inline), `${result.inlineVsRawXstate}x`, 'raw xstate (target >= 0.5x)'],
+        ['inline steps, unwatched / with the watchdog heartbeat (interleaved)', `${fmt(watch.plain)} / ${fmt(watch.watched)}`, `${round(watch.watched / watch.plain)}x`, 'unwatched'],
         ['threads engine steps', fmt(threads), `${result.threadsVsRawPingPong}x`, 'raw ping-pong (target >= 0.5x)'],
       ],
     ),

@@ -25,7 +25,7 @@ function program(run: (p: Promise<number>) => void): Command {
     .exitOverride()
     .configureOutput({ outputError: () => undefined })
     .showSuggestionAfterError(false)
-    .addHelpText('after', '\nExit codes: 0 as expected (no violation, verified), 1 violation found or verdict not as expected,\n2 bad input, 3 internal failure (worker crash or hang, replay divergence), 4 verify incomplete.');
+    .addHelpText('after', '\nExit codes: 0 as expected (no violation, verified), 1 violation found or verdict not as expected,\n2 bad input, 3 internal failure (a worker that crashed or hung, a step that never returns or\ncalls process.exit(), replay divergence, a schedule that could not be shrunk or a trace that\ncould not be written), 4 verify incomplete. A trace this hyprace cannot replay is bad input.');
 
   p.command('list')
     .description('the scenarios, their designs with expected verdicts, and their invariants')
@@ -49,6 +49,7 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--set <key=value>', 'override a scenario option, e.g. --set cpus=3 (repeatable)', collect)
     .option('--no-shrink', 'write the violating schedule as found, without shrinking it')
     .option('--shrink-time <seconds>', 'how long to shrink a violating schedule before writing its trace', '5')
+    .option('--step-timeout <seconds>', 'a step (or the work between two steps) that takes longer is a hang: exit 3 naming it (default 10)')
     .option('--json', 'print one JSON object: {scenario, design, strategy, mode, seed, iterations, steps, elapsedMs, violation}')
     .option('--no-typecheck', 'run a scenario file without type-checking it first')
     .action((scenario, o) => run(exploreCommand(scenario, o)));
@@ -81,6 +82,7 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--mode <mode>', 'inline or threads', 'inline')
     .option('--tail <n>', 'show only the last n steps of the timeline')
     .option('--touches', 'show what each step read and wrote')
+    .option('--invariant <name>', "check only this invariant (repeatable): narrows the trace's own filter", collect)
     .option('--perfetto <file>', 'also write the trace as Chrome trace-event JSON, to open in Perfetto UI (one track per actor and per lock)')
     .option('--json', 'print one JSON object instead of the timeline')
     .option('--no-typecheck', 'run a scenario file without type-checking it first')
@@ -97,6 +99,7 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--trace-dir <dir>', 'where violation traces are written', 'hyprace-traces')
     .option('--no-shrink', 'write violating schedules as found, without shrinking them')
     .option('--report <dir>', 'write an HTML report (verdicts, coverage graphs, growth, violation timelines) to DIR/index.html')
+    .option('--step-timeout <seconds>', 'a step (or the work between two steps) that takes longer is a hang: exit 3 naming it (default 10)')
     .option('--json', 'print one JSON object')
     .option('--no-typecheck', 'run a scenario file without type-checking it first')
     .action((names, o) => run(checkCommand(names, o)));
@@ -111,6 +114,7 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--seed <s>', 'seed', '1')
     .option('--trace-dir <dir>', 'where violation traces are written', 'hyprace-traces')
     .option('--invariant <name>', 'check only this invariant (repeatable), e.g. to measure a caught design over every run', collect)
+    .option('--step-timeout <seconds>', 'a step (or the work between two steps) that takes longer is a hang: exit 3 naming it (default 10)')
     .option('--json', 'print one JSON object')
     .option('--no-typecheck', 'run a scenario file without type-checking it first')
     .action((scenario, o) => run(compareCommand(scenario, o)));
@@ -124,6 +128,7 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--iterations <n>', 'runs per design (default: 2000, or the scenario budget if smaller)')
     .option('--time <seconds>', "time budget per design (default: the scenario's)")
     .option('--seed <s>', 'seed', '1')
+    .option('--step-timeout <seconds>', 'a step (or the work between two steps) that takes longer is a hang: exit 3 naming it (default 10)')
     .option('--json', 'print one JSON object')
     .option('--no-typecheck', 'run a scenario file without type-checking it first')
     .action((names, o) => run(coverageCommand(names, o)));

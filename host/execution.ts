@@ -16,6 +16,8 @@ export const execution = threadGlobal('execution', () => ({
   actorNames: [] as readonly string[],
   /** Free mode only (stress statistics): told when this thread takes or releases a lock. */
   lockHook: undefined as LockHook | undefined,
+  /** Free mode only: sleeps `ms`, or less if the run is told to stop meanwhile. */
+  sleep: undefined as ((ms: number) => void) | undefined,
 }));
 
 export type LockHook = (lock: string, event: 'acquire' | 'release', read: boolean) => void;

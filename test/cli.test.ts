@@ -54,7 +54,7 @@ describe('hyprace command', function () {
 
     const replay = hyprace('replay', out.violation.trace);
     expect(replay.code, replay.stderr).to.equal(1);
-    expect(replay.stdout).to.include('every step landed in its recorded state');
+    expect(replay.stdout).to.include('every step took its recorded transition to its recorded state');
     expect(replay.stdout).to.include(`✗ ${out.violation.invariant}: ${out.violation.message}`);
     const json = JSON.parse(hyprace('replay', out.violation.trace, '--json', '--mode', 'threads').stdout);
     expect(json.violation.invariant).to.equal(out.violation.invariant);
@@ -103,7 +103,7 @@ describe('hyprace command', function () {
     writeFileSync(notJson, '{ nope');
     expectUsage(hyprace('replay', notJson), /is not JSON/);
     const wrong = join(dir, 'b.json');
-    writeFileSync(wrong, JSON.stringify({ format: 'hyprace-trace', version: 1, scenario: 'vmid-rollover', design: 'v2012-posted', mode: 'inline', strategy: 'pct', seed: 1, actors: [], steps: [{ actor: 4 }] }));
+    writeFileSync(wrong, JSON.stringify({ format: 'hyprace-trace', version: 2, scenario: 'vmid-rollover', design: 'v2012-posted', options: {}, memory: 'sc', stepLimit: 10, daemonOnlySteps: 100, mode: 'inline', strategy: 'pct', seed: 1, actors: [], steps: [{ actor: 4 }] }));
     expectUsage(hyprace('replay', wrong), /step 0 names no actor/);
     expectUsage(hyprace('replay', join(dir, 'missing.json')), /cannot read trace .*ENOENT/);
   });

@@ -36,6 +36,8 @@ export interface DporOptions {
   /** Explore a state reached twice only once (see state-cache.ts). */
   stateCache: boolean;
   stepLimit: number;
+  /** Steps only daemons may take while every other unfinished actor waits before it is a deadlock. */
+  daemonOnlySteps: number;
   only?: ReadonlySet<string>;
   visible: VisibleWords;
   /** Polled between executions: stop, leaving the exploration incomplete. */
@@ -192,6 +194,7 @@ export class Dpor {
     return runOnce(this.backend, scheduler, { schedule: new Rng(0), steps: new Rng(0) }, {
       resume,
       stepLimit: this.o.stepLimit,
+      daemonOnlySteps: this.o.daemonOnlySteps,
       only: this.o.only,
       seedFor: () => 0,
       choicesFor: (step) => this.stack[step].cursor.choices,

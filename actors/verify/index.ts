@@ -5,7 +5,7 @@
 // actors/verify/.
 import { InlineBackend } from '../inline-backend.ts';
 import type { RunResult } from '../run.ts';
-import type { AnyScenario } from '../scenario.ts';
+import { budgetOf, type AnyScenario } from '../scenario.ts';
 import { recordViolation, type FoundViolation } from '../violation-trace.ts';
 import { buildWorld, type World } from '../world.ts';
 import { Dpor, type DporStats } from './dpor.ts';
@@ -122,6 +122,7 @@ async function exploreBound(backend: InlineBackend, bound: PreemptionBound, visi
       reduction: o.reduction !== false,
       stateCache: !!o.stateCache,
       stepLimit: o.stepLimit,
+      daemonOnlySteps: budgetOf(backend.world.scenario).daemonOnlySteps,
       only: o.only,
       visible,
       onExecution: o.onExecution && ((r, final) => o.onExecution!(r, bound, final)),
@@ -191,8 +192,9 @@ export async function verifyBounds(world: World, o: VerifyOptions, explore: Boun
     if (outcome.status === 'violation') {
       const found = await recordViolation(world, outcome.violation!, {
         traceDir: o.traceDir,
-        fileName: `${scenario.name}-${design}-verify-bound${bound === 'unbounded' ? 'none' : bound}-exec${total.executions - 1}.trace.json`,
+        stem: `${scenario.name}-${design}-verify-bound${bound === 'unbounded' ? 'none' : bound}-exec${total.executions - 1}`,
         stepLimit: o.stepLimit,
+        daemonOnlySteps: budgetOf(world.scenario).daemonOnlySteps,
         only: o.only,
         shrinkMs: o.shrinkMs,
         mode: 'inline',

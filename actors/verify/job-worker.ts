@@ -16,6 +16,7 @@ export interface VerifyJobTask {
   reduction: boolean;
   stateCache: boolean;
   stepLimit: number;
+  daemonOnlySteps: number;
   only?: string[];
   /** Regions (by layout index) the invariants are known to read. */
   visibleRegions: number[];
@@ -54,6 +55,7 @@ export default async function runVerifyJob(t: VerifyJobTask): Promise<VerifyJobR
     reduction: t.reduction,
     stateCache: t.stateCache,
     stepLimit: t.stepLimit,
+    daemonOnlySteps: t.daemonOnlySteps,
     only: t.only ? new Set(t.only) : undefined,
     visible,
     root: t.root,

@@ -4,7 +4,7 @@
 // no race found below a prefix can ask for an order at the top that is not explored anyway.
 import { Piscina } from 'piscina';
 import { InlineBackend } from '../inline-backend.ts';
-import type { AnyScenario } from '../scenario.ts';
+import { budgetOf, type AnyScenario } from '../scenario.ts';
 import type { ScenarioRef } from '../scenario-loader.ts';
 import { buildWorld } from '../world.ts';
 import { Dpor, type PathStep } from './dpor.ts';
@@ -76,6 +76,7 @@ async function exploreBoundInJobs(
             reduction: o.reduction !== false,
             stateCache: !!o.stateCache,
             stepLimit: o.stepLimit,
+            daemonOnlySteps: budgetOf(backend.world.scenario).daemonOnlySteps,
             only: o.only ? [...o.only] : undefined,
             visibleRegions: visible.regionIndices(),
             shared,
@@ -132,6 +133,7 @@ async function enumeratePrefixes(backend: InlineBackend, bound: number | null, v
       reduction: false,
       stateCache: false,
       stepLimit: o.stepLimit,
+      daemonOnlySteps: budgetOf(backend.world.scenario).daemonOnlySteps,
       only: o.only,
       visible,
       cutAt: depth,

@@ -13,12 +13,14 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildWorld } from '../../actors/world.ts';
 import { exploreUnderBudget } from '../budgeted.ts';
-import { integer, oneOf, seconds } from '../args.ts';
-import { EXIT } from '../exit.ts';
+import { integer, oneOf, seconds, stepTimeout } from '../args.ts';
+import { EXIT, UsageError } from '../exit.ts';
+import { checkTraceDir, traceProblem } from '../trace-dir.ts';
+import type { ExploreResult } from '../../actors/explore.ts';
 import { duration, printJson, table } from '../format.ts';
 import { Progress } from '../progress.ts';
 import { allScenarios, blamingUserFile, resolveScenario, type ResolvedScenario } from '../resolve.ts';
-import { DEFAULT_SHRINK_SECONDS, MODES } from './explore.ts';
+import { DEFAULT_SHRINK_SECONDS, MODES, stepLimitLines } from './explore.ts';
 
 export interface CheckFlags {
   mode?: string;
@@ -32,13 +34,17 @@ export interface CheckFlags {
   shrink?: boolean;
   /** Write report/index.html here. */
   report?: string;
+  stepTimeout?: string;
 }
+
+/** unfinished: no violation, but some runs reached the step limit (a possible livelock): not 'holds'. */
+export type CheckVerdict = 'caught' | 'holds' | 'unfinished';
 
 export interface CheckRow {
   scenario: string;
   design: string;
   expected: 'caught' | 'holds';
-  got: 'caught' | 'holds';
+  got: CheckVerdict;
   ok: boolean;
   invariant: string | null;
   message: string | null;
@@ -46,18 +52,30 @@ export interface CheckRow {
   steps: number;
   elapsedMs: number;
   trace: string | null;
+  /** Runs cut at the step limit, and those whose non-daemon actors were still stepping there. */
+  stepLimitRuns: number;
+  livelock: ExploreResult['livelock'];
   coverage: DesignCoverage;
+}
+
+/** The verdict of one design's search. */
+export function verdictOf(r: ExploreResult): CheckVerdict {
+  return r.violation ? 'caught' : r.stepLimitRuns ? 'unfinished' : 'holds';
 }
 
 export async function checkCommand(names: string[], f: CheckFlags): Promise<number> {
   const mode = oneOf<Mode>('--mode', f.mode, MODES) ?? 'inline';
+  if (f.jobs !== undefined && mode !== 'inline') throw new UsageError('--jobs runs independent runs inline in parallel workers; it does not apply to --mode threads');
   const jobs = integer('--jobs', f.jobs, 1, 256) ?? (mode === 'inline' ? Math.min(2, availableParallelism()) : 1);
   const iterationsFlag = integer('--iterations', f.iterations, 1);
   const time = seconds('--time', f.time);
   const seed = integer('--seed', f.seed, 0, 2 ** 32 - 1) ?? 1;
+  const stepTimeoutMs = stepTimeout(f.stepTimeout);
   const scenarios = names.length ? await Promise.all(names.map((n) => resolveScenario(n, { typecheck: f.typecheck }))) : await allScenarios();
+  checkTraceDir(f.traceDir);
   const progress = Progress.forOutput(!!f.json);
   const rows: CheckRow[] = [];
+  const problems: string[] = [];
   let coverageData = emptyCoverage();
   for (const resolved of scenarios) {
     const { scenario } = resolved;
@@ -74,8 +92,11 @@ export async function checkCommand(names: string[], f: CheckFlags): Promise<numb
         timeSeconds: time ?? (iterationsFlag ? Number.MAX_SAFE_INTEGER / 1000 : budget.timeSeconds),
         progress,
         shrinkMs: f.shrink === false ? 0 : DEFAULT_SHRINK_SECONDS * 1000,
+        stepTimeoutMs,
       }));
-      const got = r.violation ? 'caught' : 'holds';
+      const got = verdictOf(r);
+      const problem = r.violation && traceProblem(r.violation);
+      if (problem) problems.push(`${scenario.name}/${design}: ${problem}`);
       const invariantOk = !r.violation || !d.expectInvariants || d.expectInvariants.includes(r.violation.invariant);
       rows.push({
         scenario: scenario.name,
@@ -89,6 +110,8 @@ export async function checkCommand(names: string[], f: CheckFlags): Promise<numb
         steps: r.steps,
         elapsedMs: r.elapsedMs,
         trace: r.violation?.trace ?? null,
+        stepLimitRuns: r.stepLimitRuns,
+        livelock: r.livelock,
         coverage: designCoverage(designGraphs(buildWorld(scenario, design)), r.coverage.machines, scenario.name, design),
       });
       coverageData = mergeCoverage(coverageData, r.coverage);
@@ -105,10 +128,13 @@ export async function checkCommand(names: string[], f: CheckFlags): Promise<numb
         rows.map((r) => [r.scenario, r.design, r.expected, r.got, r.ok ? 'ok' : 'UNEXPECTED', String(r.schedules), duration(r.elapsedMs), r.invariant ?? '']),
       ),
     );
+    const unfinished = rows.filter((r) => r.got === 'unfinished');
+    for (const r of unfinished) console.log(`\n${r.scenario}/${r.design}: ${stepLimitLines({ ...r, iterations: r.schedules }).join('; ')}`);
     console.log();
     console.log(ok ? `all ${rows.length} verdicts as expected (${mode}, seed ${seed})` : `${rows.filter((r) => !r.ok).length} of ${rows.length} verdicts NOT as expected`);
     if (report) console.log(`report: ${report}`);
   }
+  if (problems.length) throw new Error(problems.join('; '));
   return ok ? EXIT.OK : EXIT.VIOLATION;
 }
 

@@ -4,7 +4,8 @@
 import { DEFAULT_BUDGET, DEFAULT_VERIFY_SECONDS, budgetOf, type AnyScenario } from '../../actors/scenario.ts';
 import { verifyDesign, type PreemptionBound, type VerifyResult } from '../../actors/verify/index.ts';
 import { verifyJobs } from '../../actors/verify/parallel.ts';
-import { integer, optionOverrides, seconds } from '../args.ts';
+import { checkedOptions, integer, optionOverrides, seconds } from '../args.ts';
+import { checkTraceDir, traceProblem } from '../trace-dir.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { duration } from '../format.ts';
 import { invariantFilter } from '../invariants.ts';
@@ -91,12 +92,14 @@ export async function verifyCommand(scenarioArg: string, f: VerifyFlags): Promis
     stateCache: f.stateCache ?? cfg.stateCache ?? false,
     reduction: f.reduction !== false,
     stepLimit: integer('--step-limit', f.stepLimit, 1) ?? cfg.stepLimit ?? budgetOf(scenario).stepLimit ?? DEFAULT_BUDGET.stepLimit,
-    options: verifyOptions(scenario, optionOverrides(f.set, scenario.options, scenario.name)),
+    options: verifyOptions(scenario, optionOverrides(f.set, scenario)),
     only: invariantFilter(scenario, f.invariant),
     traceDir: f.traceDir,
     shrinkMs: f.shrink === false ? 0 : (seconds('--shrink-time', f.shrinkTime) ?? DEFAULT_SHRINK_SECONDS) * 1000,
   };
   if (!settings.reduction && settings.jobs > 1) throw new UsageError('--no-reduction is a cross-check and runs in one job: drop --jobs');
+  for (const design of designs) checkedOptions(scenario, design, settings.options);
+  checkTraceDir(settings.traceDir);
   const progress = Progress.forOutput(!!f.json);
   let exit: number = EXIT.OK;
   for (const design of designs) {
@@ -104,6 +107,8 @@ export async function verifyCommand(scenarioArg: string, f: VerifyFlags): Promis
     if (f.json) process.stdout.write(JSON.stringify(verifyJson(result, settings)) + '\n');
     else printVerify(result, settings);
     exit = worse(exit, exitOf(result));
+    const problem = result.violation && traceProblem(result.violation);
+    if (problem) throw new Error(problem);
   }
   return exit;
 }
