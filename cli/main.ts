@@ -100,6 +100,8 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--no-shrink', 'write violating schedules as found, without shrinking them')
     .option('--report <dir>', 'write an HTML report (verdicts, coverage graphs, growth, violation timelines) to DIR/index.html')
     .option('--step-timeout <seconds>', 'a step (or the work between two steps) that takes longer is a hang: exit 3 naming it (default 10)')
+    .option('--no-verify', 'only sample: no exhaustive search after sampling found nothing')
+    .option('--verify-time <seconds>', "exhaustive search per design after sampling found nothing (default: the scenario's verify budget, at most 20)")
     .option('--json', 'print one JSON object')
     .option('--no-typecheck', 'run a scenario file without type-checking it first')
     .action((names, o) => run(checkCommand(names, o)));

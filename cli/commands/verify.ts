@@ -45,6 +45,22 @@ export interface VerifySettings {
   shrinkMs: number;
 }
 
+/** What the scenario asks verify for (its verify configuration), with hyprace's defaults. */
+export function scenarioVerifySettings(scenario: AnyScenario, traceDir: string): VerifySettings {
+  const cfg = scenario.verify ?? {};
+  return {
+    maxExecutions: Number.MAX_SAFE_INTEGER,
+    timeSeconds: cfg.timeSeconds ?? DEFAULT_VERIFY_SECONDS,
+    jobs: 1,
+    stateCache: cfg.stateCache ?? false,
+    reduction: true,
+    stepLimit: cfg.stepLimit ?? budgetOf(scenario).stepLimit ?? DEFAULT_BUDGET.stepLimit,
+    options: verifyOptions(scenario, undefined),
+    traceDir,
+    shrinkMs: DEFAULT_SHRINK_SECONDS * 1000,
+  };
+}
+
 /** The options verify runs a design with: the scenario's verify configuration, then --set. */
 export function verifyOptions(s: AnyScenario, overrides: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
   const base = s.verify?.options as Record<string, unknown> | undefined;
@@ -83,20 +99,21 @@ export async function verifyCommand(scenarioArg: string, f: VerifyFlags): Promis
   const r = await resolveScenario(scenarioArg, { typecheck: f.typecheck });
   const { scenario, file } = r;
   const designs = f.design?.length ? f.design.map((d) => checkDesign(scenario, d)) : [checkDesign(scenario, undefined)];
-  const cfg = scenario.verify ?? {};
   const settings: VerifySettings = {
+    ...scenarioVerifySettings(scenario, f.traceDir),
     preemptions: parsePreemptions(f.preemptions),
     maxExecutions: integer('--max-executions', f.maxExecutions, 1) ?? Number.MAX_SAFE_INTEGER,
-    timeSeconds: seconds('--time', f.time) ?? cfg.timeSeconds ?? DEFAULT_VERIFY_SECONDS,
     jobs: integer('--jobs', f.jobs, 1, 64) ?? 1,
-    stateCache: f.stateCache ?? cfg.stateCache ?? false,
     reduction: f.reduction !== false,
-    stepLimit: integer('--step-limit', f.stepLimit, 1) ?? cfg.stepLimit ?? budgetOf(scenario).stepLimit ?? DEFAULT_BUDGET.stepLimit,
     options: verifyOptions(scenario, optionOverrides(f.set, scenario)),
     only: invariantFilter(scenario, f.invariant),
-    traceDir: f.traceDir,
     shrinkMs: f.shrink === false ? 0 : (seconds('--shrink-time', f.shrinkTime) ?? DEFAULT_SHRINK_SECONDS) * 1000,
   };
+  const time = seconds('--time', f.time);
+  if (time) settings.timeSeconds = time;
+  if (f.stateCache !== undefined) settings.stateCache = f.stateCache;
+  const stepLimit = integer('--step-limit', f.stepLimit, 1);
+  if (stepLimit) settings.stepLimit = stepLimit;
   if (!settings.reduction && settings.jobs > 1) throw new UsageError('--no-reduction is a cross-check and runs in one job: drop --jobs');
   for (const design of designs) checkedOptions(scenario, design, settings.options);
   checkTraceDir(settings.traceDir);
