@@ -28,6 +28,8 @@ export interface ActorStepper {
   /** A 32-bit hash of the actor's state and context (verify's state cache); `seed` picks the hash function. */
   hash(seed: number): number;
   restore(s: ActorSnapshot): void;
+  /** The running step's random draw, in [0, n): the memory model's choices come from the step too. */
+  readonly draw: (n: number) => number;
 }
 
 export interface ActorSnapshot {
@@ -39,6 +41,7 @@ class CompiledActor implements ActorStepper {
   state = 0;
   private context: Record<string, unknown> = {};
   private readonly event = new StepEvent();
+  readonly draw = (n: number) => this.event.random(n);
   constructor(readonly program: CompiledMachine, private readonly def: ActorDefinition, private readonly index: number) {}
 
   get done(): boolean {
@@ -87,6 +90,7 @@ class CompiledActor implements ActorStepper {
 class XstateReferenceActor implements ActorStepper {
   private actor: AnyActor | undefined;
   private readonly event = new StepEvent();
+  readonly draw = (n: number) => this.event.random(n);
   private readonly indexOf: Map<string, number>;
   state = 0;
   constructor(readonly program: CompiledMachine, private readonly def: ActorDefinition, private readonly index: number) {
@@ -163,10 +167,12 @@ export function createStepper(def: ActorDefinition, index: number, interpreter: 
 /** Runs one step of actor `index` with `execution.actor` set, as the host primitives expect. */
 export function stepAs(stepper: ActorStepper, index: number, seed: number, choices?: readonly number[]): number {
   execution.actor = index;
+  execution.draw = stepper.draw;
   try {
     return stepper.step(seed, choices);
   } finally {
     execution.actor = -1;
+    execution.draw = undefined;
   }
 }
 

@@ -65,6 +65,8 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--state-cache', 'explore a state reached twice only once (default: as the scenario says)')
     .option('--no-state-cache', 'no state cache, even if the scenario asks for one')
     .option('--no-reduction', 'enumerate every schedule without partial-order reduction (a cross-check: slow)')
+    .option('--memory <model>', 'sc (sequentially consistent, default) or arm64 (stores and loads reorder unless barriers say otherwise)')
+    .option('--promises <n>', 'arm64: promise steps per actor and execution (stores made visible early; default 1)')
     .option('--step-limit <n>', 'steps after which an execution is cut (reported)')
     .option('--invariant <name>', 'check only this invariant (repeatable)', collect)
     .option('--set <key=value>', "override a scenario option, on top of the scenario's verify configuration (repeatable)", collect)

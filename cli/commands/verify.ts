@@ -4,7 +4,8 @@
 import { DEFAULT_BUDGET, DEFAULT_VERIFY_SECONDS, budgetOf, type AnyScenario } from '../../actors/scenario.ts';
 import { verifyDesign, type PreemptionBound, type VerifyResult } from '../../actors/verify/index.ts';
 import { verifyJobs } from '../../actors/verify/parallel.ts';
-import { checkedOptions, integer, optionOverrides, seconds } from '../args.ts';
+import { checkedOptions, integer, oneOf, optionOverrides, seconds } from '../args.ts';
+import { MEMORY_MODELS, type MemoryModel } from '../../actors/trace.ts';
 import { checkTraceDir, traceProblem } from '../trace-dir.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { duration } from '../format.ts';
@@ -14,6 +15,8 @@ import { blamingUserFile, checkDesign, resolveScenario, type ResolvedScenario } 
 import { DEFAULT_SHRINK_SECONDS } from './explore.ts';
 
 export interface VerifyFlags {
+  memory?: string;
+  promises?: string;
   design?: string[];
   preemptions?: string;
   maxExecutions?: string;
@@ -32,6 +35,8 @@ export interface VerifyFlags {
 }
 
 export interface VerifySettings {
+  memoryModel?: MemoryModel;
+  promises?: number;
   preemptions?: PreemptionBound;
   maxExecutions: number;
   timeSeconds: number;
@@ -88,6 +93,8 @@ export function runVerify(r: ResolvedScenario, design: string, s: VerifySettings
     scenarioFile: r.file,
     stateCache: s.stateCache,
     reduction: s.reduction,
+    memoryModel: s.memoryModel,
+    promises: s.promises,
     onProgress: (p: { bound: PreemptionBound; executions: number; elapsedMs: number; progress: number }) =>
       progress.line(`${label}: bound ${p.bound}, ${p.executions} executions, ${(p.elapsedMs / 1000).toFixed(1)} s, ~${Math.round(p.progress * 100)}% of this bound`),
   };
@@ -105,6 +112,8 @@ export async function verifyCommand(scenarioArg: string, f: VerifyFlags): Promis
     maxExecutions: integer('--max-executions', f.maxExecutions, 1) ?? Number.MAX_SAFE_INTEGER,
     jobs: integer('--jobs', f.jobs, 1, 64) ?? 1,
     reduction: f.reduction !== false,
+    memoryModel: oneOf<MemoryModel>('--memory', f.memory, MEMORY_MODELS) ?? 'sc',
+    promises: integer('--promises', f.promises, 0, 16),
     options: verifyOptions(scenario, optionOverrides(f.set, scenario)),
     only: invariantFilter(scenario, f.invariant),
     shrinkMs: f.shrink === false ? 0 : (seconds('--shrink-time', f.shrinkTime) ?? DEFAULT_SHRINK_SECONDS) * 1000,
