@@ -1,7 +1,7 @@
 // hyprace check: every design of each scenario within its budget, against its expected verdict.
 import { availableParallelism } from 'node:os';
 import type { Mode } from '../../actors/backend.ts';
-import { budgetOf } from '../../actors/scenario.ts';
+import { budgetOf, type DesignDefinition, type Verdict } from '../../actors/scenario.ts';
 import { designCoverage, designGraphs, type DesignCoverage } from '../../actors/machine-graph.ts';
 import { emptyCoverage, growthCurve, mergeCoverage, type CoverageData } from '../../actors/coverage.ts';
 import { designMachines } from '../../actors/design-machines.ts';
@@ -11,16 +11,16 @@ import { writeCoverageFiles, type MachineReport } from '../../report/coverage-fi
 import { renderReport, type ReportRow } from '../../report/html.ts';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildWorld } from '../../actors/world.ts';
+import { DEFAULT_PROMISES, buildWorld } from '../../actors/world.ts';
 import { exploreUnderBudget } from '../budgeted.ts';
-import { integer, oneOf, seconds, stepTimeout } from '../args.ts';
+import { integer, memorySettings, modeFor, seconds, stepTimeout, type MemorySettings } from '../args.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { checkTraceDir, traceProblem } from '../trace-dir.ts';
 import type { ExploreResult } from '../../actors/explore.ts';
 import { duration, printJson, table } from '../format.ts';
 import { Progress } from '../progress.ts';
 import { allScenarios, blamingUserFile, resolveScenario, type ResolvedScenario } from '../resolve.ts';
-import { DEFAULT_SHRINK_SECONDS, MODES, stepLimitLines } from './explore.ts';
+import { DEFAULT_SHRINK_SECONDS, infeasibleLines, memoryText, stepLimitLines } from './explore.ts';
 import { runVerify, scenarioVerifySettings } from './verify.ts';
 import type { PreemptionBound } from '../../actors/verify/index.ts';
 
@@ -43,6 +43,8 @@ export interface CheckFlags {
   /** false: no exhaustive search after sampling (--no-verify). */
   verify?: boolean;
   verifyTime?: string;
+  memory?: string;
+  promises?: string;
 }
 
 /**
@@ -69,6 +71,8 @@ export interface CheckRow {
   trace: string | null;
   /** Runs cut at the step limit, and those whose non-daemon actors were still stepping there. */
   stepLimitRuns: number;
+  /** arm64: schedules dropped because an actor could not keep a store it promised. */
+  infeasibleRuns: number;
   livelock: ExploreResult['livelock'];
   coverage: DesignCoverage;
   method: CheckMethod;
@@ -78,13 +82,19 @@ export interface CheckRow {
   executions: number;
 }
 
+/** What a design should show under the memory model: its expectUnder entry for that model, else its expect. */
+export function expectedUnder(d: Pick<DesignDefinition<unknown>, 'expect' | 'expectUnder'>, memory: MemorySettings): Verdict {
+  return (memory.memoryModel === 'sc' ? undefined : d.expectUnder?.[memory.memoryModel]) ?? d.expect;
+}
+
 /** The verdict of one design's search. */
 export function verdictOf(r: ExploreResult): CheckVerdict {
   return r.violation ? 'caught' : r.stepLimitRuns ? 'unfinished' : 'holds';
 }
 
 export async function checkCommand(names: string[], f: CheckFlags): Promise<number> {
-  const mode = oneOf<Mode>('--mode', f.mode, MODES) ?? 'inline';
+  const memory = memorySettings(f);
+  const mode = modeFor(f.mode, 'inline', memory);
   if (f.jobs !== undefined && mode !== 'inline') throw new UsageError('--jobs runs independent runs inline in parallel workers; it does not apply to --mode threads');
   const jobs = integer('--jobs', f.jobs, 1, 256) ?? (mode === 'inline' ? Math.min(2, availableParallelism()) : 1);
   const iterationsFlag = integer('--iterations', f.iterations, 1);
@@ -114,7 +124,9 @@ export async function checkCommand(names: string[], f: CheckFlags): Promise<numb
         progress,
         shrinkMs: f.shrink === false ? 0 : DEFAULT_SHRINK_SECONDS * 1000,
         stepTimeoutMs,
+        memory,
       }));
+      const expected = expectedUnder(d, memory);
       let got = verdictOf(r);
       let violation = r.violation;
       let method: CheckMethod = 'sampled';
@@ -125,7 +137,7 @@ export async function checkCommand(names: string[], f: CheckFlags): Promise<numb
         // Sampling found nothing: the exhaustive search turns "holds" into "verified", or finds
         // what sampling missed.
         const settings = scenarioVerifySettings(scenario, f.traceDir);
-        const v = await blamingUserFile(resolved.file, () => runVerify(resolved, design, { ...settings, timeSeconds: verifyTime ?? Math.min(settings.timeSeconds, CHECK_VERIFY_SECONDS) }, progress));
+        const v = await blamingUserFile(resolved.file, () => runVerify(resolved, design, { ...settings, ...memory, timeSeconds: verifyTime ?? Math.min(settings.timeSeconds, CHECK_VERIFY_SECONDS) }, progress));
         executions = v.executions;
         elapsedMs += v.elapsedMs;
         bound = v.preemptionBound;
@@ -144,9 +156,9 @@ export async function checkCommand(names: string[], f: CheckFlags): Promise<numb
       rows.push({
         scenario: scenario.name,
         design,
-        expected: d.expect,
+        expected,
         got,
-        ok: got === d.expect && invariantOk,
+        ok: got === expected && invariantOk,
         invariant: violation?.invariant ?? null,
         message: violation?.message ?? null,
         schedules: r.iterations,
@@ -154,6 +166,7 @@ export async function checkCommand(names: string[], f: CheckFlags): Promise<numb
         elapsedMs,
         trace: violation?.trace ?? null,
         stepLimitRuns: r.stepLimitRuns,
+        infeasibleRuns: r.infeasibleRuns,
         livelock: r.livelock,
         coverage: designCoverage(designGraphs(buildWorld(scenario, design)), r.coverage.machines, scenario.name, design),
         method,
@@ -164,9 +177,9 @@ export async function checkCommand(names: string[], f: CheckFlags): Promise<numb
     }
   }
   const ok = rows.every((r) => r.ok);
-  const report = f.report ? await writeReport(f.report, scenarios, rows, coverageData, mode, seed) : undefined;
+  const report = f.report ? await writeReport(f.report, scenarios, rows, coverageData, `${mode} mode, ${memoryText(memory)}seed ${seed}`) : undefined;
   if (f.json) {
-    printJson({ ok, mode, seed, results: rows, ...(report ? { report } : {}) });
+    printJson({ ok, mode, memory: memory.memoryModel, ...(memory.memoryModel === 'arm64' ? { promises: memory.promises ?? DEFAULT_PROMISES } : {}), seed, results: rows, ...(report ? { report } : {}) });
   } else {
     console.log(
       table(
@@ -176,8 +189,9 @@ export async function checkCommand(names: string[], f: CheckFlags): Promise<numb
     );
     const unfinished = rows.filter((r) => r.got === 'unfinished');
     for (const r of unfinished) console.log(`\n${r.scenario}/${r.design}: ${stepLimitLines({ ...r, iterations: r.schedules }).join('; ')}`);
+    for (const r of rows.filter((x) => x.infeasibleRuns)) console.log(`\n${r.scenario}/${r.design}: ${infeasibleLines({ ...r, iterations: r.schedules }).join('; ')}`);
     console.log();
-    console.log(ok ? `all ${rows.length} verdicts as expected (${mode}, seed ${seed})` : `${rows.filter((r) => !r.ok).length} of ${rows.length} verdicts NOT as expected`);
+    console.log(ok ? `all ${rows.length} verdicts as expected (${mode}, ${memoryText(memory)}seed ${seed})` : `${rows.filter((r) => !r.ok).length} of ${rows.length} verdicts NOT as expected (${mode}, ${memoryText(memory)}seed ${seed})`);
     if (report) console.log(`report: ${report}`);
   }
   if (problems.length) throw new Error(problems.join('; '));
@@ -192,7 +206,7 @@ export function howText(r: Pick<CheckRow, 'method' | 'bound' | 'executions'>): s
 }
 
 /** The HTML report: verdicts, every machine's coverage graph, growth, and each violation's timeline. */
-async function writeReport(dir: string, scenarios: ResolvedScenario[], rows: CheckRow[], coverage: CoverageData, mode: string, seed: number): Promise<string> {
+async function writeReport(dir: string, scenarios: ResolvedScenario[], rows: CheckRow[], coverage: CoverageData, how: string): Promise<string> {
   const machines: MachineReport[] = [];
   for (const { scenario } of scenarios) {
     for (const design of Object.keys(scenario.designs)) machines.push(...(await writeCoverageFiles(join(dir, 'coverage'), designMachines(scenario, design), coverage)));
@@ -204,7 +218,7 @@ async function writeReport(dir: string, scenarios: ResolvedScenario[], rows: Che
   }));
   const reportRows: ReportRow[] = rows.map((r) => ({ ...r, how: howText(r), description: scenarios.find((s) => s.scenario.name === r.scenario)!.scenario.designs[r.design].description }));
   const traces = reportRows.filter((r) => r.trace).map((row) => ({ row, trace: readTrace(row.trace!) }));
-  const html = renderReport({ title: 'hyprace check', subtitle: `${rows.length} designs, ${mode} mode, seed ${seed}, hyprace ${TOOL_VERSION}`, rows: reportRows, machines, growth, traces });
+  const html = renderReport({ title: 'hyprace check', subtitle: `${rows.length} designs, ${how}, hyprace ${TOOL_VERSION}`, rows: reportRows, machines, growth, traces });
   const file = join(dir, 'index.html');
   writeFileSync(file, html);
   return file;
