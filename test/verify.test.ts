@@ -101,7 +101,7 @@ describe('verify', function () {
     const cases: [string, () => Promise<AnyScenario>, string, Record<string, unknown> | undefined][] = [
       ['lastzero(4)', () => loadScenario({ module: fixture('lastzero').href }), 'plain', { n: 4 }],
       ['lost-update, locked', () => loadScenario({ module: new URL('../examples/lost-update.ts', import.meta.url).href }), 'locked', undefined],
-      ['vmid-allocator, 2 tasks, 2 switches', () => loadScenario(CATALOGUE['vmid-allocator']), 'v2022-vmid', { tasks: 2, switches: 2 }],
+      ['vmid-allocator, 3 tasks, 1 switch', () => loadScenario(CATALOGUE['vmid-allocator']), 'v2022-vmid', { tasks: 3, switches: 1 }],
       ['locktorture spinlock', () => loadScenario(CATALOGUE.locktorture), 'spinlock', { loops: 1 }],
     ];
     for (const [label, load, design, options] of cases) {

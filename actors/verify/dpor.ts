@@ -314,8 +314,11 @@ export class Dpor {
       this.visited!.add(key, record);
       return record;
     }
-    if (seen.onStack) return undefined; // a cycle: explore on, within the step limit
+    // Covered: explored (or being explored, further up this path: a cycle) with at least as much
+    // allowed from it. Every point tries every runnable actor here, so whatever the revisit could
+    // reach, that exploration reaches.
     if (bounded ? seen.preemptions <= node.preemptions : subsetOf(seen.sleep, sleep)) throw PRUNED_CACHE;
+    if (seen.onStack) return undefined; // a cycle that allows more this time: explore on, within the step limit
     seen.onStack = true;
     seen.sleep = seen.sleep.filter((q) => sleep.includes(q));
     seen.preemptions = Math.min(seen.preemptions, node.preemptions);
