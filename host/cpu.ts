@@ -4,6 +4,9 @@ import type { Layout, WordArray } from './layout.ts';
 
 export const NONE = -1;
 
+/** Per-CPU state that is not memory: sequentially consistent under every memory model. */
+const REGISTER = { ordered: true } as const;
+
 export class PhysCpus {
   /** vcpu index whose thread runs on this CPU (vcpu_load .. vcpu_put), or NONE. */
   readonly curr: WordArray;
@@ -15,10 +18,10 @@ export class PhysCpus {
   readonly vttbr_el2: WordArray;
 
   constructor(layout: Layout, readonly count: number) {
-    this.curr = layout.words('curr_vcpu', count, (c) => `cpu${c}.curr_vcpu`);
-    this.irqs_disabled = layout.words('irqs_disabled', count, (c) => `cpu${c}.irqs_disabled`);
-    this.guest = layout.words('in_guest', count, (c) => `cpu${c}.in_guest`);
-    this.vttbr_el2 = layout.words('VTTBR_EL2', count, (c) => `cpu${c}.VTTBR_EL2`);
+    this.curr = layout.words('curr_vcpu', count, (c) => `cpu${c}.curr_vcpu`, REGISTER);
+    this.irqs_disabled = layout.words('irqs_disabled', count, (c) => `cpu${c}.irqs_disabled`, REGISTER);
+    this.guest = layout.words('in_guest', count, (c) => `cpu${c}.in_guest`, REGISTER);
+    this.vttbr_el2 = layout.words('VTTBR_EL2', count, (c) => `cpu${c}.VTTBR_EL2`, REGISTER);
   }
 
   init(): void {
