@@ -17,6 +17,8 @@ export interface Backend {
   step(actor: number, seed: number, choices?: readonly number[]): number | Promise<number>;
   /** The values `actor`'s last step drew, when they were scripted. */
   lastChoices(actor: number): number[] | undefined;
+  /** arm64 with promises: throws Infeasible if some actor can no longer keep its promises (checked before a violation is reported). */
+  completable?(): void;
   /** Index of the transition `actor`'s last step took (-1 if the interpreter cannot tell). */
   lastTransition(actor: number): number;
   /** What each step of the current run touched, in step order (empty lists if not recorded). */

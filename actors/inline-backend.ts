@@ -67,18 +67,23 @@ export class InlineBackend implements Backend {
     return this.drawnBy[actor];
   }
 
-  /**
-   * After a step under arm64 with promises: note an actor that finished, and certify every actor
-   * that has promises outstanding, not only the one that stepped: another's step (a read of a
-   * promised write, a lock released after it) can leave a promise that can no longer be kept, and
-   * a state the execution cannot complete from is not an arm64 execution, so no invariant is
-   * judged in it.
-   */
+  /** After a step under arm64 with promises: note an actor that finished, and certify the promiser. */
   private afterModelledStep(actor: number): void {
     const m = this.world.arm64!;
     const owners = this.world.promiseOwners!;
     if (this.steppers[actor].done) m.setFinished(actor);
-    for (let a = 0; a < owners; a++) this.promises!.certify(a);
+    this.promises!.certify(actor < owners ? actor : actor - owners);
+  }
+
+  /**
+   * Before a violation is reported under arm64 with promises: every actor's promises must still be
+   * keepable, not only the last stepper's. Another's step (a read of a promised write, a lock
+   * released after it) can leave a promise that can no longer be kept; a state the execution
+   * cannot complete from is not an arm64 execution (Infeasible), so nothing is judged in it.
+   */
+  completable(): void {
+    if (!this.promises) return;
+    for (let a = 0; a < this.world.promiseOwners!; a++) this.promises.certify(a);
   }
 
   /** A 32-bit hash of `actor`'s state and context (verify's state cache). */

@@ -202,7 +202,10 @@ export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { sc
     opts.afterStep?.(step, record);
     violation = checkViolations(step);
   }
-  if (violation) end = 'violation';
+  if (violation) {
+    backend.completable?.();
+    end = 'violation';
+  }
   scheduler.endRun?.(steps.length);
   opts.coverage?.endRun();
   const figures = world.scenario.figures?.(world.host, world.design) ?? {};

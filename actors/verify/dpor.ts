@@ -222,6 +222,8 @@ export class Dpor {
           // arm64: a promise could not be kept; not an execution, nothing to analyse.
           this.stats.executions++;
           this.stats.infeasible++;
+          // Its steps' races were analysed as they ran; the steps still pending at its end race too.
+          if (this.o.reduction && !this.visited) this.probePending();
           this.firstNew = this.stack.length;
           this.o.onExecution?.(undefined, undefined);
           return undefined;
