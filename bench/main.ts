@@ -6,6 +6,7 @@ import { medianOf } from './stats.ts';
 import { toViolation, type ToViolation } from './to-violation.ts';
 import { stage2Bench } from './stage2.ts';
 import { lockBench } from './locks.ts';
+import { memoryModelBench } from './memory-model.ts';
 import { lockTable } from './lock-table.ts';
 import { allScenarios } from '../cli/resolve.ts';
 import { table } from '../cli/format.ts';
@@ -27,6 +28,9 @@ export async function main(argv: string[]): Promise<number> {
   const watch = await inlineWatchedStepsPerSec(secs, runs);
   log('threads engine…');
   const threads = await threadsStepsPerSec(secs, runs);
+
+  log('arm64 memory model against sc…');
+  const memory = await memoryModelBench(secs, runs);
 
   log('stage-2 tables over a 4 GiB IPA space…');
   const stage2 = stage2Bench(4, quick ? 1 : 3);
@@ -55,6 +59,8 @@ export async function main(argv: string[]): Promise<number> {
     inlineWatchedStepsPerSec: Math.round(watch.watched),
     watchdogHeartbeatCost: round(1 - watch.watched / watch.plain),
     threadsVsRawPingPong: round(threads / rawPingPong),
+    arm64VsSc: memory.arm64VsSc,
+    memoryModel: memory,
     toViolation: toViolations,
     stage2,
     locks,
@@ -72,6 +78,8 @@ export async function main(argv: string[]): Promise<number> {
         ['inline engine steps', fmt(inline), `${result.inlineVsRawXstate}x`, 'raw xstate (target >= 0.5x)'],
         ['inline steps, unwatched / with the watchdog heartbeat (interleaved)', `${fmt(watch.plain)} / ${fmt(watch.watched)}`, `${round(watch.watched / watch.plain)}x`, 'unwatched'],
         ['threads engine steps', fmt(threads), `${result.threadsVsRawPingPong}x`, 'raw ping-pong (target >= 0.5x)'],
+        [`steps under --memory arm64 (${memory.design}; ${Math.round(memory.arm64InfeasibleShare * 100)}% of runs infeasible)`, fmt(memory.arm64StepsPerSec), `${memory.arm64VsSc}x`, `sc, ${fmt(memory.scStepsPerSec)}/s (target >= 0.5x)`],
+        ['steps under --memory arm64 --promises 0', fmt(memory.arm64NoPromisesStepsPerSec), `${memory.arm64NoPromisesVsSc}x`, 'sc'],
       ],
     ),
   );
