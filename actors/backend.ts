@@ -19,6 +19,8 @@ export interface Backend {
   lastChoices(actor: number): number[] | undefined;
   /** arm64 with promises: throws Infeasible if some actor can no longer keep its promises (checked before a violation is reported). */
   completable?(): void;
+  /** arm64 with promises: some actor has promised a store it has not made yet. */
+  promisesOutstanding?(): boolean;
   /** Index of the transition `actor`'s last step took (-1 if the interpreter cannot tell). */
   lastTransition(actor: number): number;
   /** What each step of the current run touched, in step order (empty lists if not recorded). */

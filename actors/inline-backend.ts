@@ -81,6 +81,12 @@ export class InlineBackend implements Backend {
    * released after it) can leave a promise that can no longer be kept; a state the execution
    * cannot complete from is not an arm64 execution (Infeasible), so nothing is judged in it.
    */
+  promisesOutstanding(): boolean {
+    if (!this.promises) return false;
+    for (let a = 0; a < this.world.promiseOwners!; a++) if (this.world.arm64!.outstanding(a) > 0) return true;
+    return false;
+  }
+
   completable(): void {
     if (!this.promises) return;
     for (let a = 0; a < this.world.promiseOwners!; a++) this.promises.certify(a);
