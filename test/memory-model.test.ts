@@ -13,7 +13,7 @@ describe('the arm64 memory model in the designs', function () {
   before(() => (dir = tempDir()));
 
   const verify = (design: string, memory: string, bound: string) =>
-    hyprace(['verify', 'vmid-rollover', '--design', design, '--memory', memory, '--preemptions', bound, '--state-cache', '--trace-dir', dir, ...SMALL]);
+    hyprace(['verify', 'vmid-rollover', '--design', design, '--memory', memory, '--preemptions', bound, '--state-cache', '--time', '900', '--trace-dir', dir, ...SMALL]);
 
   it('v2018-lockless-no-wmb holds under sc and is caught under arm64, with a trace that replays', () => {
     const sc = verify('v2018-lockless-no-wmb', 'sc', '2');
