@@ -63,6 +63,10 @@ export function runRngs(seed: number, iteration: number): { schedule: Rng; steps
 }
 
 export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { schedule: Rng; steps: Rng }, opts: RunOptions): Promise<RunResult> {
+  // Threads mode runs this loop in its workers, the turn passing between them
+  // (actors/turn-loop.ts mirrors every rule below; the cross-mode tests compare the two).
+  const whole = backend.runWhole?.(scheduler, rngs, opts);
+  if (whole) return whole;
   const world = backend.world;
   const { actors, programs } = world;
   execution.step = -1;
@@ -149,7 +153,7 @@ export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { sc
   return { steps, end, violation, blockedSteps, figures };
 }
 
-function describeDeadlock(blocked: { actor: number; wait: Wait }[]): string {
+export function describeDeadlock(blocked: { actor: number; wait: Wait }[]): string {
   const parts = blocked.map(({ actor, wait }) => {
     const h = wait.holder?.();
     return `${actorName(actor)} waits for ${wait.what}${h !== undefined && h >= 0 ? ` (held by ${actorName(h)})` : ''}`;

@@ -1,0 +1,248 @@
+// The run loop of run.ts, taken up by whichever thread holds the turn (threads mode): after a
+// step, the worker that ran it checks the invariants, finds who can run, asks the scheduler and
+// draws the next seed itself, then steps again (the same actor) or passes the turn on. Every
+// rule here is run.ts's, in its order: run.ts is the reference and this mirrors it; the
+// cross-mode tests (test/threads-inline.test.ts) hold them to the same decisions and traces.
+import { actorName } from '../host/execution.ts';
+import { LOCK_DISCIPLINE } from '../host/locks.ts';
+import type { Wait } from '../host/wait.ts';
+import { DEADLOCK, InvariantError, describeDeadlock, type RunViolation } from './run.ts';
+import {
+  BLOCKED_KINDS,
+  END,
+  EndCode,
+  LOG_WORDS,
+  NEXT_SEED,
+  ONLY_VERSION,
+  STEPS_RNG,
+  STEP_LIMIT,
+  VIOLATION_STEP,
+  DEPTH,
+  FAILURE_ACTOR,
+  STRATEGY,
+  SCHEDULER_WORDS,
+  NameTable,
+  type RunBlock,
+} from './run-block.ts';
+import { Rng } from './rng.ts';
+import type { InvariantDefinition } from './scenario.ts';
+import { STRATEGIES, createScheduler } from './schedulers/index.ts';
+import type { PortableScheduler } from './schedulers/scheduler.ts';
+import { STATE } from './control.ts';
+import type { World } from './world.ts';
+
+export class TurnLoop {
+  private scheduler: PortableScheduler | undefined;
+  private schedulerSpec = '';
+  private readonly steps = new Rng(0);
+  private only: ReadonlySet<string> | undefined;
+  private onlyVersion = -1;
+  private invariants: readonly InvariantDefinition<unknown>[] = [];
+  private names: NameTable;
+  private readonly enabled: number[] = [];
+  private readonly blockedActors: number[] = [];
+  private readonly blockedWaits: Wait[] = [];
+  private readonly stateAt: number[];
+
+  constructor(
+    private readonly world: World,
+    private block: RunBlock,
+  ) {
+    this.names = new NameTable(block);
+    this.stateAt = world.actors.map((_, a) => world.control.at(a, STATE));
+  }
+
+  attach(block: RunBlock): void {
+    this.block = block;
+    this.names = new NameTable(block);
+  }
+
+  /** Whether the scheduler's state fits the block. */
+  static fits(scheduler: PortableScheduler, actors: number): boolean {
+    return 2 + actors + 2 * scheduler.depth <= SCHEDULER_WORDS;
+  }
+
+  /** Main thread: sets up the block for a run the scheduler has begun. */
+  beginRun(scheduler: PortableScheduler, steps: Rng, stepLimit: number, only: ReadonlySet<string> | undefined): void {
+    const w = this.block.w;
+    if (only !== this.only || this.onlyVersion < 0) {
+      this.block.setOnly(only ? [...only] : undefined);
+      this.useOnly(only, w[ONLY_VERSION]);
+    }
+    this.scheduler = scheduler;
+    this.schedulerSpec = `${scheduler.strategy}/${scheduler.depth}`;
+    w[STRATEGY] = STRATEGIES.indexOf(scheduler.strategy);
+    w[DEPTH] = scheduler.depth;
+    w[STEP_LIMIT] = stepLimit;
+    w[END] = EndCode.Running;
+    for (let i = 0; i < w[BLOCKED_KINDS]; i++) w[this.block.blockedAt + w[this.block.blockedOrderAt + i]] = 0;
+    w[BLOCKED_KINDS] = 0;
+    this.steps.state = steps.state;
+  }
+
+  /** Taking the turn: picks up what the previous holder left. */
+  take(): void {
+    const w = this.block.w;
+    if (w[ONLY_VERSION] !== this.onlyVersion) this.useOnly(this.block.only(), w[ONLY_VERSION]);
+    const spec = `${STRATEGIES[w[STRATEGY]]}/${w[DEPTH]}`;
+    if (spec !== this.schedulerSpec) {
+      this.scheduler = createScheduler(STRATEGIES[w[STRATEGY]], Math.max(1, w[DEPTH])) as PortableScheduler;
+      this.schedulerSpec = spec;
+    }
+    this.scheduler!.loadState(w, this.block.schedulerAt);
+    this.steps.state = w[STEPS_RNG];
+  }
+
+  /** Passing the turn on: leaves what the next holder needs. */
+  release(): void {
+    const w = this.block.w;
+    this.scheduler!.saveState(w, this.block.schedulerAt);
+    w[STEPS_RNG] = this.steps.state;
+  }
+
+  /** Main thread, after the run: the scheduler and seeds as the last holder left them. */
+  endRun(steps: Rng): void {
+    this.scheduler!.loadState(this.block.w, this.block.schedulerAt);
+    steps.state = this.block.w[STEPS_RNG];
+  }
+
+  private useOnly(only: ReadonlySet<string> | undefined, version: number): void {
+    this.only = only;
+    this.onlyVersion = version;
+    this.invariants = this.world.invariants.filter((inv) => inv.check && (!only || only.has(inv.name)));
+  }
+
+  private wanted(invariant: string): boolean {
+    return !this.only || this.only.has(invariant);
+  }
+
+  get ended(): boolean {
+    return this.block.w[END] !== EndCode.Running;
+  }
+
+  private violate(v: RunViolation): void {
+    this.block.setResult(JSON.stringify({ invariant: v.invariant, message: v.message }));
+    this.block.w[VIOLATION_STEP] = v.step;
+    this.block.w[END] = EndCode.Violation;
+  }
+
+  /** run.ts's checkViolations: a raised violation, then each invariant, after step `step`. */
+  check(step: number): void {
+    const { world } = this;
+    const raised = world.violations.peek();
+    if (raised) {
+      if (this.wanted(raised.invariant)) return this.violate({ ...raised, step });
+      world.violations.clear();
+    }
+    for (const inv of this.invariants) {
+      let msg: string | null | undefined;
+      try {
+        msg = inv.check!(world.host);
+      } catch (e) {
+        throw new InvariantError(`invariant '${inv.name}' threw ${step < 0 ? 'before the first step' : `after step ${step}`}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      if (msg) return this.violate({ invariant: inv.name, message: msg, step });
+    }
+  }
+
+  /**
+   * The head of run.ts's loop for step `step`: returns the actor to run it (its seed in
+   * NEXT_SEED), or -1 with the run's end recorded.
+   */
+  decide(step: number): number {
+    const w = this.block.w;
+    if (w[END] !== EndCode.Running) return -1;
+    if (step >= w[STEP_LIMIT]) return this.end(EndCode.StepLimit);
+    const { actors, programs } = this.world;
+    const ctl = this.world.control.a;
+    const { enabled, blockedActors, blockedWaits } = this;
+    enabled.length = 0;
+    blockedActors.length = 0;
+    blockedWaits.length = 0;
+    let unfinished = 0;
+    for (let a = 0; a < actors.length; a++) {
+      const program = programs[a];
+      const state = ctl[this.stateAt[a]];
+      if (program.final[state]) continue;
+      if (!actors[a].daemon) unfinished++;
+      const wait = program.waits[state]?.();
+      if (!wait || wait.ready()) enabled.push(a);
+      else {
+        blockedActors.push(a);
+        blockedWaits.push(wait);
+      }
+    }
+    if (unfinished === 0) return this.end(EndCode.Done);
+    let violation: RunViolation | null = null;
+    for (let b = 0; b < blockedActors.length; b++) {
+      const wait = blockedWaits[b];
+      this.countBlocked(wait.what);
+      if (!violation && wait.holder?.() === blockedActors[b] && this.wanted(LOCK_DISCIPLINE)) {
+        violation = { invariant: LOCK_DISCIPLINE, message: `${actorName(blockedActors[b])} waits for ${wait.what}, which it holds itself: self-deadlock`, step: step - 1 };
+      }
+    }
+    if (violation) {
+      this.violate(violation);
+      return -1;
+    }
+    if (enabled.length === 0) {
+      if (!this.wanted(DEADLOCK)) return this.end(EndCode.Stuck);
+      this.violate({ invariant: DEADLOCK, message: describeDeadlock(blockedActors.map((actor, b) => ({ actor, wait: blockedWaits[b] }))), step: step - 1 });
+      return -1;
+    }
+    const actor = this.scheduler!.pick(enabled, step);
+    w[NEXT_SEED] = this.steps.nextU32();
+    return actor;
+  }
+
+  /** The tail of run.ts's loop: the step `actor` just took, logged with its timeline lane. */
+  record(step: number, actor: number, seed: number, from: number, to: number, transition: number): void {
+    const w = this.block.w;
+    Atomics.store(this.world.control.a, this.stateAt[actor], to);
+    const where = this.world.actors[actor].where?.();
+    const at = this.block.logAt + step * LOG_WORDS;
+    w[at] = actor;
+    w[at + 1] = seed;
+    w[at + 2] = from;
+    w[at + 3] = to;
+    w[at + 4] = transition;
+    w[at + 5] = where === undefined ? -1 : this.names.id(where);
+  }
+
+  /** A step, an invariant or the engine threw: the run ends and the main thread rethrows. */
+  fail(code: EndCode, actor: number, message: string): void {
+    this.block.setResult(message);
+    this.block.w[END] = code;
+    this.block.w[FAILURE_ACTOR] = actor;
+  }
+
+  private end(code: EndCode): number {
+    this.block.w[END] = code;
+    return -1;
+  }
+
+  private countBlocked(what: string): void {
+    const w = this.block.w;
+    const id = this.names.id(what);
+    if (w[this.block.blockedAt + id]++ === 0) w[this.block.blockedOrderAt + w[BLOCKED_KINDS]++] = id;
+  }
+
+  /** Main thread, after the run: blocked-step counts by wait, in run.ts's key order. */
+  blockedSteps(): Record<string, number> {
+    const w = this.block.w;
+    const out: Record<string, number> = {};
+    for (let i = 0; i < w[BLOCKED_KINDS]; i++) {
+      const id = w[this.block.blockedOrderAt + i];
+      out[this.names.name(id)] = w[this.block.blockedAt + id];
+    }
+    return out;
+  }
+
+  /** Main thread: the step records of the run, from the log. */
+  stepRecord(step: number): { actor: number; seed: number; from: number; to: number; transition: number; where: string | undefined } {
+    const w = this.block.w;
+    const at = this.block.logAt + step * LOG_WORDS;
+    const where = w[at + 5];
+    return { actor: w[at], seed: w[at + 1] >>> 0, from: w[at + 2], to: w[at + 3], transition: w[at + 4], where: where < 0 ? undefined : this.names.name(where) };
+  }
+}
