@@ -33,7 +33,9 @@ import type { World } from './world.ts';
 
 export class TurnLoop {
   private scheduler: PortableScheduler | undefined;
-  private schedulerSpec = '';
+  /** STRATEGY and DEPTH of the scheduler this thread built. */
+  private schedulerStrategy = -1;
+  private schedulerDepth = -1;
   private readonly steps = new Rng(0);
   private only: ReadonlySet<string> | undefined;
   private onlyVersion = -1;
@@ -70,9 +72,8 @@ export class TurnLoop {
       this.useOnly(only, w[ONLY_VERSION]);
     }
     this.scheduler = scheduler;
-    this.schedulerSpec = `${scheduler.strategy}/${scheduler.depth}`;
-    w[STRATEGY] = STRATEGIES.indexOf(scheduler.strategy);
-    w[DEPTH] = scheduler.depth;
+    w[STRATEGY] = this.schedulerStrategy = STRATEGIES.indexOf(scheduler.strategy);
+    w[DEPTH] = this.schedulerDepth = scheduler.depth;
     w[STEP_LIMIT] = stepLimit;
     w[END] = EndCode.Running;
     for (let i = 0; i < w[BLOCKED_KINDS]; i++) w[this.block.blockedAt + w[this.block.blockedOrderAt + i]] = 0;
@@ -84,10 +85,10 @@ export class TurnLoop {
   take(): void {
     const w = this.block.w;
     if (w[ONLY_VERSION] !== this.onlyVersion) this.useOnly(this.block.only(), w[ONLY_VERSION]);
-    const spec = `${STRATEGIES[w[STRATEGY]]}/${w[DEPTH]}`;
-    if (spec !== this.schedulerSpec) {
+    if (w[STRATEGY] !== this.schedulerStrategy || w[DEPTH] !== this.schedulerDepth) {
       this.scheduler = createScheduler(STRATEGIES[w[STRATEGY]], Math.max(1, w[DEPTH])) as PortableScheduler;
-      this.schedulerSpec = spec;
+      this.schedulerStrategy = w[STRATEGY];
+      this.schedulerDepth = w[DEPTH];
     }
     this.scheduler!.loadState(w, this.block.schedulerAt);
     this.steps.state = w[STEPS_RNG];

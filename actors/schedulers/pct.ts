@@ -61,8 +61,8 @@ export class PctScheduler implements PortableScheduler {
 
   loadState(from: Int32Array, at: number): void {
     let i = at;
-    const n = from[i++];
-    this.priority = Array.from({ length: n }, () => from[i++]);
+    this.priority.length = from[i++];
+    for (let a = 0; a < this.priority.length; a++) this.priority[a] = from[i++];
     this.changePoints.clear();
     for (let c = from[i++]; c > 0; c--) {
       const step = from[i++];
