@@ -83,8 +83,17 @@ export default async function runActor(t: ActorTask): Promise<number> {
   const takeTurn = (): boolean => {
     const w = block.w;
     let next = -1;
+    if (resetForRun !== w[RUN]) {
+      try {
+        reset();
+      } catch (e) {
+        loop.fail(EndCode.ActorThrew, me, failureMessage(e));
+        w[TURN] = -1;
+        post(w, DONE, 1);
+        return false;
+      }
+    }
     try {
-      if (resetForRun !== w[RUN]) reset();
       loop.take();
       for (let step = w[STEP]; ; step++) {
         const seed = w[NEXT_SEED] >>> 0;
@@ -94,6 +103,7 @@ export default async function runActor(t: ActorTask): Promise<number> {
           transition = stepOnce(seed, step);
         } catch (e) {
           loop.fail(EndCode.ActorThrew, me, failureMessage(e));
+          next = -1;
           break;
         }
         loop.record(step, me, seed, from, stepper.state, transition);

@@ -238,6 +238,7 @@ export class ThreadsBackend implements Backend {
     }
     const violation = code === EndCode.Violation ? { ...(JSON.parse(this.block.result()) as { invariant: string; message: string }), step: w[VIOLATION_STEP] } : null;
     const blockedSteps = loop.blockedSteps();
+    execution.step = n - 1;
     scheduler.endRun?.(steps.length);
     opts.coverage?.endRun();
     const figures = world.scenario.figures?.(world.host, world.design) ?? {};
