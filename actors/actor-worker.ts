@@ -8,8 +8,8 @@ import { execution } from '../host/execution.ts';
 import { recorder } from '../host/recorder.ts';
 import { createStepper, stepAs, type Interpreter } from './actor-runtime.ts';
 import { Cmd, CMD, ERROR, READY, SEED, STATE, STEP_INDEX, TRANSITION } from './control.ts';
-import { awaitChange, awaitTurnBack, post } from './handoff.ts';
-import { DONE, EndCode, NEXT_SEED, RUN, RunBlock, SPINNER, STEP, TURN } from './run-block.ts';
+import { awaitChange, post } from './handoff.ts';
+import { DONE, EndCode, NEXT_SEED, RUN, RunBlock, STEP, TURN } from './run-block.ts';
 import { InvariantError } from './run.ts';
 import { loadScenario, type ScenarioRef } from './scenario-loader.ts';
 import { TurnLoop } from './turn-loop.ts';
@@ -79,8 +79,8 @@ export default async function runActor(t: ActorTask): Promise<number> {
     resetForRun = block.w[RUN];
   };
 
-  // Holds the turn until it goes to another actor (returns true) or back to the main thread.
-  const takeTurn = (): boolean => {
+  // Holds the turn until it goes to another actor or back to the main thread.
+  const takeTurn = (): void => {
     const w = block.w;
     let next = -1;
     if (resetForRun !== w[RUN]) {
@@ -90,7 +90,7 @@ export default async function runActor(t: ActorTask): Promise<number> {
         loop.fail(EndCode.ActorThrew, me, failureMessage(e));
         w[TURN] = -1;
         post(w, DONE, 1);
-        return false;
+        return;
       }
     }
     try {
@@ -120,27 +120,23 @@ export default async function runActor(t: ActorTask): Promise<number> {
     if (next >= 0) {
       w[TURN] = next;
       post(a, control.at(next, CMD), Cmd.Continue);
-      return true;
+      return;
     }
     w[TURN] = -1;
     post(w, DONE, 1);
-    return false;
   };
 
   control.set(me, READY, 1);
   Atomics.notify(a, control.at(me, READY));
 
-  let passedTurn = false;
   for (;;) {
-    if (passedTurn) awaitTurnBack(a, cmdIndex, Cmd.Idle, block.w, SPINNER, me);
-    else awaitChange(a, cmdIndex, Cmd.Idle);
-    passedTurn = false;
+    awaitChange(a, cmdIndex, Cmd.Idle);
     const cmd = Atomics.load(a, cmdIndex);
     if (cmd === Cmd.Stop) break;
     if (cmd === Cmd.Continue) {
       // Idle before passing the turn on: the turn may come back before this thread sleeps.
       Atomics.store(a, cmdIndex, Cmd.Idle);
-      passedTurn = takeTurn();
+      takeTurn();
       continue;
     }
     try {

@@ -28,22 +28,3 @@ export function post(a: Int32Array, i: number, v: number): void {
   Atomics.notify(a, i);
 }
 
-/** Spins of a worker that just passed the turn on, while no other worker spins (see awaitTurnBack). */
-export const PASSER_SPIN = Number(process.env.HYPRACE_SPIN ?? 0);
-
-/**
- * Actor side, after passing the turn on: the turn often comes back within a few steps, and a
- * sleeping thread takes tens of microseconds to wake. So the worker that passed it last spins
- * for a while, if it is the only one: it takes the spinner word from whoever had it (who stops),
- * and one spinner plus the turn holder is what two cores hold.
- */
-export function awaitTurnBack(a: Int32Array, i: number, from: number, spinner: Int32Array, spinnerIndex: number, me: number): void {
-  if (PASSER_SPIN > 0 && Atomics.load(a, i) === from) {
-    Atomics.store(spinner, spinnerIndex, me);
-    for (let s = 0; s < PASSER_SPIN; s++) {
-      if (Atomics.load(a, i) !== from || Atomics.load(spinner, spinnerIndex) !== me) break;
-    }
-    Atomics.compareExchange(spinner, spinnerIndex, me, -1);
-  }
-  awaitChange(a, i, from);
-}

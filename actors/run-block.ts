@@ -22,7 +22,6 @@ export const FAILURE_ACTOR = 12;
 export const BLOCKED_KINDS = 13; // entries in the blocked order list this run
 export const NAMES = 14; // interned names
 export const NAME_BYTES = 15;
-export const SPINNER = 16; // the worker spinning for the turn after giving it away, -1 none
 const HEADER = 32;
 
 export const enum EndCode {
@@ -71,10 +70,7 @@ export class RunBlock {
     this.nameTextAt = textAt;
     this.onlyTextAt = textAt + NAME_TEXT;
     this.resultTextAt = this.onlyTextAt + ONLY_TEXT;
-    if (!existing) {
-      this.w[TURN] = -1;
-      this.w[SPINNER] = -1;
-    }
+    if (!existing) this.w[TURN] = -1;
   }
 
   /** Everything but the log, from a smaller block (when the block grows). */
