@@ -1,7 +1,8 @@
 // Engine throughput: steps per second of a holding design, inline and in threads mode (workers
-// already started, as in a long exploration), under one strategy. Inline and threads samples
-// alternate, so a change in the machine's load hits both, and the ratio is the median of the
-// pairs' ratios.
+// already started and warmed up, as in a long exploration: each worker's isolate compiles its
+// own code, and the first second runs several times slower), under one strategy. Inline and
+// threads samples alternate, so a change in the machine's load hits both, and the ratio is the
+// median of the pairs' ratios.
 import { explore } from '../actors/explore.ts';
 import { InlineBackend } from '../actors/inline-backend.ts';
 import type { StrategyName } from '../actors/scenario.ts';
@@ -30,6 +31,8 @@ export async function engineFigures(strategy: StrategyName, seconds: number, sam
   const i: number[] = [];
   const t: number[] = [];
   try {
+    await explore(inline, window(strategy, seconds));
+    await explore(workers, window(strategy, seconds));
     for (let k = 0; k < samples; k++) {
       const a = await explore(inline, window(strategy, seconds));
       i.push(a.steps / (a.elapsedMs / 1000));

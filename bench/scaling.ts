@@ -2,7 +2,8 @@
 // at 2, 4 and 8 vCPUs (and, for the VMIDs, 2, 4 and 8 physical CPUs), in both modes. Per size:
 // steps and runs per second of a holding design, the shared memory a run works on, the resident
 // memory threads mode's workers add, and the schedules and time to the first violation of a
-// caught design. Sizes are set through the scenarios' own options (what --set sets).
+// caught design (from a fresh start: workers started but cold). Sizes are set through the
+// scenarios' own options (what --set sets).
 import { explore, type ExploreResult } from '../actors/explore.ts';
 import { InlineBackend } from '../actors/inline-backend.ts';
 import type { Backend, Mode } from '../actors/backend.ts';
@@ -100,6 +101,8 @@ export async function scalingRows(o: ScalingOptions): Promise<ScalingRow[]> {
       const workersRssBytes = mode === 'threads' ? Math.max(0, process.memoryUsage().rss - rssBefore) : 0;
       const samples: ExploreResult[] = [];
       try {
+        // Warmed up first, as in a long exploration (each thread compiles its own code).
+        await explore(backend, search(o.seconds, 0));
         for (let k = 0; k < o.samples; k++) samples.push(await explore(backend, search(o.seconds, k + 1)));
       } finally {
         await backend.close();
