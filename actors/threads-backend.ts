@@ -40,6 +40,9 @@ const INITIAL_LOG = 4096;
 /** Longer runs are stepped from the main thread (the log would take 24 bytes a step). */
 const MAX_LOGGED_STEPS = 1 << 20;
 
+/** The run options the workers' loop implements (actors/turn-loop.ts). */
+const DIRECT_OPTIONS: ReadonlySet<string> = new Set(['stepLimit', 'only', 'coverage'] satisfies (keyof RunOptions)[]);
+
 const END_NAMES: Partial<Record<EndCode, RunEnd>> = {
   [EndCode.Done]: 'done',
   [EndCode.StepLimit]: 'step-limit',
@@ -190,8 +193,10 @@ export class ThreadsBackend implements Backend {
 
   runWhole(scheduler: Scheduler, rngs: { schedule: Rng; steps: Rng }, opts: RunOptions): Promise<RunResult> | undefined {
     if (this.o.handoff !== 'direct' || !isPortable(scheduler) || !TurnLoop.fits(scheduler, this.world.actors.length)) return undefined;
-    // Schedules fixed in advance (replay, shrinking) and per-step callbacks stay step by step.
-    if (opts.seeds || opts.seedFor || opts.afterStep || opts.stepLimit > MAX_LOGGED_STEPS) return undefined;
+    // Schedules fixed in advance (replay, shrinking), per-step callbacks and any option the
+    // workers' loop does not know stay step by step, under run.ts's own loop.
+    const unknown = Object.entries(opts).some(([k, v]) => v !== undefined && !DIRECT_OPTIONS.has(k));
+    if (unknown || opts.stepLimit > MAX_LOGGED_STEPS) return undefined;
     return this.runDirect(scheduler, rngs, opts);
   }
 

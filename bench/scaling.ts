@@ -96,17 +96,19 @@ export async function scalingRows(o: ScalingOptions): Promise<ScalingRow[]> {
     const search = (seconds: number, seed: number) => ({ strategy: budget.strategy, depth: budget.depth, iterations: Number.MAX_SAFE_INTEGER, timeSeconds: seconds, seed, stepLimit: budget.stepLimit });
     for (const mode of ['inline', 'threads'] as const) {
       o.log(`scaling: ${c.scenario.name} ${c.vcpus} vCPUs ${c.cpus} CPUs, ${mode}…`);
-      const rssBefore = process.memoryUsage().rss;
       const backend = await backendFor(mode, c, c.holds);
-      const workersRssBytes = mode === 'threads' ? Math.max(0, process.memoryUsage().rss - rssBefore) : 0;
       const samples: ExploreResult[] = [];
+      let rssWithWorkers = 0;
       try {
         // Warmed up first, as in a long exploration (each thread compiles its own code).
         await explore(backend, search(o.seconds, 0));
         for (let k = 0; k < o.samples; k++) samples.push(await explore(backend, search(o.seconds, k + 1)));
+        rssWithWorkers = process.memoryUsage().rss;
       } finally {
         await backend.close();
       }
+      // What the workers held: the process's resident memory with them, less without them.
+      const workersRssBytes = mode === 'threads' ? Math.max(0, rssWithWorkers - process.memoryUsage().rss) : 0;
       const caught = await backendFor(mode, c, c.caught);
       const schedules: number[] = [];
       const ms: number[] = [];
