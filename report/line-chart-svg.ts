@@ -1,5 +1,6 @@
-// A small SVG line chart with a log-scale y axis: cost against size (the scaling benchmark),
-// one line per series, points marked, the legend on the right.
+// A small SVG line chart, both axes on log scales (sizes that double, costs that multiply):
+// cost against size (the scaling benchmark), one line per series, points marked, the legend on
+// the right.
 import { COLORS } from './growth-svg.ts';
 
 export interface ChartLine {
@@ -28,7 +29,7 @@ export function lineChartSvg(c: LineChart): string {
   const hi = Math.pow(10, Math.ceil(Math.log10(Math.max(...ys, lo * 10))));
   const minX = Math.min(...c.xs);
   const maxX = Math.max(...c.xs);
-  const x = (v: number) => pad.l + ((w - pad.l - pad.r) * (v - minX)) / Math.max(1, maxX - minX);
+  const x = (v: number) => pad.l + ((w - pad.l - pad.r) * Math.log2(v / minX)) / Math.max(1, Math.log2(maxX / minX));
   const y = (v: number) => h - pad.b - ((h - pad.t - pad.b) * (Math.log10(v) - Math.log10(lo))) / (Math.log10(hi) - Math.log10(lo));
   const parts = [`<svg class="line-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="${esc(c.title)}">`];
   parts.push(`<text x="${pad.l}" y="16" font-size="12" font-weight="bold">${esc(c.title)}</text>`);
@@ -38,7 +39,7 @@ export function lineChartSvg(c: LineChart): string {
     parts.push(`<line x1="${pad.l}" y1="${y(v).toFixed(1)}" x2="${w - pad.r}" y2="${y(v).toFixed(1)}" stroke="#eee"/>`);
     parts.push(`<text x="${pad.l - 6}" y="${(y(v) + 4).toFixed(1)}" font-size="10" text-anchor="end">${v >= 1 ? v.toLocaleString('en-US') : v}</text>`);
   }
-  parts.push(`<text x="${(pad.l + w - pad.r) / 2}" y="${h - 6}" font-size="10" text-anchor="middle">${esc(c.xLabel)}</text>`);
+  parts.push(`<text x="${(pad.l + w - pad.r) / 2}" y="${h - 6}" font-size="10" text-anchor="middle">${esc(c.xLabel)} (log scale)</text>`);
   parts.push(`<text transform="translate(12 ${(pad.t + h - pad.b) / 2}) rotate(-90)" font-size="10" text-anchor="middle">${esc(c.yLabel)} (log scale)</text>`);
   c.lines.forEach((l, i) => {
     const color = COLORS[i % COLORS.length];
