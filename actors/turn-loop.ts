@@ -6,7 +6,7 @@
 import { actorName } from '../host/execution.ts';
 import { LOCK_DISCIPLINE } from '../host/locks.ts';
 import type { Wait } from '../host/wait.ts';
-import { DEADLOCK, InvariantError, describeDeadlock, type RunViolation } from './run.ts';
+import { DEADLOCK, InvariantError, describeDeadlock, type RunViolation, type StepRecord } from './run.ts';
 import {
   BLOCKED_KINDS,
   END,
@@ -240,7 +240,7 @@ export class TurnLoop {
   }
 
   /** Main thread: the step records of the run, from the log. */
-  stepRecord(step: number): { actor: number; seed: number; from: number; to: number; transition: number; where: string | undefined } {
+  stepRecord(step: number): StepRecord {
     const w = this.block.w;
     const at = this.block.logAt + step * LOG_WORDS;
     const where = w[at + 5];
