@@ -3,7 +3,8 @@
 import { createActor, type AnyActor } from 'xstate';
 import { execution } from '../host/execution.ts';
 import { compileMachine, pickTransition, MachineDefinitionError, type CompiledMachine } from './compile.ts';
-import { StepEvent } from './step-event.ts';
+import { guardProcessExit } from './exit-guard.ts';
+import { StepEvent, type ChoiceLog } from './step-event.ts';
 import type { ActorDefinition } from './scenario.ts';
 
 export type Interpreter = 'compiled' | 'xstate';
@@ -15,14 +16,32 @@ export interface ActorStepper {
   readonly state: number;
   readonly done: boolean;
   reset(): void;
-  /** Takes one step with the given seed; returns the index of the transition taken (-1 if unknown). */
-  step(seed: number): number;
+  /**
+   * Takes one step; returns the index of the transition taken (-1 if unknown). Its random draws
+   * come from `seed`, or, when `choices` is given, are those values in order (verify).
+   */
+  step(seed: number, choices?: readonly number[]): number;
+  /** The values the last scripted step drew. */
+  drawn(): ChoiceLog;
+  /** The actor's state and a copy of its context, to come back to after a trial step (verify). */
+  save(): ActorSnapshot;
+  /** A 32-bit hash of the actor's state and context (verify's state cache); `seed` picks the hash function. */
+  hash(seed: number): number;
+  restore(s: ActorSnapshot): void;
+  /** The running step's random draw, in [0, n): the memory model's choices come from the step too. */
+  readonly draw: (n: number) => number;
+}
+
+export interface ActorSnapshot {
+  state: number;
+  context: unknown;
 }
 
 class CompiledActor implements ActorStepper {
   state = 0;
   private context: Record<string, unknown> = {};
   private readonly event = new StepEvent();
+  readonly draw = (n: number) => this.event.random(n);
   constructor(readonly program: CompiledMachine, private readonly def: ActorDefinition, private readonly index: number) {}
 
   get done(): boolean {
@@ -41,8 +60,25 @@ class CompiledActor implements ActorStepper {
     }
   }
 
-  step(seed: number): number {
-    const args = { context: this.context, event: this.event.reseed(seed) };
+  drawn(): ChoiceLog {
+    return this.event.drawn();
+  }
+
+  save(): ActorSnapshot {
+    return { state: this.state, context: structuredClone(this.context) };
+  }
+
+  hash(seed: number): number {
+    return hashValue(this.context, Math.imul(seed ^ this.state, 0x9e3779b1));
+  }
+
+  restore(s: ActorSnapshot): void {
+    this.state = s.state;
+    this.context = structuredClone(s.context) as Record<string, unknown>;
+  }
+
+  step(seed: number, choices?: readonly number[]): number {
+    const args = { context: this.context, event: choices ? this.event.scripted(choices) : this.event.reseed(seed) };
     const t = pickTransition(this.program, this.state, args);
     if (!t) throw new StuckMachineError(`${this.def.name} has no STEP transition enabled in state '${this.program.stateIds[this.state]}'`);
     for (const a of t.actions) a(args);
@@ -54,6 +90,7 @@ class CompiledActor implements ActorStepper {
 class XstateReferenceActor implements ActorStepper {
   private actor: AnyActor | undefined;
   private readonly event = new StepEvent();
+  readonly draw = (n: number) => this.event.random(n);
   private readonly indexOf: Map<string, number>;
   state = 0;
   constructor(readonly program: CompiledMachine, private readonly def: ActorDefinition, private readonly index: number) {
@@ -95,8 +132,24 @@ class XstateReferenceActor implements ActorStepper {
 
   // xstate ignores an event no transition takes; a stuck machine then shows as a run that
   // differs from the compiled interpreter's, which is what this reference is for.
-  step(seed: number): number {
-    this.actor!.send(this.event.reseed(seed));
+  drawn(): ChoiceLog {
+    return this.event.drawn();
+  }
+
+  save(): ActorSnapshot {
+    throw new Error(`${this.def.name}: xstate's reference interpreter cannot save a trial step; verify uses the compiled one`);
+  }
+
+  hash(): number {
+    throw new Error(`${this.def.name}: xstate's reference interpreter has no state hash; verify uses the compiled one`);
+  }
+
+  restore(): void {
+    throw new Error(`${this.def.name}: xstate's reference interpreter cannot restore a trial step`);
+  }
+
+  step(seed: number, choices?: readonly number[]): number {
+    this.actor!.send(choices ? this.event.scripted(choices) : this.event.reseed(seed));
     const after = this.actor!.getSnapshot();
     const err = (after as { error?: unknown }).error;
     if (err) throw err;
@@ -106,16 +159,63 @@ class XstateReferenceActor implements ActorStepper {
 }
 
 export function createStepper(def: ActorDefinition, index: number, interpreter: Interpreter = 'compiled'): ActorStepper {
+  guardProcessExit();
   const program = compileMachine(def.machine);
   return interpreter === 'xstate' ? new XstateReferenceActor(program, def, index) : new CompiledActor(program, def, index);
 }
 
 /** Runs one step of actor `index` with `execution.actor` set, as the host primitives expect. */
-export function stepAs(stepper: ActorStepper, index: number, seed: number): number {
+export function stepAs(stepper: ActorStepper, index: number, seed: number, choices?: readonly number[]): number {
   execution.actor = index;
+  execution.draw = stepper.draw;
   try {
-    return stepper.step(seed);
+    return stepper.step(seed, choices);
   } finally {
     execution.actor = -1;
+    execution.draw = undefined;
   }
+}
+
+/**
+ * A hash of plain data (numbers, bigints, strings, booleans, arrays, objects) that does not depend
+ * on the order of an object's keys: equal data, equal hash.
+ */
+export function hashValue(v: unknown, seed: number): number {
+  switch (typeof v) {
+    case 'number':
+      return mix32(seed ^ 0x1, Number.isInteger(v) ? v | 0 : hashString(String(v), seed));
+    case 'string':
+      return hashString(v, seed ^ 0x2);
+    case 'bigint':
+      return hashString(v.toString(16), seed ^ 0x3);
+    case 'boolean':
+      return mix32(seed ^ 0x4, v ? 1 : 0);
+    case 'undefined':
+      return mix32(seed, 0x5);
+    default:
+      break;
+  }
+  if (v === null) return mix32(seed, 0x6);
+  if (Array.isArray(v)) {
+    let h = mix32(seed ^ 0x7, v.length);
+    for (let i = 0; i < v.length; i++) h = mix32(h, hashValue(v[i], seed + i + 1));
+    return h;
+  }
+  // Objects: a sum of per-key terms, so key order does not matter.
+  let h = 0x8;
+  for (const k in v as Record<string, unknown>) h = (h + mix32(hashString(k, seed), hashValue((v as Record<string, unknown>)[k], seed))) | 0;
+  return mix32(seed ^ 0x9, h);
+}
+
+function hashString(s: string, seed: number): number {
+  let h = seed ^ 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return mix32(h, s.length);
+}
+
+function mix32(a: number, b: number): number {
+  let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
+  return h ^ (h >>> 16);
 }

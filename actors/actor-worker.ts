@@ -14,6 +14,8 @@ import { InvariantError } from './run.ts';
 import { loadScenario, type ScenarioRef } from './scenario-loader.ts';
 import { TurnLoop } from './turn-loop.ts';
 import { buildWorld } from './world.ts';
+import type { FailureKind } from './backend.ts';
+import { failure } from './inline-backend.ts';
 
 export interface ActorTask {
   scenario: ScenarioRef;
@@ -30,7 +32,7 @@ export interface ActorTask {
 }
 
 export type WorkerMessage =
-  | { type: 'error'; actor: number; message: string }
+  | { type: 'error'; actor: number; message: string; kind: FailureKind }
   | { type: 'log'; actor: number; entries: [number, string[]][] };
 
 /** Sent on an actor's port before Cmd.Attach. */
@@ -72,7 +74,12 @@ export default async function runActor(t: ActorTask): Promise<number> {
       steps++;
     }
   };
-  const failureMessage = (e: unknown) => `${world.actors[me].name} threw in state '${world.programs[me].stateIds[stepper.state]}': ${e instanceof Error ? e.message : String(e)}`;
+  const actorFailure = (e: unknown) => failure(e, world.actors[me].name, world.programs[me].stateIds[stepper.state]);
+  /** A step or reset of this actor failed: the run ends with the failure, as inline's would. */
+  const failRun = (e: unknown) => {
+    const f = actorFailure(e);
+    loop.fail(f.kind === 'exited' ? EndCode.ActorExited : EndCode.ActorThrew, me, f.message);
+  };
   const reset = () => {
     stepper.reset();
     log = [];
@@ -87,7 +94,7 @@ export default async function runActor(t: ActorTask): Promise<number> {
       try {
         reset();
       } catch (e) {
-        loop.fail(EndCode.ActorThrew, me, failureMessage(e));
+        failRun(e);
         w[TURN] = -1;
         post(w, DONE, 1);
         return;
@@ -102,7 +109,7 @@ export default async function runActor(t: ActorTask): Promise<number> {
         try {
           transition = stepOnce(seed, step);
         } catch (e) {
-          loop.fail(EndCode.ActorThrew, me, failureMessage(e));
+          failRun(e);
           next = -1;
           break;
         }
@@ -155,7 +162,8 @@ export default async function runActor(t: ActorTask): Promise<number> {
       }
       control.set(me, STATE, stepper.state);
     } catch (e) {
-      t.port.postMessage({ type: 'error', actor: me, message: failureMessage(e) } satisfies WorkerMessage);
+      const f = actorFailure(e);
+      t.port.postMessage({ type: 'error', actor: me, message: f.message, kind: f.kind } satisfies WorkerMessage);
       control.set(me, ERROR, 1);
     }
     Atomics.store(a, cmdIndex, Cmd.Idle);

@@ -18,8 +18,13 @@ export interface Backend {
    * to run.ts, step by step.
    */
   runWhole?(scheduler: Scheduler, rngs: { schedule: Rng; steps: Rng }, opts: RunOptions): Promise<RunResult> | undefined;
-  /** Runs one step of `actor`; returns its new state index. */
-  step(actor: number, seed: number): number | Promise<number>;
+  /**
+   * Runs one step of `actor`; returns its new state index. Its random draws come from `seed`, or
+   * are the values `choices` lists (verify's explicit choices).
+   */
+  step(actor: number, seed: number, choices?: readonly number[]): number | Promise<number>;
+  /** The values `actor`'s last step drew, when they were scripted. */
+  lastChoices(actor: number): number[] | undefined;
   /** Index of the transition `actor`'s last step took (-1 if the interpreter cannot tell). */
   lastTransition(actor: number): number;
   /** What each step of the current run touched, in step order (empty lists if not recorded). */
@@ -27,9 +32,14 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-/** An actor's step threw, or its worker died or hung: an internal failure, not a verdict. */
+/**
+ * An actor's step threw (the scenario's fault), or it called process.exit(), or its worker died
+ * or hung: the last three are internal failures, never a verdict.
+ */
+export type FailureKind = 'threw' | 'exited' | 'crashed' | 'hung';
+
 export class ActorFailure extends Error {
-  constructor(message: string, readonly actor: string, readonly kind: 'threw' | 'crashed' | 'hung') {
+  constructor(message: string, readonly actor: string, readonly kind: FailureKind) {
     super(message);
   }
 }

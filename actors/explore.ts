@@ -1,24 +1,25 @@
 // Exploration: run a design again and again under a strategy until an invariant breaks or the
 // budget (runs, seconds) is spent. The first violation's trace is written before anything else.
-import { join } from 'node:path';
 import type { Backend, Mode } from './backend.ts';
-import { runOnce, runRngs, type RunResult, type RunViolation } from './run.ts';
+import type { MemoryModel } from './trace.ts';
+import { DAEMON_ONLY_STEPS, runOnce, runRngs, type RunResult } from './run.ts';
 import { createScheduler } from './schedulers/index.ts';
 import type { StrategyName } from './scenario.ts';
-import { buildTrace } from './trace-builder.ts';
-import { writeTrace } from './trace.ts';
 import { CoverageRecorder, type CoverageData } from './coverage.ts';
-import { InlineBackend } from './inline-backend.ts';
-import { shrinkRun, switches } from './shrink.ts';
-import { buildWorld } from './world.ts';
+import { recordViolation, type FoundViolation } from './violation-trace.ts';
+import { Infeasible } from './promises.ts';
 
 export interface ExploreOptions {
+  /** The memory model steps run under (default: sequentially consistent). */
+  memoryModel?: MemoryModel;
   strategy: StrategyName;
   depth: number;
   iterations: number;
   timeSeconds: number;
   seed: number;
   stepLimit: number;
+  /** Steps only daemons may run while the others wait before it is a deadlock (default DAEMON_ONLY_STEPS). */
+  daemonOnlySteps?: number;
   /** Where to write a found violation's trace; none is written if omitted. */
   traceDir?: string;
   only?: ReadonlySet<string>;
@@ -40,15 +41,7 @@ export interface ExploreProgress {
   elapsedMs: number;
 }
 
-export interface FoundViolation extends RunViolation {
-  iteration: number;
-  /** Path of the trace file, if one was written. */
-  trace: string | null;
-  /** Steps of the schedule in the trace (after shrinking, if it was shrunk). */
-  steps: number;
-  /** When shrunk: the schedule as found, and what shrinking made of it. */
-  shrunk?: { originalSteps: number; originalSwitches: number; switches: number; candidates: number; elapsedMs: number };
-}
+export type { FoundViolation };
 
 export interface ExploreResult {
   scenario: string;
@@ -60,8 +53,12 @@ export interface ExploreResult {
   iterations: number;
   steps: number;
   elapsedMs: number;
-  /** Runs that hit the step bound before finishing (a livelock shows up here). */
+  /** Runs that hit the step bound before finishing. */
   stepLimitRuns: number;
+  /** arm64: schedules dropped because an actor could no longer keep a promise it made. */
+  infeasibleRuns: number;
+  /** Of those, runs whose non-daemon actors were still stepping at the bound: a possible livelock. */
+  livelock: { runs: number; actors: string[] } | null;
   maxRunSteps: number;
   violation: FoundViolation | null;
   blockedSteps: Record<string, number>;
@@ -83,46 +80,51 @@ export async function explore(backend: Backend, o: ExploreOptions): Promise<Expl
   let runs = 0;
   let steps = 0;
   let stepLimitRuns = 0;
+  let infeasibleRuns = 0;
+  let livelockRuns = 0;
+  const stillStepping = new Set<string>();
   let maxRunSteps = 0;
+  const daemonOnlySteps = o.daemonOnlySteps ?? DAEMON_ONLY_STEPS;
   let violation: FoundViolation | null = null;
   let lastProgress = start;
 
   for (let i = first; runs < o.iterations && performance.now() < deadline; i += stride) {
     if (o.shouldStop?.()) break;
-    const r: RunResult = await runOnce(backend, scheduler, runRngs(o.seed, i), { stepLimit: o.stepLimit, only: o.only, coverage });
+    let r: RunResult;
+    try {
+      r = await runOnce(backend, scheduler, runRngs(o.seed, i), { stepLimit: o.stepLimit, daemonOnlySteps, only: o.only, coverage });
+    } catch (e) {
+      // arm64: a promise the schedule made could not be kept; that schedule is not an execution.
+      if (!(e instanceof Infeasible)) throw e;
+      infeasibleRuns++;
+      runs++;
+      continue;
+    }
     runs++;
     steps += r.steps.length;
     maxRunSteps = Math.max(maxRunSteps, r.steps.length);
     if (r.end === 'step-limit') stepLimitRuns++;
+    if (r.stillStepping.length) {
+      livelockRuns++;
+      for (const a of r.stillStepping) stillStepping.add(world.actors[a].name);
+    }
     for (const [k, v] of Object.entries(r.blockedSteps)) blockedSteps[k] = (blockedSteps[k] ?? 0) + v;
     for (const [k, v] of Object.entries(r.figures)) figures[k] = (figures[k] ?? 0) + v;
     if (r.violation) {
-      let tracePath: string | null = null;
-      let found = r;
-      let shrunk: FoundViolation['shrunk'];
-      if (o.traceDir) {
-        let touches = await backend.touches();
-        if (o.shrinkMs) {
-          // Shrinking runs many candidate schedules: inline, over this world or a copy of it.
-          const inline = backend.mode === 'inline' ? backend : new InlineBackend(buildWorld(world.scenario, world.design.name, world.design.options as Record<string, unknown>));
-          const s = await shrinkRun(inline, r, { stepLimit: o.stepLimit, only: o.only, timeMs: o.shrinkMs });
-          found = s.run;
-          touches = s.touches;
-          shrunk = { originalSteps: s.originalSteps, originalSwitches: s.originalSwitches, switches: switches(found.steps), candidates: s.candidates, elapsedMs: s.elapsedMs };
-        }
-        const trace = buildTrace(world, found, touches, {
-          mode: backend.mode,
-          strategy: o.strategy,
-          depth: o.strategy === 'pct' ? o.depth : undefined,
-          seed: o.seed,
-          iteration: i,
-          scenarioFile: o.scenarioFile,
-          originalSteps: shrunk?.originalSteps,
-        });
-        tracePath = join(o.traceDir, `${world.scenario.name}-${world.design.name}-${o.strategy}-seed${o.seed}-run${i}.trace.json`);
-        writeTrace(tracePath, trace);
-      }
-      violation = { ...found.violation!, iteration: i, trace: tracePath, steps: found.steps.length, ...(shrunk ? { shrunk } : {}) };
+      violation = await recordViolation(world, r, {
+        traceDir: o.traceDir,
+        stem: `${world.scenario.name}-${world.design.name}-${o.strategy}-seed${o.seed}-run${i}`,
+        stepLimit: o.stepLimit,
+        daemonOnlySteps,
+        only: o.only,
+        shrinkMs: o.shrinkMs,
+        mode: backend.mode,
+        strategy: o.strategy,
+        depth: o.strategy === 'pct' ? o.depth : undefined,
+        seed: o.seed,
+        iteration: i,
+        scenarioFile: o.scenarioFile,
+      }, backend);
       break;
     }
     const now = performance.now();
@@ -142,6 +144,8 @@ export async function explore(backend: Backend, o: ExploreOptions): Promise<Expl
     steps,
     elapsedMs: Math.round(performance.now() - start),
     stepLimitRuns,
+    infeasibleRuns,
+    livelock: livelockRuns ? { runs: livelockRuns, actors: [...stillStepping] } : null,
     maxRunSteps,
     violation,
     blockedSteps,

@@ -49,6 +49,11 @@ export function runFree(world: World, block: StressBlock, o: FreeRunOptions): nu
     }
   };
 
+  execution.sleep = (ms) => {
+    const end = performance.now() + ms;
+    for (let left = ms; left > 0 && !block.get(G.STOP); left = end - performance.now()) Atomics.wait(block.i32, G.STOP, 0, left);
+  };
+
   const mayStop = () => {
     if (held !== 0 || !block.get(G.STOP)) return false;
     return !o.daemon || block.get(G.QUIESCED) >= o.nonDaemons;
@@ -123,5 +128,6 @@ export function runFree(world: World, block: StressBlock, o: FreeRunOptions): nu
   }
   if (!o.daemon) block.add(G.QUIESCED, 1);
   execution.lockHook = undefined;
+  execution.sleep = undefined;
   return steps;
 }

@@ -2,7 +2,8 @@
 // merged by the global sequence numbers they took. The OS chose that interleaving and the
 // actors' seeds alone do not fix it, so the file is marked as not replayable: it is evidence,
 // and `hyprace explore` is how to find the same violation under control.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { writeAtomically } from './atomic-write.ts';
 import { join } from 'node:path';
 import { TOOL_VERSION } from './version.ts';
 import type { RingEntry } from './stress-control.ts';
@@ -20,9 +21,7 @@ export interface FreeTraceMeta {
 }
 
 export function writeFreeTrace(dir: string, world: World, violation: StressViolation, ordering: RingEntry[], meta: FreeTraceMeta): string {
-  mkdirSync(dir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const path = join(dir, `${meta.scenario}-${meta.design}-stress-${stamp}.free-trace.json`);
   const name = (i: number) => world.actors[i].name;
   const state = (a: number, s: number) => world.programs[a].stateIds[s] ?? `#${s}`;
   const trace = {
@@ -34,9 +33,10 @@ export function writeFreeTrace(dir: string, world: World, violation: StressViola
     ...meta,
     mode: 'free',
     violation,
-    actors: world.actors.map((a, i) => ({ name: a.name, daemon: !!a.daemon, states: world.programs[i].stateIds })),
+    actors: world.actors.map((a, i) => ({ name: a.name, daemon: world.daemon[i], states: world.programs[i].stateIds })),
     steps: ordering.map((e) => ({ seq: [e.startSeq, e.endSeq], actor: name(e.actor), from: state(e.actor, e.from), to: state(e.actor, e.to), transition: e.transition })),
   };
-  writeFileSync(path, JSON.stringify(trace, null, 1) + '\n');
-  return path;
+  const text = JSON.stringify(trace, null, 1) + '\n';
+  const hash = createHash('sha256').update(text).digest('hex').slice(0, 8);
+  return writeAtomically(join(dir, `${meta.scenario}-${meta.design}-stress-${stamp}-${hash}.free-trace.json`), text);
 }

@@ -1,36 +1,72 @@
 // One exploration job in a worker: its own world and memory, inline, taking every jobs-th run.
-// Jobs share one abort word so the first to find a violation stops the others.
+// Jobs share a board (job-board.ts): the first to find a violation stops the others, and the
+// starting thread watches each job's heartbeat. Errors come back as data, so that the starting
+// thread can tell a fault in the scenario from hyprace's own.
+import { ActorFailure, type FailureKind } from './backend.ts';
+import { MachineDefinitionError } from './compile.ts';
 import { explore, type ExploreOptions, type ExploreResult } from './explore.ts';
 import { InlineBackend } from './inline-backend.ts';
+import { JobBoard } from './job-board.ts';
+import { InvariantError } from './run.ts';
 import { loadScenario, type ScenarioRef } from './scenario-loader.ts';
 import { buildWorld } from './world.ts';
+import type { Interpreter } from './actor-runtime.ts';
 
 export interface JobTask {
   scenario: ScenarioRef;
   design: string;
   options?: Record<string, unknown>;
   explore: Omit<ExploreOptions, 'shouldStop' | 'onProgress' | 'only'> & { only?: string[] };
-  /** Int32Array over it: [0] abort flag, [1 + job] runs done, [1 + jobs + job] steps done. */
-  shared: SharedArrayBuffer;
+  interpreter?: Interpreter;
+  board: SharedArrayBuffer;
   job: number;
   jobs: number;
 }
 
-export default async function runJob(t: JobTask): Promise<ExploreResult> {
-  const scenario = await loadScenario(t.scenario);
-  const world = buildWorld(scenario, t.design, t.options);
-  const flags = new Int32Array(t.shared);
-  const result = await explore(new InlineBackend(world), {
-    ...t.explore,
-    only: t.explore.only ? new Set(t.explore.only) : undefined,
-    firstIteration: t.job,
-    iterationStride: t.jobs,
-    shouldStop: () => Atomics.load(flags, 0) !== 0,
-    onProgress: (p) => {
-      Atomics.store(flags, 1 + t.job, p.iterations);
-      Atomics.store(flags, 1 + t.jobs + t.job, Math.min(p.steps, 2 ** 31 - 1));
-    },
-  });
-  if (result.violation) Atomics.store(flags, 0, 1);
-  return result;
+/** An error thrown in a job, as plain data (classes do not survive the trip between threads). */
+export interface JobError {
+  type: 'actor' | 'invariant' | 'machine' | 'other';
+  message: string;
+  kind?: FailureKind;
+  actor?: string;
+  stack?: string;
+}
+
+export type JobResult = { ok: true; result: ExploreResult } | { ok: false; error: JobError };
+
+export default async function runJob(t: JobTask): Promise<JobResult> {
+  const board = new JobBoard(t.jobs, t.board);
+  try {
+    const scenario = await loadScenario(t.scenario);
+    const backend = new InlineBackend(buildWorld(scenario, t.design, t.options, undefined, { memoryModel: t.explore.memoryModel }), true, t.interpreter);
+    backend.heartbeat = board.heartbeat(t.job);
+    const result = await explore(backend, {
+      ...t.explore,
+      only: t.explore.only ? new Set(t.explore.only) : undefined,
+      firstIteration: t.job,
+      iterationStride: t.jobs,
+      shouldStop: () => board.aborted(),
+      onProgress: (p) => board.report(t.job, p.iterations, p.steps),
+    });
+    if (result.violation) board.abort();
+    return { ok: true, result };
+  } catch (e) {
+    return { ok: false, error: asData(e) };
+  }
+}
+
+function asData(e: unknown): JobError {
+  const message = e instanceof Error ? e.message : String(e);
+  const stack = e instanceof Error ? e.stack : undefined;
+  if (e instanceof ActorFailure) return { type: 'actor', message, kind: e.kind, actor: e.actor, stack };
+  if (e instanceof InvariantError) return { type: 'invariant', message, stack };
+  if (e instanceof MachineDefinitionError) return { type: 'machine', message, stack };
+  return { type: 'other', message, stack };
+}
+
+/** The error a job reported, as the class it was thrown as. */
+export function rebuildError(e: JobError): Error {
+  const err = e.type === 'actor' ? new ActorFailure(e.message, e.actor ?? '', e.kind ?? 'threw') : e.type === 'invariant' ? new InvariantError(e.message) : e.type === 'machine' ? new MachineDefinitionError(e.message) : new Error(e.message);
+  if (e.stack) err.stack = e.stack;
+  return err;
 }

@@ -22,6 +22,8 @@ export const FAILURE_ACTOR = 12;
 export const BLOCKED_KINDS = 13; // entries in the blocked order list this run
 export const NAMES = 14; // interned names
 export const NAME_BYTES = 15;
+export const DAEMONS_ONLY_SINCE = 16; // the step from which only daemons could run (-1: a non-daemon can)
+export const STALL = 17; // run.ts's daemonOnlySteps
 const HEADER = 32;
 
 export const enum EndCode {
@@ -34,11 +36,15 @@ export const enum EndCode {
   ActorThrew = 5,
   InvariantThrew = 6,
   EngineThrew = 7,
+  /** A step called process.exit(). */
+  ActorExited = 8,
 }
 
 /** Words of scheduler state (PCT needs 2 + actors + 2 * depth). */
 export const SCHEDULER_WORDS = 4096;
 export const MAX_NAMES = 4096;
+/** Actors a run block has per-actor words for. */
+export const MAX_ACTORS = 1024;
 const NAME_TEXT = 256 * 1024;
 const ONLY_TEXT = 64 * 1024;
 const RESULT_TEXT = 64 * 1024;
@@ -54,7 +60,11 @@ export class RunBlock {
   readonly blockedOrderAt = this.blockedAt + MAX_NAMES;
   /** Byte offset of each interned name's text, and one past the last. */
   readonly nameOffsetsAt = this.blockedOrderAt + MAX_NAMES;
-  readonly logAt = this.nameOffsetsAt + MAX_NAMES + 1;
+  /** Per actor: the last step it took this run (-1: none). */
+  readonly lastStepAt = this.nameOffsetsAt + MAX_NAMES + 1;
+  /** Per actor: steps it took since only daemons could run. */
+  readonly stepsSinceAt = this.lastStepAt + MAX_ACTORS;
+  readonly logAt = this.stepsSinceAt + MAX_ACTORS;
   private readonly bytes: Uint8Array;
   private readonly nameTextAt: number;
   private readonly onlyTextAt: number;

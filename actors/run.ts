@@ -1,23 +1,30 @@
 // One run: reset the world, then let the scheduler hand out steps until every (non-daemon)
 // actor is done, the step bound is reached, or an invariant breaks. Waits are evaluated here,
-// so blocking is explicit: nobody runnable while someone is unfinished is a deadlock.
+// so blocking is explicit: nobody runnable while someone is unfinished is a deadlock, and so is
+// only daemons running, for long, while every unfinished non-daemon actor waits. Who can run is
+// looked at after every step, the last one included, so a deadlock belongs to the step that
+// made it.
+import { withFootprint } from '../host/access.ts';
 import { actorName, execution } from '../host/execution.ts';
 import { LOCK_DISCIPLINE } from '../host/locks.ts';
 import type { Wait } from '../host/wait.ts';
 import type { Backend } from './backend.ts';
+import { DAEMON_FAIR_STEPS, DAEMON_ONLY_STEPS, DEADLOCK } from './built-in-invariants.ts';
 import type { CoverageRecorder } from './coverage.ts';
 import { Rng, deriveSeed } from './rng.ts';
 import type { Scheduler } from './schedulers/scheduler.ts';
 import { resetHost } from './world.ts';
 
-export const DEADLOCK = 'deadlock';
+export { DAEMON_ONLY_STEPS, DEADLOCK };
 
-/** An invariant's check threw instead of answering: a fault in the scenario, not a verdict. */
+/** An invariant's check threw, or a step raised one nobody declared: a fault in the scenario, not a verdict. */
 export class InvariantError extends Error {}
 
 export interface StepRecord {
   actor: number;
   seed: number;
+  /** The values the step drew, when they were scripted (verify) rather than seeded. */
+  choices?: number[];
   from: number;
   to: number;
   transition: number;
@@ -30,7 +37,7 @@ export interface RunViolation {
   step: number;
 }
 
-/** stuck: nobody could run but deadlock was not among the invariants checked. */
+/** stuck: nobody (or only daemons) could run, but deadlock was not among the invariants checked. */
 export type RunEnd = 'done' | 'step-limit' | 'violation' | 'stuck';
 
 export interface RunResult {
@@ -40,16 +47,35 @@ export interface RunResult {
   /** Steps during which some actor waited, by what it waited for. */
   blockedSteps: Record<string, number>;
   figures: Record<string, number>;
+  /**
+   * At the step limit: the unfinished non-daemon actors that took a step within the last
+   * `daemonOnlySteps` steps, kept busy without finishing (a possible livelock). Empty otherwise.
+   */
+  stillStepping: number[];
 }
 
 export interface RunOptions {
   stepLimit: number;
+  /** How long only daemons may run while the others wait before it is a deadlock (default DAEMON_ONLY_STEPS). */
+  daemonOnlySteps?: number;
   /** Check only these invariants (all the design's, if omitted). */
   only?: ReadonlySet<string>;
   /** Step seeds to use instead of drawing them (replay). */
   seeds?: readonly number[];
   /** The seed for the step the scheduler just gave `actor` (schedules that carry their seeds). */
   seedFor?: (step: number, actor: number) => number;
+  /** Scripted values for the step's random draws instead of a seed (verify, and its traces). */
+  choicesFor?: (step: number, actor: number) => readonly number[] | undefined;
+  /**
+   * Continue a run from the middle instead of starting one (verify's stateful search): the
+   * backend has been put back in the state after `prior`, whose last step left the actors in `states`.
+   */
+  resume?: { states: readonly number[]; prior: readonly StepRecord[] };
+  /**
+   * Told every shared word the invariant checks read (verify: steps writing them are visible), and
+   * the ghost words they wrote (an invariant's memo).
+   */
+  onInvariantReads?: (reads: readonly number[], writes: readonly number[]) => void;
   /** Records each step taken, for state-machine coverage. */
   coverage?: CoverageRecorder;
   /** Called after each step (replay checks each lands where the recording says). */
@@ -71,23 +97,35 @@ export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { sc
   const { actors, programs } = world;
   execution.step = -1;
   const n = actors.length;
-  resetHost(world);
-  const reset = backend.resetActors();
-  const state = Array.isArray(reset) ? reset : await reset;
+  let state: number[];
+  if (opts.resume) state = [...opts.resume.states];
+  else {
+    resetHost(world);
+    const reset = backend.resetActors();
+    state = Array.isArray(reset) ? reset : await reset;
+  }
   scheduler.beginRun({ rng: rngs.schedule, actors: n, stepLimit: opts.stepLimit });
   opts.coverage?.beginRun(state);
-  const steps: StepRecord[] = [];
+  const steps: StepRecord[] = opts.resume ? [...opts.resume.prior] : [];
   const blockedSteps: Record<string, number> = {};
   const invariants = world.invariants.filter((inv) => inv.check && (!opts.only || opts.only.has(inv.name)));
   const enabled: number[] = [];
   const blocked: { actor: number; wait: Wait }[] = [];
   let violation: RunViolation | null = null;
   let end: RunEnd = 'step-limit';
-
   const wanted = (invariant: string) => !opts.only || opts.only.has(invariant);
   const checkViolations = (step: number): RunViolation | null => {
+    if (!opts.onInvariantReads) return findViolation(step);
+    const seen = withFootprint(() => findViolation(step));
+    opts.onInvariantReads(seen.reads, seen.writes);
+    return seen.value;
+  };
+  const findViolation = (step: number): RunViolation | null => {
     const raised = world.violations.peek();
     if (raised) {
+      if (!world.knownInvariants.has(raised.invariant)) {
+        throw new InvariantError(`a step raised invariant '${raised.invariant}', which is neither declared nor built in (known: ${[...world.knownInvariants].join(', ')})`);
+      }
       if (wanted(raised.invariant)) return { ...raised, step };
       world.violations.clear();
     }
@@ -103,44 +141,69 @@ export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { sc
     return null;
   };
 
-  violation = checkViolations(-1);
-  for (let step = 0; !violation && step < opts.stepLimit; step++) {
+  const stall = opts.daemonOnlySteps ?? DAEMON_ONLY_STEPS;
+  const lastStep = new Array<number>(n).fill(-1);
+  /** The step from which only daemons could run (-1: a non-daemon can run), and each actor's steps since. */
+  let daemonsOnlySince = -1;
+  const stepsSince = new Array<number>(n).fill(0);
+  violation = opts.resume ? null : checkViolations(-1);
+  // Each pass looks at who can run after the previous step (a deadlock is that step's), then,
+  // within the limit, takes the next step.
+  for (let step = steps.length; !violation; step++) {
     enabled.length = 0;
     blocked.length = 0;
     let unfinished = 0;
+    let nonDaemonEnabled = false;
     for (let a = 0; a < n; a++) {
       const program = programs[a];
       if (program.final[state[a]]) continue;
-      if (!actors[a].daemon) unfinished++;
+      if (!world.daemon[a]) unfinished++;
       const waitFn = program.waits[state[a]];
       const wait = waitFn?.();
-      if (!wait || wait.ready()) enabled.push(a);
-      else blocked.push({ actor: a, wait });
+      if (!wait || wait.ready()) {
+        enabled.push(a);
+        if (!world.daemon[a]) nonDaemonEnabled = true;
+      } else blocked.push({ actor: a, wait });
     }
     if (unfinished === 0) {
       end = 'done';
       break;
     }
     for (const b of blocked) {
-      blockedSteps[b.wait.what] = (blockedSteps[b.wait.what] ?? 0) + 1;
+      if (step < opts.stepLimit) blockedSteps[b.wait.what] = (blockedSteps[b.wait.what] ?? 0) + 1;
       if (!violation && b.wait.holder?.() === b.actor && wanted(LOCK_DISCIPLINE)) {
         violation = { invariant: LOCK_DISCIPLINE, message: `${actorName(b.actor)} waits for ${b.wait.what}, which it holds itself: self-deadlock`, step: step - 1 };
       }
     }
     if (violation) break;
     if (enabled.length === 0) {
-      if (wanted(DEADLOCK)) violation = { invariant: DEADLOCK, message: describeDeadlock(blocked), step: step - 1 };
+      if (wanted(DEADLOCK)) violation = { invariant: DEADLOCK, message: `nobody can run: ${describeWaits(blocked)}`, step: step - 1 };
       else end = 'stuck';
       break;
     }
+    if (nonDaemonEnabled) daemonsOnlySince = -1;
+    else if (daemonsOnlySince < 0) {
+      daemonsOnlySince = step;
+      stepsSince.fill(0);
+    } else if (step - daemonsOnlySince >= stall && enabled.every((a) => stepsSince[a] >= DAEMON_FAIR_STEPS)) {
+      const waiting = blocked.filter((b) => !world.daemon[b.actor]);
+      if (wanted(DEADLOCK)) violation = { invariant: DEADLOCK, message: `only daemons ran for ${step - daemonsOnlySince} steps while the others waited: ${describeWaits(waiting)}`, step: step - 1 };
+      else end = 'stuck';
+      break;
+    }
+    if (step >= opts.stepLimit) break;
     const actor = scheduler.pick(enabled, step);
     const seed = opts.seeds ? (opts.seeds[step] ?? 0) : opts.seedFor ? opts.seedFor(step, actor) : rngs.steps.nextU32();
+    const choices = opts.choicesFor?.(step, actor);
     const from = state[actor];
     execution.step = step;
-    const r = backend.step(actor, seed);
+    const r = backend.step(actor, seed, choices);
     const to = typeof r === 'number' ? r : await r;
     state[actor] = to;
+    lastStep[actor] = step;
+    stepsSince[actor]++;
     const record: StepRecord = { actor, seed, from, to, transition: backend.lastTransition(actor), where: actors[actor].where?.() };
+    if (choices) record.choices = backend.lastChoices(actor);
     steps.push(record);
     opts.coverage?.record(record);
     opts.afterStep?.(step, record);
@@ -150,13 +213,14 @@ export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { sc
   scheduler.endRun?.(steps.length);
   opts.coverage?.endRun();
   const figures = world.scenario.figures?.(world.host, world.design) ?? {};
-  return { steps, end, violation, blockedSteps, figures };
+  const stillStepping = end !== 'step-limit' ? [] : lastStep.flatMap((last, a) => (!world.daemon[a] && !programs[a].final[state[a]] && last >= steps.length - stall ? [a] : []));
+  return { steps, end, violation, blockedSteps, figures, stillStepping };
 }
 
-export function describeDeadlock(blocked: { actor: number; wait: Wait }[]): string {
+export function describeWaits(blocked: { actor: number; wait: Wait }[]): string {
   const parts = blocked.map(({ actor, wait }) => {
     const h = wait.holder?.();
     return `${actorName(actor)} waits for ${wait.what}${h !== undefined && h >= 0 ? ` (held by ${actorName(h)})` : ''}`;
   });
-  return `nobody can run: ${parts.join('; ')}`;
+  return parts.join('; ');
 }

@@ -1,5 +1,6 @@
 // Loads a scenario module by URL: the built-in catalogue's files and users' own files alike,
 // in the main thread and in every worker, and checks that what it exports is a scenario.
+import { optionProblem } from './options.ts';
 import type { AnyScenario } from './scenario.ts';
 
 export interface ScenarioRef {
@@ -34,13 +35,22 @@ export function validateScenario(s: unknown): asserts s is AnyScenario {
   if (o.init !== undefined && typeof o.init !== 'function') bad('init is not a function');
   if (o.figures !== undefined && typeof o.figures !== 'function') bad('figures is not a function');
   if (!o.options || typeof o.options !== 'object') bad('has no options object (use {} for none)');
+  if (o.checkOptions !== undefined && typeof o.checkOptions !== 'function') bad('checkOptions is not a function');
+  if (o.optionSpecs !== undefined) {
+    if (!o.optionSpecs || typeof o.optionSpecs !== 'object') bad('optionSpecs is not an object');
+    for (const k of Object.keys(o.optionSpecs as object)) if (!(k in (o.options as object))) bad(`declares a range for option '${k}', which its options do not define`);
+  }
   if (!o.designs || typeof o.designs !== 'object' || !Object.keys(o.designs).length) bad('has no designs');
   for (const [name, d] of Object.entries(o.designs as Record<string, Record<string, unknown>>)) {
     if (!d || typeof d !== 'object') bad(`design '${name}' is not an object`);
     if (typeof d.description !== 'string') bad(`design '${name}' has no description`);
     if (d.expect !== 'caught' && d.expect !== 'holds') bad(`design '${name}' expects ${JSON.stringify(d.expect)}; expect is 'caught' or 'holds'`);
     if (d.options !== undefined) {
-      for (const k of Object.keys(d.options as object)) if (!(k in (o.options as object))) bad(`design '${name}' sets option '${k}', which the scenario's options do not define`);
+      for (const [k, v] of Object.entries(d.options as object)) {
+        if (!(k in (o.options as object))) bad(`design '${name}' sets option '${k}', which the scenario's options do not define`);
+        const problem = optionProblem(o as unknown as AnyScenario, k, v);
+        if (problem) bad(`design '${name}': ${problem}`);
+      }
     }
   }
   if (!Array.isArray(o.invariants)) bad('has no invariants array');

@@ -2,6 +2,7 @@
 // runs it. Built-in scenarios and users' own files both export one of these.
 import type { AnyStateMachine } from 'xstate';
 import type { Layout } from '../host/layout.ts';
+import { DAEMON_ONLY_STEPS } from './built-in-invariants.ts';
 
 export type Verdict = 'caught' | 'holds';
 export type StrategyName = 'random' | 'pct' | 'rr';
@@ -11,6 +12,8 @@ export interface DesignDefinition<O> {
   description: string;
   /** What running it should show: a violation ('caught') or none within the budget ('holds'). */
   expect: Verdict;
+  /** What it should show under another memory model, when that differs (a missing barrier: 'holds' under sc, 'caught' under arm64). */
+  expectUnder?: { arm64?: Verdict };
   /** For 'caught' designs, the invariants a found violation may name (any, if omitted). */
   expectInvariants?: string[];
   /** Overrides of the scenario's default options for this design. */
@@ -48,9 +51,30 @@ export interface Budget {
   iterations: number;
   timeSeconds: number;
   stepLimit: number;
+  /** Steps only daemons may run while every other unfinished actor waits before it is a deadlock. */
+  daemonOnlySteps: number;
   strategy: StrategyName;
   depth: number;
 }
+
+/**
+ * What values an option takes, so that `--set` and traces are checked before anything runs.
+ * Numbers give bounds (and whether they are whole); strings (or any value) their choices;
+ * arrays the length bounds and a spec for each element. Booleans need none.
+ */
+export interface OptionSpec {
+  /** One line: what the option sets (shown by `hyprace list`). */
+  description?: string;
+  min?: number;
+  max?: number;
+  integer?: boolean;
+  choices?: readonly (string | number | boolean)[];
+  minItems?: number;
+  maxItems?: number;
+  items?: OptionSpec;
+}
+
+export type OptionSpecs<O> = { [K in keyof O]?: OptionSpec };
 
 export interface ScenarioDefinition<H, O extends object> {
   name: string;
@@ -61,6 +85,10 @@ export interface ScenarioDefinition<H, O extends object> {
   designs: Record<string, DesignDefinition<O>>;
   /** Option defaults; each design may override some. */
   options: O;
+  /** Each option's range or choices (see OptionSpec); `--set` values outside them are refused. */
+  optionSpecs?: OptionSpecs<O>;
+  /** Combinations of options the scenario cannot run: returns why (e.g. too few VMIDs for the CPUs). */
+  checkOptions?(options: O): string | null | undefined;
   /** The budget `check` gives each design, and `explore`'s defaults. */
   budget?: Partial<Budget>;
   /** Lays out the shared memory. Must be deterministic: every thread runs it and must agree. */
@@ -73,6 +101,22 @@ export interface ScenarioDefinition<H, O extends object> {
   figures?(host: H, design: DesignContext<O>): Record<string, number>;
   /** How `hyprace stress` runs it on free-running threads; without it, stress refuses it. */
   stress?: StressProfile<H, O>;
+  /** The bounded configuration `hyprace verify` (and `check`, for designs expected to hold) explores exhaustively. */
+  verify?: VerifyConfig<O>;
+}
+
+export interface VerifyConfig<O> {
+  /**
+   * Option overrides that make the configuration small enough to explore completely (fewer
+   * rounds, CPUs or VMIDs than sampling uses): stated with every verify result. --set still applies.
+   */
+  options?: Partial<O>;
+  /** verify's time budget per design, and check's for designs expected to hold (default 60 s). */
+  timeSeconds?: number;
+  /** Whether to keep a cache of explored states by default (a state reached twice is explored once). */
+  stateCache?: boolean;
+  /** Steps after which an execution is cut (default: the scenario's budget step limit). */
+  stepLimit?: number;
 }
 
 export interface StressFlags {
@@ -100,7 +144,7 @@ export interface StressProfile<H, O> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyScenario = ScenarioDefinition<any, any>;
 
-export const DEFAULT_BUDGET: Budget = { iterations: 2000, timeSeconds: 10, stepLimit: 5000, strategy: 'pct', depth: 3 };
+export const DEFAULT_BUDGET: Budget = { iterations: 2000, timeSeconds: 10, stepLimit: 5000, daemonOnlySteps: DAEMON_ONLY_STEPS, strategy: 'pct', depth: 3 };
 
 /** Identity with type inference: `export default defineScenario({...})`. */
 export function defineScenario<H, O extends object>(s: ScenarioDefinition<H, O>): ScenarioDefinition<H, O> {
@@ -116,3 +160,5 @@ export function designContext<O extends object>(s: ScenarioDefinition<unknown, O
 export function budgetOf(s: AnyScenario): Budget {
   return { ...DEFAULT_BUDGET, ...s.budget };
 }
+
+export const DEFAULT_VERIFY_SECONDS = 60;

@@ -1,13 +1,12 @@
-// Explores one design in the chosen mode: builds the world, starts the backend (workers for
-// threads mode, a pool of jobs for parallel inline runs), explores, and always shuts down.
+// Explores one design in the chosen mode: threads (one worker per actor, scheduled from here),
+// or inline in job workers (one or more, watched from here: see parallel.ts); always shuts down.
 import type { Interpreter } from './actor-runtime.ts';
 import type { Mode } from './backend.ts';
 import { explore, type ExploreOptions, type ExploreResult } from './explore.ts';
-import { InlineBackend } from './inline-backend.ts';
-import { exploreParallel } from './parallel.ts';
+import { JOB_LIMITS, exploreParallel } from './parallel.ts';
 import type { AnyScenario } from './scenario.ts';
 import type { ScenarioRef } from './scenario-loader.ts';
-import { ThreadsBackend } from './threads-backend.ts';
+import { THREADS_DEFAULTS, ThreadsBackend } from './threads-backend.ts';
 import { buildWorld } from './world.ts';
 
 export interface SessionOptions extends ExploreOptions {
@@ -15,15 +14,16 @@ export interface SessionOptions extends ExploreOptions {
   jobs: number;
   options?: Record<string, unknown>;
   interpreter?: Interpreter;
+  /** A step that takes longer than this is a hang (default 10 s). */
+  stepTimeoutMs?: number;
 }
 
 export async function exploreDesign(ref: ScenarioRef, scenario: AnyScenario, design: string, o: SessionOptions): Promise<ExploreResult> {
-  if (o.jobs > 1) {
-    if (o.mode !== 'inline') throw new Error('parallel jobs run inline; use mode inline with jobs > 1');
-    return exploreParallel(ref, design, o.options, o, o.jobs);
-  }
-  const world = buildWorld(scenario, design, o.options);
-  const backend = o.mode === 'threads' ? await ThreadsBackend.start(world, ref, { interpreter: o.interpreter }) : new InlineBackend(world, true, o.interpreter);
+  const world = buildWorld(scenario, design, o.options, undefined, { memoryModel: o.memoryModel });
+  const stepTimeoutMs = o.stepTimeoutMs ?? THREADS_DEFAULTS.stepTimeoutMs;
+  if (o.mode === 'inline') return exploreParallel(ref, world, o, o.jobs, { ...JOB_LIMITS, stepTimeoutMs });
+  if (o.jobs > 1) throw new Error('parallel jobs run inline; use mode inline with jobs > 1');
+  const backend = await ThreadsBackend.start(world, ref, { interpreter: o.interpreter, stepTimeoutMs });
   try {
     return await explore(backend, o);
   } finally {

@@ -8,6 +8,7 @@
 // Candidates run leniently (a step whose actor cannot run is skipped), and the result is run
 // once more exactly, as replay would, before anyone sees it.
 import type { Backend } from './backend.ts';
+import { Infeasible } from './promises.ts';
 import { Rng } from './rng.ts';
 import { runOnce, type RunResult } from './run.ts';
 import { ReplayScheduler } from './schedulers/replay.ts';
@@ -16,10 +17,13 @@ import type { RunStart, Scheduler } from './schedulers/scheduler.ts';
 export interface Decision {
   actor: number;
   seed: number;
+  /** Explicit values of the step's draws (verify's runs), used instead of the seed. */
+  choices?: number[];
 }
 
 export interface ShrinkOptions {
   stepLimit: number;
+  daemonOnlySteps: number;
   only?: ReadonlySet<string>;
   /** Stop shrinking after this long; the best schedule so far is kept. */
   timeMs: number;
@@ -36,11 +40,15 @@ export interface ShrinkResult {
 
 class CandidateExhausted extends Error {}
 
+/** Shrinking went wrong: a fault in hyprace, never in the design being shrunk. */
+export class ShrinkError extends Error {}
+
 /** Follows a candidate schedule, skipping entries whose actor cannot run at that point. */
 class LenientScheduler implements Scheduler {
   readonly name = 'shrink';
   private next = 0;
   private seed = 0;
+  private choices: number[] | undefined;
   constructor(private readonly decisions: readonly Decision[]) {}
 
   beginRun(_run: RunStart): void {
@@ -52,6 +60,7 @@ class LenientScheduler implements Scheduler {
       const d = this.decisions[this.next++];
       if (enabled.includes(d.actor)) {
         this.seed = d.seed;
+        this.choices = d.choices;
         return d.actor;
       }
     }
@@ -61,6 +70,14 @@ class LenientScheduler implements Scheduler {
   seedOfLastPick(): number {
     return this.seed;
   }
+
+  choicesOfLastPick(): number[] | undefined {
+    return this.choices;
+  }
+}
+
+function decisionOf(s: { actor: number; seed: number; choices?: number[] }): Decision {
+  return s.choices ? { actor: s.actor, seed: s.seed, choices: s.choices } : { actor: s.actor, seed: s.seed };
 }
 
 export function switches(ds: readonly Decision[]): number {
@@ -72,7 +89,7 @@ export function switches(ds: readonly Decision[]): number {
 export async function shrinkRun(backend: Backend, found: RunResult, o: ShrinkOptions): Promise<ShrinkResult> {
   const start = performance.now();
   const invariant = found.violation!.invariant;
-  let best: Decision[] = found.steps.map((s) => ({ actor: s.actor, seed: s.seed }));
+  let best: Decision[] = found.steps.map(decisionOf);
   const original = best.length;
   const originalSwitches = switches(best);
   let candidates = 0;
@@ -83,11 +100,17 @@ export async function shrinkRun(backend: Backend, found: RunResult, o: ShrinkOpt
     candidates++;
     const scheduler = new LenientScheduler(ds);
     try {
-      const r = await runOnce(backend, scheduler, { schedule: new Rng(0), steps: new Rng(0) }, { stepLimit: Math.min(o.stepLimit, ds.length), only: o.only, seedFor: () => scheduler.seedOfLastPick() });
+      const r = await runOnce(backend, scheduler, { schedule: new Rng(0), steps: new Rng(0) }, {
+        stepLimit: Math.min(o.stepLimit, ds.length),
+        daemonOnlySteps: o.daemonOnlySteps,
+        only: o.only,
+        seedFor: () => scheduler.seedOfLastPick(),
+        choicesFor: () => scheduler.choicesOfLastPick(),
+      });
       if (r.violation?.invariant !== invariant) return null;
-      return r.steps.map((s) => ({ actor: s.actor, seed: s.seed }));
+      return r.steps.map(decisionOf);
     } catch (e) {
-      if (e instanceof CandidateExhausted) return null;
+      if (e instanceof CandidateExhausted || e instanceof Infeasible) return null;
       throw e;
     }
   };
@@ -131,9 +154,15 @@ export async function shrinkRun(backend: Backend, found: RunResult, o: ShrinkOpt
   }
 
   // The shrunk schedule, run exactly: every step must be taken as listed.
-  const exact = await runOnce(backend, new ReplayScheduler(best.map((d) => d.actor)), { schedule: new Rng(0), steps: new Rng(0) }, { stepLimit: best.length, only: o.only, seeds: best.map((d) => d.seed) });
+  const exact = await runOnce(backend, new ReplayScheduler(best.map((d) => d.actor)), { schedule: new Rng(0), steps: new Rng(0) }, {
+    stepLimit: best.length,
+    daemonOnlySteps: o.daemonOnlySteps,
+    only: o.only,
+    seeds: best.map((d) => d.seed),
+    choicesFor: (i) => best[i]?.choices,
+  });
   if (exact.violation?.invariant !== invariant || exact.steps.length !== best.length || exact.steps.some((s, i) => s.actor !== best[i].actor)) {
-    throw new Error(`shrinking produced a schedule that does not replay to ${invariant}`);
+    throw new ShrinkError(`shrinking produced a schedule that does not replay to ${invariant}`);
   }
   return { run: exact, touches: await backend.touches(), originalSteps: original, originalSwitches, candidates, elapsedMs: Math.round(performance.now() - start) };
 }

@@ -1,26 +1,90 @@
-// The one event every machine receives: STEP. It carries the step's own random source, seeded
-// by the scheduler, so actions and guards can make choices that replay exactly.
+// The one event every machine receives: STEP. It carries the step's own random source, so
+// actions and guards can make choices that replay exactly. The source is either a seed (sampling
+// strategies draw every value from it) or a script of explicit values (verify explores every
+// value of every draw, and its traces record the values instead of a seed).
 import { Rng } from './rng.ts';
+
+/** A draw a script cannot answer: more values than verify explores, or a value out of range. */
+export class ChoiceError extends Error {}
+
+/** The values a scripted step drew, and how many values each draw had to choose from. */
+export interface ChoiceLog {
+  values: number[];
+  arities: number[];
+}
+
+/** verify refuses draws with more values than this: name the choice so the scenario can narrow it. */
+export const MAX_CHOICE_VALUES = 64;
 
 export class StepEvent {
   readonly type = 'STEP' as const;
   private readonly rng = new Rng(0);
   seed = 0;
+  private script: readonly number[] | undefined;
+  private log: ChoiceLog = { values: [], arities: [] };
 
   reseed(seed: number): this {
     this.seed = seed >>> 0;
     this.rng.reseed(seed);
+    this.script = undefined;
     return this;
+  }
+
+  /** Scripted: the i-th draw returns choices[i] (0 past the end); every draw is logged. */
+  scripted(choices: readonly number[]): this {
+    this.seed = 0;
+    this.script = choices;
+    this.log = { values: [], arities: [] };
+    return this;
+  }
+
+  /** What the last scripted step drew. */
+  drawn(): ChoiceLog {
+    return this.log;
   }
 
   /** Uniform integer in [0, n). */
   random(n: number): number {
-    return this.rng.below(n);
+    if (!this.script) return this.rng.below(n);
+    if (!(n >= 1)) return 0;
+    return this.draw(Math.floor(n), `random(${n})`);
+  }
+
+  /**
+   * One of several outcomes, outcome i with probability weights[i] / sum: the index drawn. For
+   * verify, one branch per outcome of non-zero weight (however the weights are split).
+   */
+  pick(weights: readonly number[]): number {
+    const total = weights.reduce((a, b) => a + b, 0);
+    if (!this.script) {
+      const r = this.rng.below(total);
+      let acc = 0;
+      for (let i = 0; i < weights.length; i++) if (r < (acc += weights[i])) return i;
+      return weights.length - 1;
+    }
+    const live = weights.flatMap((w, i) => (w > 0 ? [i] : []));
+    return live[live.length > 1 ? this.draw(live.length, `pick([${weights.join(', ')}])`) : 0] ?? 0;
   }
 
   /** True with probability p. */
   chance(p: number): boolean {
-    return this.rng.chance(p);
+    if (!this.script) return this.rng.chance(p);
+    if (p <= 0) return false;
+    if (p >= 1) return true;
+    return this.draw(2, `chance(${p})`) === 1;
+  }
+
+  private draw(arity: number, what: string): number {
+    if (arity === 1) return 0;
+    if (arity > MAX_CHOICE_VALUES) {
+      throw new ChoiceError(`${what} draws from ${arity} values; verify explores every value of every draw and allows at most ${MAX_CHOICE_VALUES}: narrow the option behind it (--set) or draw fewer values`);
+    }
+    const i = this.log.values.length;
+    const v = this.script![i] ?? 0;
+    if (v >= arity) throw new ChoiceError(`draw ${i} of the step, ${what}, was scripted the value ${v}, out of range: the step drew differently than when it was recorded`);
+    this.log.values.push(v);
+    this.log.arities.push(arity);
+    return v;
   }
 }
 

@@ -32,7 +32,7 @@ export default async function stressWorker(t: StressTask): Promise<void> {
     const steps = runFree(world, block, {
       actor: t.actor,
       atomic: t.atomic,
-      daemon: !!world.actors[t.actor].daemon,
+      daemon: world.daemon[t.actor],
       nonDaemons: t.nonDaemons,
       locks: t.locks,
       seed: t.seed,
@@ -42,7 +42,7 @@ export default async function stressWorker(t: StressTask): Promise<void> {
     const message = `${world.actors[t.actor].name} threw: ${e instanceof Error ? e.message : String(e)}`;
     block.set(G.FAILED, 1);
     block.set(G.STOP, 1);
-    if (!world.actors[t.actor].daemon) block.add(G.QUIESCED, 1);
+    if (!world.daemon[t.actor]) block.add(G.QUIESCED, 1);
     parentPort?.postMessage({ type: 'error', actor: t.actor, message } satisfies StressMessage);
   }
 }

@@ -19,13 +19,18 @@ export interface StressRunOptions {
   seed: number;
   /** No step by any actor for this long, while not paused, is reported as a deadlock. */
   deadlockMs: number;
-  /** How long workers get to stop by themselves before they are terminated. */
+  /**
+   * After the stop flag, how long the workers may go without a step taken or a worker stopped
+   * before those left are terminated (as long as they progress, they are waited for, up to stopCapMs).
+   */
   graceMs: number;
+  stopCapMs: number;
+  /** How long the workers may go without one more of them ready (loading the scenario). */
   startTimeoutMs: number;
   onStats?: (s: StressSnapshot) => void;
 }
 
-export const STRESS_DEFAULTS = { deadlockMs: 3000, graceMs: 2000, startTimeoutMs: 60_000 };
+export const STRESS_DEFAULTS = { deadlockMs: 3000, graceMs: 2000, stopCapMs: 30_000, startTimeoutMs: 60_000 };
 
 export interface Percentiles {
   count: number;
@@ -85,13 +90,15 @@ export async function runStress(ref: ScenarioRef, scenario: AnyScenario, design:
   const locks = findLocks(world.host);
   const n = world.actors.length;
   const block = new StressBlock(n, locks.length);
-  const nonDaemons = world.actors.filter((a) => !a.daemon).length;
+  const nonDaemons = world.daemon.filter((d) => !d).length;
   const t0 = performance.now();
   let failure: string | null = null;
   const stepsPerActor = new Array<number>(n).fill(0);
   const exited: Promise<void>[] = [];
   const workers: Worker[] = [];
   const alive = new Set<number>();
+  /** Workers whose actor stopped (it said so, or its thread is gone): tearing a thread down can take a while. */
+  const finished = new Set<number>();
   for (let i = 0; i < n; i++) {
     const task: StressTask = { scenario: ref, design, options: world.design.options as Record<string, unknown>, sab: world.memory.sab, blockSab: block.sab, maxSab: block.maxSab, locks: locks.map((l) => l.name), actor: i, atomic: profile.atomicSteps, nonDaemons, seed: o.seed };
     const w = new Worker(WORKER_ENTRY, { workerData: task });
@@ -99,12 +106,13 @@ export async function runStress(ref: ScenarioRef, scenario: AnyScenario, design:
     w.on('message', (m: StressMessage) => {
       if (m.type === 'done') stepsPerActor[m.actor] = m.steps;
       else failure ??= m.message;
+      finished.add(i);
     });
     w.on('error', (e) => {
       failure ??= `the worker of ${world.actors[i].name} crashed: ${e.message}`;
       block.set(G.STOP, 1);
     });
-    exited.push(new Promise((resolve) => w.once('exit', () => (alive.delete(i), resolve()))));
+    exited.push(new Promise((resolve) => w.once('exit', () => (alive.delete(i), finished.add(i), resolve()))));
     workers.push(w);
   }
 
@@ -113,10 +121,15 @@ export async function runStress(ref: ScenarioRef, scenario: AnyScenario, design:
     await Promise.all(exited);
   };
 
-  // Everybody loads the scenario first; the clock starts when all are ready.
-  const startDeadline = performance.now() + o.startTimeoutMs;
+  // Everybody loads the scenario first; the clock starts when all are ready. Many workers on
+  // few cores load slowly: what counts is that one more gets ready every so often.
+  let ready = 0;
+  let readySince = performance.now();
   while (block.get(G.READY) < n && !failure) {
-    if (performance.now() > startDeadline) failure = `the workers did not start within ${o.startTimeoutMs} ms`;
+    if (block.get(G.READY) !== ready) {
+      ready = block.get(G.READY);
+      readySince = performance.now();
+    } else if (performance.now() - readySince > o.startTimeoutMs) failure = `${n - ready} of ${n} workers did not start: none got ready for ${o.startTimeoutMs} ms`;
     else await sleep(5);
   }
   const startupMs = performance.now() - t0;
@@ -174,26 +187,39 @@ export async function runStress(ref: ScenarioRef, scenario: AnyScenario, design:
     const who = block.get(G.VIOLATOR);
     violation = { ...v, seenBy: who === 0 ? 'an actor' : who <= n ? world.actors[who - 1].name : who === n + 1 ? 'the monitor' : 'the watchdog', atMs: stoppedAt };
   }
-  // Workers stop at their next step boundary holding no lock; the hard timeout ends the rest.
-  let timer: NodeJS.Timeout | undefined;
-  const stopped = await Promise.race([Promise.all(exited).then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), o.graceMs)))]);
-  clearTimeout(timer);
-  if (!stopped) {
-    const names = [...alive].map((i) => world.actors[i].name);
+  // Workers stop at their next step boundary holding no lock; while some step or stop they are
+  // waited for (many workers on few cores take a while), and the ones that stall are ended.
+  const stopped = await waitForStop(finished, n, block, o);
+  if (stopped) await terminateAll();
+  else {
+    const names = [...alive].filter((i) => !finished.has(i)).map((i) => world.actors[i].name);
     // After a deadlock, workers stuck in a lock are expected; otherwise it is an engine fault.
-    if (violation?.invariant !== 'deadlock') failure ??= `worker(s) of ${names.join(', ')} did not stop within ${o.graceMs} ms of the stop flag; terminated`;
+    if (violation?.invariant !== 'deadlock') failure ??= `worker(s) of ${names.join(', ')} did not stop: no step or stop for ${o.graceMs} ms after the stop flag; terminated`;
     await terminateAll();
   }
   if (block.get(G.FAILED) && !failure) failure = 'a worker failed';
   return { world, locks, final: snapshot(stoppedAt), violation, ordering: block.ordering(), failure, stepsPerActor, startupMs };
 }
 
+/** Waits for every actor to stop, as long as they progress (a step, or one more stopped); false if they stall. */
+async function waitForStop(finished: ReadonlySet<number>, n: number, block: StressBlock, o: StressRunOptions): Promise<boolean> {
+  const start = performance.now();
+  let seen = { steps: block.get(G.STEPS), finished: finished.size, at: start };
+  while (finished.size < n) {
+    await sleep(10);
+    const now = performance.now();
+    const steps = block.get(G.STEPS);
+    if (steps !== seen.steps || finished.size !== seen.finished) seen = { steps, finished: finished.size, at: now };
+    if (now - seen.at > o.graceMs || now - start > o.stopCapMs) return false;
+  }
+  return true;
+}
+
 function stuck(world: World, block: StressBlock): string {
   const last = new Map<number, RingEntry>();
   for (const e of block.ordering()) last.set(e.actor, e);
   return world.actors
-    .filter((a) => !a.daemon)
-    .map((a, i) => `${a.name} in ${last.has(i) ? world.programs[i].stateIds[last.get(i)!.to] : world.programs[i].stateIds[world.programs[i].initial]}`)
+    .flatMap((a, i) => (world.daemon[i] ? [] : [`${a.name} in ${world.programs[i].stateIds[last.has(i) ? last.get(i)!.to : world.programs[i].initial]}`]))
     .join(', ');
 }
 

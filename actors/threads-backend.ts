@@ -13,7 +13,7 @@ import { Cmd, CMD, ERROR, READY, SEED, STATE, STEP_INDEX, TRANSITION } from './c
 import { awaitChangeFor, post } from './handoff.ts';
 import type { ActorTask, AttachMessage, WorkerMessage } from './actor-worker.ts';
 import { DONE, END, EndCode, FAILURE_ACTOR, RUN, RunBlock, STEP, TURN, VIOLATION_STEP } from './run-block.ts';
-import { InvariantError, type RunEnd, type RunOptions, type RunResult, type StepRecord } from './run.ts';
+import { DAEMON_ONLY_STEPS, InvariantError, type RunEnd, type RunOptions, type RunResult, type StepRecord } from './run.ts';
 import type { Rng } from './rng.ts';
 import type { ScenarioRef } from './scenario-loader.ts';
 import { isPortable, type PortableScheduler, type Scheduler } from './schedulers/scheduler.ts';
@@ -41,7 +41,7 @@ const INITIAL_LOG = 4096;
 const MAX_LOGGED_STEPS = 1 << 20;
 
 /** The run options the workers' loop implements (actors/turn-loop.ts). */
-const DIRECT_OPTIONS: ReadonlySet<string> = new Set(['stepLimit', 'only', 'coverage'] satisfies (keyof RunOptions)[]);
+const DIRECT_OPTIONS: ReadonlySet<string> = new Set(['stepLimit', 'daemonOnlySteps', 'only', 'coverage'] satisfies (keyof RunOptions)[]);
 
 const END_NAMES: Partial<Record<EndCode, RunEnd>> = {
   [EndCode.Done]: 'done',
@@ -67,6 +67,8 @@ export class ThreadsBackend implements Backend {
   private exited: Promise<unknown>[] = [];
   private block: RunBlock;
   private readonly loop: TurnLoop;
+  /** Runs the workers took whole, the turn travelling between them (the rest ran step by step). */
+  wholeRuns = 0;
   /** Actors with initial actions: reset by command, in order, before each run. */
   private readonly resetFirst: number[];
 
@@ -88,6 +90,10 @@ export class ThreadsBackend implements Backend {
     // tasks queue behind each other and the run deadlocks.
     const pool = new Piscina({ filename: WORKER_ENTRY, minThreads: n, maxThreads: n, concurrentTasksPerWorker: 1, idleTimeout: 60_000, atomics: 'disabled' });
     const backend = new ThreadsBackend(world, pool, o);
+    // A worker that dies with no task (out of memory after its task ended, say) is reported here.
+    pool.on('error', (error: unknown) => {
+      backend.crashed ??= { actor: -1, error };
+    });
     const sab = world.memory.sab;
     for (let i = 0; i < n; i++) {
       const { port1, port2 } = new MessageChannel();
@@ -143,7 +149,7 @@ export class ThreadsBackend implements Backend {
 
   private throwIfCrashed(): void {
     if (!this.crashed) return;
-    const name = this.world.actors[this.crashed.actor].name;
+    const name = this.world.actors[this.crashed.actor]?.name ?? 'an actor';
     const e = this.crashed.error;
     throw new ActorFailure(`the worker of ${name} crashed: ${e instanceof Error ? e.message : String(e)}`, name, 'crashed');
   }
@@ -164,7 +170,8 @@ export class ThreadsBackend implements Backend {
       if (awaitChangeFor(this.a, idx, cmd, 20)) return this.checkError(i);
       if (performance.now() > deadline) {
         const name = this.world.actors[i].name;
-        throw new ActorFailure(`the worker of ${name} did not finish its step within ${this.o.stepTimeoutMs} ms: hung`, name, 'hung');
+        const state = this.world.programs[i].stateIds[this.world.control.get(i, STATE)];
+        throw new ActorFailure(`the worker of ${name} did not finish its step from state '${state}' within ${this.o.stepTimeoutMs} ms: hung`, name, 'hung');
       }
     }
   }
@@ -175,7 +182,7 @@ export class ThreadsBackend implements Backend {
       const name = this.world.actors[i].name;
       for (let waited = 0; waited < 2000; waited += 5) {
         const m = this.messages.find((x) => x.type === 'error' && x.actor === i);
-        if (m && m.type === 'error') throw new ActorFailure(m.message, name, 'threw');
+        if (m && m.type === 'error') throw new ActorFailure(m.message, name, m.kind);
         await sleep(5);
       }
       throw new ActorFailure(`${name} threw in its worker`, name, 'threw');
@@ -193,10 +200,13 @@ export class ThreadsBackend implements Backend {
 
   runWhole(scheduler: Scheduler, rngs: { schedule: Rng; steps: Rng }, opts: RunOptions): Promise<RunResult> | undefined {
     if (this.o.handoff !== 'direct' || !isPortable(scheduler) || !TurnLoop.fits(scheduler, this.world.actors.length)) return undefined;
-    // Schedules fixed in advance (replay, shrinking), per-step callbacks and any option the
-    // workers' loop does not know stay step by step, under run.ts's own loop.
+    // Schedules fixed in advance (replay, shrinking), scripted choices, resumed runs, per-step
+    // callbacks and any option the workers' loop does not know stay step by step, under run.ts's
+    // own loop; so does a world under the arm64 memory model (its promises are inline's).
+    if (this.world.arm64 || this.world.promiseOwners !== undefined) return undefined;
     const unknown = Object.entries(opts).some(([k, v]) => v !== undefined && !DIRECT_OPTIONS.has(k));
     if (unknown || opts.stepLimit > MAX_LOGGED_STEPS) return undefined;
+    this.wholeRuns++;
     return this.runDirect(scheduler, rngs, opts);
   }
 
@@ -216,7 +226,8 @@ export class ThreadsBackend implements Backend {
     state.forEach((s, i) => control.set(i, STATE, s));
     scheduler.beginRun({ rng: rngs.schedule, actors: actors.length, stepLimit: opts.stepLimit });
     opts.coverage?.beginRun(state);
-    loop.beginRun(scheduler, rngs.steps, opts.stepLimit, opts.only);
+    const stall = opts.daemonOnlySteps ?? DAEMON_ONLY_STEPS;
+    loop.beginRun(scheduler, rngs.steps, opts.stepLimit, stall, opts.only);
     loop.check(-1);
     const first = loop.decide(0);
     loop.release();
@@ -229,9 +240,9 @@ export class ThreadsBackend implements Backend {
     const n = w[STEP];
     this.stepIndex = n;
     const code = w[END] as EndCode;
-    if (code === EndCode.ActorThrew) {
+    if (code === EndCode.ActorThrew || code === EndCode.ActorExited) {
       const name = actors[w[FAILURE_ACTOR]].name;
-      throw new ActorFailure(this.block.result(), name, 'threw');
+      throw new ActorFailure(this.block.result(), name, code === EndCode.ActorExited ? 'exited' : 'threw');
     }
     if (code === EndCode.InvariantThrew) throw new InvariantError(this.block.result());
     if (code === EndCode.EngineThrew) throw new Error(`threads mode: ${this.block.result()}`);
@@ -247,7 +258,10 @@ export class ThreadsBackend implements Backend {
     scheduler.endRun?.(steps.length);
     opts.coverage?.endRun();
     const figures = world.scenario.figures?.(world.host, world.design) ?? {};
-    return { steps, end: END_NAMES[code]!, violation, blockedSteps, figures };
+    const end = END_NAMES[code]!;
+    // run.ts's: at the step limit, the unfinished non-daemon actors that stepped lately.
+    const stillStepping = end !== 'step-limit' ? [] : loop.lastSteps().flatMap((last, a) => (!world.daemon[a] && !programs[a].final[control.get(a, STATE)] && last >= n - stall ? [a] : []));
+    return { steps, end, violation, blockedSteps, figures, stillStepping };
   }
 
   /** Sleeps until the run ends, looking now and then for a worker that died or hangs. */
@@ -266,8 +280,10 @@ export class ThreadsBackend implements Backend {
         lastStep = step;
         lastProgress = now;
       } else if (now - lastProgress > this.o.stepTimeoutMs) {
-        const name = this.world.actors[Math.max(0, Atomics.load(w, TURN))].name;
-        throw new ActorFailure(`the worker of ${name} did not finish its step within ${this.o.stepTimeoutMs} ms: hung`, name, 'hung');
+        const turn = Math.max(0, Atomics.load(w, TURN));
+        const name = this.world.actors[turn].name;
+        const state = this.world.programs[turn].stateIds[this.world.control.get(turn, STATE)];
+        throw new ActorFailure(`the worker of ${name} did not finish its step from state '${state}' within ${this.o.stepTimeoutMs} ms: hung`, name, 'hung');
       }
     }
   }
@@ -284,7 +300,12 @@ export class ThreadsBackend implements Backend {
     this.loop.attach(block);
   }
 
-  step(actor: number, seed: number): number | Promise<number> {
+  lastChoices(): number[] | undefined {
+    return undefined;
+  }
+
+  step(actor: number, seed: number, choices?: readonly number[]): number | Promise<number> {
+    if (choices) throw new Error('threads mode does not run steps with scripted choices (a verify trace): replay it with --mode inline');
     const c = this.world.control;
     c.set(actor, SEED, seed);
     c.set(actor, STEP_INDEX, this.stepIndex++);

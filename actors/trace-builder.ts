@@ -8,6 +8,9 @@ import { TOOL_VERSION } from './version.ts';
 
 export interface TraceContext {
   mode: Mode;
+  only?: ReadonlySet<string>;
+  stepLimit: number;
+  daemonOnlySteps: number;
   strategy: string;
   depth?: number;
   seed: number;
@@ -26,15 +29,20 @@ export function buildTrace(world: World, run: RunResult, touches: string[][], c:
     ...(c.scenarioFile ? { scenarioFile: c.scenarioFile } : {}),
     design: world.design.name,
     options: world.design.options as Record<string, unknown>,
+    ...(c.only ? { only: [...c.only] } : {}),
+    memory: world.memoryModel,
+    stepLimit: c.stepLimit,
+    daemonOnlySteps: c.daemonOnlySteps,
     mode: c.mode,
     strategy: c.strategy,
     ...(c.depth !== undefined ? { depth: c.depth } : {}),
     seed: c.seed,
     iteration: c.iteration,
-    actors: world.actors.map((a, i) => ({ name: a.name, daemon: !!a.daemon, states: [...world.programs[i].stateIds] })),
+    actors: world.actors.map((a, i) => ({ name: a.name, daemon: world.daemon[i], states: [...world.programs[i].stateIds] })),
     steps: run.steps.map((s, i) => ({
       actor: s.actor,
       seed: s.seed,
+      ...(s.choices ? { choices: s.choices } : {}),
       from: world.programs[s.actor].stateIds[s.from],
       event: 'STEP' as const,
       to: world.programs[s.actor].stateIds[s.to],

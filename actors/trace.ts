@@ -1,17 +1,27 @@
-// The trace file: everything needed to re-execute a run step for step and to show it.
-// Written the moment a violation is found, before anything is printed.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+// The trace file: everything that decides a run (scenario, design, every option, the invariants
+// checked, the memory model, the bounds, each step's actor and seed), so that it re-executes
+// step for step, and what is needed to show it. Written the moment a violation is found, before
+// anything is printed, under a name no other trace takes and in one piece (temp file + rename).
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeAtomically } from './atomic-write.ts';
 import type { Mode } from './backend.ts';
 
 export const TRACE_FORMAT = 'hyprace-trace';
-export const TRACE_VERSION = 1;
+/** 2: the invariant filter, memory model and bounds are recorded; replay compares transitions. */
+export const TRACE_VERSION = 2;
+/** Memory models this hyprace replays: sequential consistency (every access in step order). */
+export const MEMORY_MODELS = ['sc', 'arm64'] as const;
+export type MemoryModel = (typeof MEMORY_MODELS)[number];
 
 export interface TraceStep {
   /** Actor index into `actors`. */
   actor: number;
   /** The step's random seed, handed to the actor's STEP event. */
   seed: number;
+  /** The values of the step's random draws, when they were chosen explicitly (verify): used instead of the seed. */
+  choices?: number[];
   from: string;
   event: 'STEP';
   to: string;
@@ -37,7 +47,14 @@ export interface Trace {
   /** For a user's scenario file: its path. */
   scenarioFile?: string;
   design: string;
+  /** Every option of the run, resolved: scenario defaults, the design's, then --set. */
   options: Record<string, unknown>;
+  /** The invariants checked (--invariant); all of the design's and the built-in ones if absent. */
+  only?: string[];
+  memory: MemoryModel;
+  /** The run's step bound, and how long only daemons may run before it is a deadlock. */
+  stepLimit: number;
+  daemonOnlySteps: number;
   mode: Mode;
   strategy: string;
   depth?: number;
@@ -52,9 +69,15 @@ export interface Trace {
 
 export class TraceFormatError extends Error {}
 
-export function writeTrace(path: string, trace: Trace): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, JSON.stringify(trace, null, 1) + '\n');
+/**
+ * Writes `trace` into `dir` as `<stem>-<hash>.trace.json`, the hash over its content: traces
+ * that differ in anything (options, filter, shrinking, steps) never share a name, and a file
+ * appears whole or not at all. Returns the path.
+ */
+export function writeTrace(dir: string, stem: string, trace: Trace): string {
+  const text = JSON.stringify(trace, null, 1) + '\n';
+  const hash = createHash('sha256').update(text).digest('hex').slice(0, 8);
+  return writeAtomically(join(dir, `${stem}-${hash}.trace.json`), text);
 }
 
 export function readTrace(path: string): Trace {
@@ -80,7 +103,14 @@ function validateTrace(t: unknown, path: string): Trace {
   if (!t || typeof t !== 'object') bad('not an object');
   const o = t as Record<string, unknown>;
   if (o.format !== TRACE_FORMAT) bad(`format is ${JSON.stringify(o.format)}, expected "${TRACE_FORMAT}"`);
-  if (o.version !== TRACE_VERSION) bad(`version ${JSON.stringify(o.version)} is not supported (this hyprace reads version ${TRACE_VERSION})`);
+  if (o.version !== TRACE_VERSION) {
+    throw new TraceFormatError(`${path} is a trace of format version ${JSON.stringify(o.version)}, which this hyprace cannot replay (it replays version ${TRACE_VERSION}): explore again to record it anew`);
+  }
+  if (!(MEMORY_MODELS as readonly unknown[]).includes(o.memory)) {
+    throw new TraceFormatError(`${path} was recorded under memory model ${JSON.stringify(o.memory)}, which this hyprace cannot replay (it replays: ${MEMORY_MODELS.join(', ')})`);
+  }
+  for (const k of ['stepLimit', 'daemonOnlySteps'] as const) if (!Number.isInteger(o[k]) || (o[k] as number) < 1) bad(`'${k}' is missing`);
+  if (o.only !== undefined && (!Array.isArray(o.only) || o.only.some((x) => typeof x !== 'string'))) bad(`'only' is not a list of invariant names`);
   for (const k of ['scenario', 'design', 'mode', 'strategy'] as const) if (typeof o[k] !== 'string') bad(`'${k}' is missing`);
   if (typeof o.seed !== 'number') bad(`'seed' is missing`);
   if (!Array.isArray(o.actors)) bad(`'actors' is missing`);
@@ -91,8 +121,10 @@ function validateTrace(t: unknown, path: string): Trace {
     if (!st || typeof st !== 'object') bad(`step ${i} is not an object`);
     if (!Number.isInteger(st.actor) || (st.actor as number) < 0 || (st.actor as number) >= actors.length) bad(`step ${i} names no actor`);
     if (typeof st.seed !== 'number') bad(`step ${i} has no seed`);
+    if (st.choices !== undefined && (!Array.isArray(st.choices) || !st.choices.every((v) => Number.isInteger(v) && (v as number) >= 0))) bad(`step ${i} has malformed choices`);
     if (typeof st.to !== 'string' || typeof st.from !== 'string') bad(`step ${i} has no from/to state`);
+    if (!Number.isInteger(st.transition)) bad(`step ${i} has no transition`);
   });
-  if (o.options === undefined) o.options = {};
+  if (!o.options || typeof o.options !== 'object' || Array.isArray(o.options)) bad(`'options' is missing`);
   return o as unknown as Trace;
 }

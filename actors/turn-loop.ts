@@ -6,14 +6,18 @@
 import { actorName } from '../host/execution.ts';
 import { LOCK_DISCIPLINE } from '../host/locks.ts';
 import type { Wait } from '../host/wait.ts';
-import { DEADLOCK, InvariantError, describeDeadlock, type RunViolation, type StepRecord } from './run.ts';
+import { DAEMON_FAIR_STEPS } from './built-in-invariants.ts';
+import { DEADLOCK, InvariantError, describeWaits, type RunViolation, type StepRecord } from './run.ts';
 import {
   BLOCKED_KINDS,
+  DAEMONS_ONLY_SINCE,
   END,
   EndCode,
   LOG_WORDS,
+  MAX_ACTORS,
   NEXT_SEED,
   ONLY_VERSION,
+  STALL,
   STEPS_RNG,
   STEP_LIMIT,
   VIOLATION_STEP,
@@ -59,13 +63,13 @@ export class TurnLoop {
     this.names = new NameTable(block);
   }
 
-  /** Whether the scheduler's state fits the block. */
+  /** Whether the scheduler's state and the actors fit the block. */
   static fits(scheduler: PortableScheduler, actors: number): boolean {
-    return 2 + actors + 2 * scheduler.depth <= SCHEDULER_WORDS;
+    return actors <= MAX_ACTORS && 2 + actors + 2 * scheduler.depth <= SCHEDULER_WORDS;
   }
 
   /** Main thread: sets up the block for a run the scheduler has begun. */
-  beginRun(scheduler: PortableScheduler, steps: Rng, stepLimit: number, only: ReadonlySet<string> | undefined): void {
+  beginRun(scheduler: PortableScheduler, steps: Rng, stepLimit: number, daemonOnlySteps: number, only: ReadonlySet<string> | undefined): void {
     const w = this.block.w;
     if (only !== this.only || this.onlyVersion < 0) {
       this.block.setOnly(only ? [...only] : undefined);
@@ -75,6 +79,11 @@ export class TurnLoop {
     w[STRATEGY] = this.schedulerStrategy = STRATEGIES.indexOf(scheduler.strategy);
     w[DEPTH] = this.schedulerDepth = scheduler.depth;
     w[STEP_LIMIT] = stepLimit;
+    w[STALL] = daemonOnlySteps;
+    w[DAEMONS_ONLY_SINCE] = -1;
+    const n = this.world.actors.length;
+    w.fill(-1, this.block.lastStepAt, this.block.lastStepAt + n);
+    w.fill(0, this.block.stepsSinceAt, this.block.stepsSinceAt + n);
     w[END] = EndCode.Running;
     for (let i = 0; i < w[BLOCKED_KINDS]; i++) w[this.block.blockedAt + w[this.block.blockedOrderAt + i]] = 0;
     w[BLOCKED_KINDS] = 0;
@@ -132,6 +141,9 @@ export class TurnLoop {
     const { world } = this;
     const raised = world.violations.peek();
     if (raised) {
+      if (!world.knownInvariants.has(raised.invariant)) {
+        throw new InvariantError(`a step raised invariant '${raised.invariant}', which is neither declared nor built in (known: ${[...world.knownInvariants].join(', ')})`);
+      }
       if (this.wanted(raised.invariant)) return this.violate({ ...raised, step });
       world.violations.clear();
     }
@@ -147,37 +159,41 @@ export class TurnLoop {
   }
 
   /**
-   * The head of run.ts's loop for step `step`: returns the actor to run it (its seed in
-   * NEXT_SEED), or -1 with the run's end recorded.
+   * The head of run.ts's loop for step `step` (who can run after the previous step, whether that
+   * ends the run, and within the limit the next actor): returns the actor to take step `step`
+   * (its seed in NEXT_SEED), or -1 with the run's end recorded.
    */
   decide(step: number): number {
     const w = this.block.w;
     if (w[END] !== EndCode.Running) return -1;
-    if (step >= w[STEP_LIMIT]) return this.end(EndCode.StepLimit);
-    const { actors, programs } = this.world;
+    const { programs, daemon } = this.world;
     const ctl = this.world.control.a;
     const { enabled, blockedActors, blockedWaits } = this;
     enabled.length = 0;
     blockedActors.length = 0;
     blockedWaits.length = 0;
     let unfinished = 0;
-    for (let a = 0; a < actors.length; a++) {
+    let nonDaemonEnabled = false;
+    for (let a = 0; a < programs.length; a++) {
       const program = programs[a];
       const state = ctl[this.stateAt[a]];
       if (program.final[state]) continue;
-      if (!actors[a].daemon) unfinished++;
+      if (!daemon[a]) unfinished++;
       const wait = program.waits[state]?.();
-      if (!wait || wait.ready()) enabled.push(a);
-      else {
+      if (!wait || wait.ready()) {
+        enabled.push(a);
+        if (!daemon[a]) nonDaemonEnabled = true;
+      } else {
         blockedActors.push(a);
         blockedWaits.push(wait);
       }
     }
     if (unfinished === 0) return this.end(EndCode.Done);
+    const limit = w[STEP_LIMIT];
     let violation: RunViolation | null = null;
     for (let b = 0; b < blockedActors.length; b++) {
       const wait = blockedWaits[b];
-      this.countBlocked(wait.what);
+      if (step < limit) this.countBlocked(wait.what);
       if (!violation && wait.holder?.() === blockedActors[b] && this.wanted(LOCK_DISCIPLINE)) {
         violation = { invariant: LOCK_DISCIPLINE, message: `${actorName(blockedActors[b])} waits for ${wait.what}, which it holds itself: self-deadlock`, step: step - 1 };
       }
@@ -186,20 +202,39 @@ export class TurnLoop {
       this.violate(violation);
       return -1;
     }
-    if (enabled.length === 0) {
-      if (!this.wanted(DEADLOCK)) return this.end(EndCode.Stuck);
-      this.violate({ invariant: DEADLOCK, message: describeDeadlock(blockedActors.map((actor, b) => ({ actor, wait: blockedWaits[b] }))), step: step - 1 });
-      return -1;
+    if (enabled.length === 0) return this.deadlock(step, `nobody can run: ${describeWaits(this.blocked(() => true))}`);
+    const since = w[DAEMONS_ONLY_SINCE];
+    if (nonDaemonEnabled) w[DAEMONS_ONLY_SINCE] = -1;
+    else if (since < 0) {
+      w[DAEMONS_ONLY_SINCE] = step;
+      w.fill(0, this.block.stepsSinceAt, this.block.stepsSinceAt + programs.length);
+    } else if (step - since >= w[STALL] && enabled.every((a) => w[this.block.stepsSinceAt + a] >= DAEMON_FAIR_STEPS)) {
+      return this.deadlock(step, `only daemons ran for ${step - since} steps while the others waited: ${describeWaits(this.blocked((a) => !daemon[a]))}`);
     }
+    if (step >= limit) return this.end(EndCode.StepLimit);
     const actor = this.scheduler!.pick(enabled, step);
     w[NEXT_SEED] = this.steps.nextU32();
     return actor;
+  }
+
+  /** The blocked actors (of the last decide) that `keep` keeps, with what they wait for. */
+  private blocked(keep: (actor: number) => boolean): { actor: number; wait: Wait }[] {
+    return this.blockedActors.flatMap((actor, b) => (keep(actor) ? [{ actor, wait: this.blockedWaits[b] }] : []));
+  }
+
+  /** A deadlock after step `step - 1`, or the run stuck when deadlocks are not checked. */
+  private deadlock(step: number, message: string): number {
+    if (!this.wanted(DEADLOCK)) return this.end(EndCode.Stuck);
+    this.violate({ invariant: DEADLOCK, message, step: step - 1 });
+    return -1;
   }
 
   /** The tail of run.ts's loop: the step `actor` just took, logged with its timeline lane. */
   record(step: number, actor: number, seed: number, from: number, to: number, transition: number): void {
     const w = this.block.w;
     Atomics.store(this.world.control.a, this.stateAt[actor], to);
+    w[this.block.lastStepAt + actor] = step;
+    w[this.block.stepsSinceAt + actor]++;
     const where = this.world.actors[actor].where?.();
     const at = this.block.logAt + step * LOG_WORDS;
     w[at] = actor;
@@ -237,6 +272,12 @@ export class TurnLoop {
       out[this.names.name(id)] = w[this.block.blockedAt + id];
     }
     return out;
+  }
+
+  /** Main thread, after the run: the last step each actor took (-1: none). */
+  lastSteps(): number[] {
+    const at = this.block.lastStepAt;
+    return Array.from(this.world.actors, (_, a) => this.block.w[at + a]);
   }
 
   /** Main thread: the step records of the run, from the log. */

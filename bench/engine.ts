@@ -10,6 +10,7 @@ import { ThreadsBackend, type ThreadsOptions } from '../actors/threads-backend.t
 import { buildWorld } from '../actors/world.ts';
 import { CATALOGUE } from '../scenarios/index.ts';
 import rollover from '../scenarios/vmid-rollover.ts';
+import { JobBoard } from '../actors/job-board.ts';
 import { median } from './stats.ts';
 
 export const ENGINE_DESIGN = 'v2018-lockless';
@@ -24,6 +25,27 @@ export interface EngineFigures {
 }
 
 const window = (strategy: StrategyName, seconds: number) => ({ strategy, depth: DEPTH, iterations: Number.MAX_SAFE_INTEGER, timeSeconds: seconds, seed: 1, stepLimit: 3000 });
+
+/**
+ * Inline steps per second without and with the heartbeat the job watchdog reads (how the
+ * commands run inline), samples interleaved so that the machine's load falls on both alike.
+ */
+export async function inlineWatchedStepsPerSec(seconds: number, runs: number): Promise<{ plain: number; watched: number }> {
+  const plain = new InlineBackend(buildWorld(rollover, ENGINE_DESIGN));
+  const watched = new InlineBackend(buildWorld(rollover, ENGINE_DESIGN));
+  watched.heartbeat = new JobBoard(1).heartbeat(0);
+  const rate = async (b: InlineBackend) => {
+    const r = await explore(b, window('random', seconds));
+    return r.steps / (r.elapsedMs / 1000);
+  };
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    xs.push(await rate(plain));
+    ys.push(await rate(watched));
+  }
+  return { plain: median(xs), watched: median(ys) };
+}
 
 export async function engineFigures(strategy: StrategyName, seconds: number, samples: number, threads: Partial<ThreadsOptions> = {}): Promise<EngineFigures> {
   const inline = new InlineBackend(buildWorld(rollover, ENGINE_DESIGN));

@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rawPingPongPerSec, rawXstatePerSec } from './references.ts';
-import { ENGINE_DESIGN, engineFigures } from './engine.ts';
+import { ENGINE_DESIGN, engineFigures, inlineWatchedStepsPerSec } from './engine.ts';
 import { scalingRows } from './scaling.ts';
 import { scalingHtml, scalingSvg } from './scaling-report.ts';
 import { medianOf } from './stats.ts';
@@ -37,6 +37,8 @@ export async function main(argv: string[]): Promise<number> {
   const central = await engineFigures('random', secs, quick ? 1 : 3, { handoff: 'central' });
   const inline = random.inlineStepsPerSec;
   const threads = random.threadsStepsPerSec;
+  log('inline engine with the job watchdog heartbeat…');
+  const watch = await inlineWatchedStepsPerSec(secs, runs);
 
   log('stage-2 tables over a 4 GiB IPA space…');
   const stage2 = stage2Bench(4, quick ? 1 : 3);
@@ -72,6 +74,9 @@ export async function main(argv: string[]): Promise<number> {
     rawXstatePerSec: Math.round(rawXstate),
     rawPingPongPerSec: Math.round(rawPingPong),
     inlineVsRawXstate: round(inline / rawXstate),
+    inlineUnwatchedStepsPerSec: Math.round(watch.plain),
+    inlineWatchedStepsPerSec: Math.round(watch.watched),
+    watchdogHeartbeatCost: round(1 - watch.watched / watch.plain),
     threadsVsRawPingPong: round(threads / rawPingPong),
     toViolation: toViolations,
     stage2,
@@ -89,6 +94,7 @@ export async function main(argv: string[]): Promise<number> {
         ['raw xstate transitions', fmt(rawXstate), '', ''],
         ['raw Atomics ping-pong round trips', fmt(rawPingPong), '', ''],
         ['inline engine steps', fmt(inline), `${result.inlineVsRawXstate}x`, 'raw xstate (target >= 0.5x)'],
+        ['inline steps, unwatched / with the watchdog heartbeat (interleaved)', `${fmt(watch.plain)} / ${fmt(watch.watched)}`, `${round(watch.watched / watch.plain)}x`, 'unwatched'],
         ['threads engine steps', fmt(threads), `${result.threadsVsRawPingPong}x`, 'raw ping-pong (target >= 0.5x)'],
       ],
     ),

@@ -1,4 +1,6 @@
 // Parsing of flag values into checked numbers and names; every failure is a UsageError.
+import { optionProblem, optionsProblem } from '../actors/options.ts';
+import { designContext, type AnyScenario } from '../actors/scenario.ts';
 import { UsageError } from './exit.ts';
 
 export function integer(flag: string, value: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
@@ -23,8 +25,8 @@ export function oneOf<T extends string>(flag: string, value: string | undefined,
   return value as T;
 }
 
-/** `--set key=value` pairs against a scenario's option defaults; values are JSON or strings. */
-export function optionOverrides(pairs: string[] | undefined, defaults: Record<string, unknown>, scenario: string): Record<string, unknown> | undefined {
+/** `--set key=value` pairs against a scenario's options, their types and declared ranges; values are JSON or strings. */
+export function optionOverrides(pairs: string[] | undefined, scenario: AnyScenario): Record<string, unknown> | undefined {
   if (!pairs?.length) return undefined;
   const out: Record<string, unknown> = {};
   for (const pair of pairs) {
@@ -32,18 +34,28 @@ export function optionOverrides(pairs: string[] | undefined, defaults: Record<st
     if (eq <= 0) throw new UsageError(`--set takes key=value, got '${pair}'`);
     const key = pair.slice(0, eq);
     const raw = pair.slice(eq + 1);
-    if (!(key in defaults)) throw new UsageError(`scenario ${scenario} has no option '${key}' (options: ${Object.keys(defaults).join(', ')})`);
     let value: unknown = raw;
     try {
       value = JSON.parse(raw);
     } catch {
       /* a plain string */
     }
-    const want = typeof defaults[key];
-    if (typeof value !== want && !(Array.isArray(defaults[key]) && Array.isArray(value))) {
-      throw new UsageError(`option '${key}' of ${scenario} takes a ${Array.isArray(defaults[key]) ? 'JSON array' : want}, got '${raw}'`);
-    }
+    const problem = optionProblem(scenario, key, value);
+    if (problem) throw new UsageError(problem.replace(/, got .*$/, `, got '${raw}'`));
     out[key] = value;
   }
   return out;
+}
+
+/** A design's options with `overrides` on top, refused (exit 2) if they do not fit together. */
+export function checkedOptions(scenario: AnyScenario, design: string, overrides: Record<string, unknown> | undefined): Record<string, unknown> {
+  const options = designContext(scenario, design, overrides).options as Record<string, unknown>;
+  const problem = optionsProblem(scenario, options);
+  if (problem) throw new UsageError(problem);
+  return options;
+}
+
+/** --step-timeout SECONDS: how long a step may take before it counts as a hang, in ms (default 10 s). */
+export function stepTimeout(value: string | undefined): number {
+  return (seconds('--step-timeout', value) ?? 10) * 1000;
 }

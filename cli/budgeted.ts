@@ -18,6 +18,7 @@ export interface BudgetedRun {
   shrinkMs: number;
   /** Check only these invariants. */
   only?: ReadonlySet<string>;
+  stepTimeoutMs?: number;
 }
 
 export async function exploreUnderBudget(r: ResolvedScenario, design: string, o: BudgetedRun): Promise<ExploreResult> {
@@ -32,6 +33,8 @@ export async function exploreUnderBudget(r: ResolvedScenario, design: string, o:
       timeSeconds: o.timeSeconds,
       seed: o.seed,
       stepLimit: budget.stepLimit,
+      daemonOnlySteps: budget.daemonOnlySteps,
+      stepTimeoutMs: o.stepTimeoutMs,
       traceDir: o.traceDir,
       scenarioFile: r.file,
       shrinkMs: o.shrinkMs,

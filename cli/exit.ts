@@ -8,6 +8,8 @@ export const EXIT = {
   USAGE: 2,
   /** Internal failure: a worker crashed or hung, a replay diverged (nondeterminism). */
   INTERNAL: 3,
+  /** verify ran out of budget before exploring its whole bounded configuration. */
+  INCOMPLETE: 4,
 } as const;
 
 export class UsageError extends Error {}

@@ -2,6 +2,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ActorFailure } from '../actors/backend.ts';
 import { MachineDefinitionError } from '../actors/compile.ts';
+import { ChoiceError } from '../actors/step-event.ts';
+import { NondeterministicDesign, UnrecordedAccess } from '../actors/verify/dpor.ts';
 import { TOOL_VERSION } from '../actors/version.ts';
 import { STRATEGIES } from '../actors/schedulers/index.ts';
 import { checkCommand } from './commands/check.ts';
@@ -10,6 +12,7 @@ import { coverageCommand } from './commands/coverage.ts';
 import { exploreCommand } from './commands/explore.ts';
 import { listCommand } from './commands/list.ts';
 import { stressCommand } from './commands/stress.ts';
+import { verifyCommand } from './commands/verify.ts';
 import { Nondeterminism, replayCommand } from './commands/replay.ts';
 import { EXIT, UsageError } from './exit.ts';
 
@@ -22,7 +25,7 @@ function program(run: (p: Promise<number>) => void): Command {
     .exitOverride()
     .configureOutput({ outputError: () => undefined })
     .showSuggestionAfterError(false)
-    .addHelpText('after', '\nExit codes: 0 as expected (no violation), 1 violation found or verdict not as expected,\n2 bad input, 3 internal failure (worker crash or hang, replay divergence).');
+    .addHelpText('after', '\nExit codes: 0 as expected (no violation, verified), 1 violation found or verdict not as expected,\n2 bad input, 3 internal failure (a worker that crashed or hung, a step that never returns or\ncalls process.exit(), replay divergence, a schedule that could not be shrunk or a trace that\ncould not be written), 4 verify incomplete. A trace this hyprace cannot replay is bad input.');
 
   p.command('list')
     .description('the scenarios, their designs with expected verdicts, and their invariants')
@@ -46,9 +49,34 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--set <key=value>', 'override a scenario option, e.g. --set cpus=3 (repeatable)', collect)
     .option('--no-shrink', 'write the violating schedule as found, without shrinking it')
     .option('--shrink-time <seconds>', 'how long to shrink a violating schedule before writing its trace', '5')
+    .option('--step-timeout <seconds>', 'a step (or the work between two steps) that takes longer is a hang: exit 3 naming it (default 10)')
     .option('--json', 'print one JSON object: {scenario, design, strategy, mode, seed, iterations, steps, elapsedMs, violation}')
     .option('--no-typecheck', 'run a scenario file without type-checking it first')
     .action((scenario, o) => run(exploreCommand(scenario, o)));
+
+  p.command('verify')
+    .description('explore every interleaving and every random choice of a bounded configuration, with partial-order reduction: verified, a violation, or incomplete')
+    .argument('<scenario>', 'a built-in scenario name (see `hyprace list`) or the path of a scenario file')
+    .option('--design <name>', "a design to verify (repeatable; default: the scenario's first)", collect)
+    .option('--preemptions <k>', "explore preemption bounds 0..k (iterative context bounding), or 'unbounded' for no bound at once (default: 0, 1, 2, ... until a bound cuts nothing, or the budget ends)")
+    .option('--max-executions <n>', 'stop (incomplete) after this many executions')
+    .option('--time <seconds>', "stop (incomplete) after this long (default: the scenario's verify budget, else 60)")
+    .option('--jobs <j>', 'split the exploration tree over j worker threads')
+    .option('--state-cache', 'explore a state reached twice only once (default: as the scenario says)')
+    .option('--no-state-cache', 'no state cache, even if the scenario asks for one')
+    .option('--no-reduction', 'enumerate every schedule without partial-order reduction (a cross-check: slow)')
+    .option('--memory <model>', 'sc (sequentially consistent, default) or arm64 (stores and loads reorder unless barriers say otherwise)')
+    .option('--promises <n>', 'arm64: promise steps per actor and execution (stores made visible early; default 1)')
+    .option('--step-limit <n>', 'steps after which an execution is cut (reported)')
+    .option('--invariant <name>', 'check only this invariant (repeatable)', collect)
+    .option('--set <key=value>', "override a scenario option, on top of the scenario's verify configuration (repeatable)", collect)
+    .option('--trace-dir <dir>', 'where a violation trace is written', 'hyprace-traces')
+    .option('--no-shrink', 'write the violating schedule as found, without shrinking it')
+    .option('--shrink-time <seconds>', 'how long to shrink a violating schedule before writing its trace', '5')
+    .option('--json', 'print one JSON object per design (one line each): {scenario, design, verdict, executions, steps, states?, preemptionBound, elapsedMs, violation, ...}')
+    .option('--no-typecheck', 'run a scenario file without type-checking it first')
+    .addHelpText('after', '\nExit codes: 0 verified, 1 violation found, 2 bad input, 3 internal failure, 4 incomplete (budget spent before the bound was explored).')
+    .action((scenario, o) => run(verifyCommand(scenario, o)));
 
   p.command('replay')
     .description('re-execute a trace step for step, check each step lands in its recorded state, and show the timeline')
@@ -56,6 +84,7 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--mode <mode>', 'inline or threads', 'inline')
     .option('--tail <n>', 'show only the last n steps of the timeline')
     .option('--touches', 'show what each step read and wrote')
+    .option('--invariant <name>', "check only this invariant (repeatable): narrows the trace's own filter", collect)
     .option('--perfetto <file>', 'also write the trace as Chrome trace-event JSON, to open in Perfetto UI (one track per actor and per lock)')
     .option('--json', 'print one JSON object instead of the timeline')
     .option('--no-typecheck', 'run a scenario file without type-checking it first')
@@ -66,11 +95,15 @@ function program(run: (p: Promise<number>) => void): Command {
     .argument('[scenario...]', 'scenarios to check (default: the whole catalogue)')
     .option('--mode <mode>', 'inline (default here: more schedules per second) or threads', 'inline')
     .option('--jobs <j>', 'parallel workers per design in inline mode (default: 2)')
-    .option('--time <seconds>', "time budget per design (default: each scenario's budget)")
+    .option('--iterations <n>', "runs per design (default: each scenario's budget; unbounded with only --time)")
+    .option('--time <seconds>', "time budget per design (default: each scenario's budget; unbounded with only --iterations)")
     .option('--seed <s>', 'seed', '1')
     .option('--trace-dir <dir>', 'where violation traces are written', 'hyprace-traces')
     .option('--no-shrink', 'write violating schedules as found, without shrinking them')
     .option('--report <dir>', 'write an HTML report (verdicts, coverage graphs, growth, violation timelines) to DIR/index.html')
+    .option('--step-timeout <seconds>', 'a step (or the work between two steps) that takes longer is a hang: exit 3 naming it (default 10)')
+    .option('--no-verify', 'only sample: no exhaustive search after sampling found nothing')
+    .option('--verify-time <seconds>', "exhaustive search per design after sampling found nothing (default: the scenario's verify budget, at most 20)")
     .option('--json', 'print one JSON object')
     .option('--no-typecheck', 'run a scenario file without type-checking it first')
     .action((names, o) => run(checkCommand(names, o)));
@@ -85,6 +118,7 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--seed <s>', 'seed', '1')
     .option('--trace-dir <dir>', 'where violation traces are written', 'hyprace-traces')
     .option('--invariant <name>', 'check only this invariant (repeatable), e.g. to measure a caught design over every run', collect)
+    .option('--step-timeout <seconds>', 'a step (or the work between two steps) that takes longer is a hang: exit 3 naming it (default 10)')
     .option('--json', 'print one JSON object')
     .option('--no-typecheck', 'run a scenario file without type-checking it first')
     .action((scenario, o) => run(compareCommand(scenario, o)));
@@ -98,6 +132,7 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--iterations <n>', 'runs per design (default: 2000, or the scenario budget if smaller)')
     .option('--time <seconds>', "time budget per design (default: the scenario's)")
     .option('--seed <s>', 'seed', '1')
+    .option('--step-timeout <seconds>', 'a step (or the work between two steps) that takes longer is a hang: exit 3 naming it (default 10)')
     .option('--json', 'print one JSON object')
     .option('--no-typecheck', 'run a scenario file without type-checking it first')
     .action((names, o) => run(coverageCommand(names, o)));
@@ -139,6 +174,8 @@ function report(e: unknown): number {
   }
   if (e instanceof UsageError) return fail(e.message), EXIT.USAGE;
   if (e instanceof MachineDefinitionError) return fail(`bad machine definition: ${e.message}`), EXIT.USAGE;
+  if (e instanceof ChoiceError || e instanceof UnrecordedAccess) return fail(e.message), EXIT.USAGE;
+  if (e instanceof NondeterministicDesign) return fail(`nondeterminism: ${e.message}`), EXIT.INTERNAL;
   if (e instanceof Nondeterminism) return fail(e.message), EXIT.INTERNAL;
   if (e instanceof ActorFailure) return fail(`internal failure: ${e.message}`), EXIT.INTERNAL;
   fail(`internal failure: ${e instanceof Error ? e.message : String(e)}`);

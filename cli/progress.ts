@@ -16,6 +16,13 @@ export class Progress {
     this.shown = true;
   }
 
+  /** Any one-line status. */
+  line(text: string): void {
+    if (!this.enabled) return;
+    process.stderr.write(`\r\x1b[K${text}`);
+    this.shown = true;
+  }
+
   done(): void {
     if (this.shown) process.stderr.write('\r\x1b[K');
     this.shown = false;

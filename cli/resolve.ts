@@ -51,14 +51,17 @@ export async function resolveScenario(arg: string, o: ResolveOptions = {}): Prom
 
 /**
  * Runs `fn`; a fault in a user's scenario file (an action or invariant that throws, a machine
- * hyprace cannot step) becomes bad input naming the file, not an internal failure.
+ * hyprace cannot step) becomes bad input naming the file, not an internal failure. A step that
+ * hangs, crashes its worker or calls process.exit() stays an internal failure (exit 3), with the
+ * file named.
  */
 export async function blamingUserFile<T>(file: string | undefined, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    // A worker that crashed or hung, or a replay that diverged, is the engine's to answer for.
-    const engines = (e instanceof ActorFailure && e.kind !== 'threw') || e instanceof ReplayDivergence || e instanceof UsageError;
+    if (e instanceof ActorFailure && e.kind !== 'threw') throw file ? new ActorFailure(`${e.message} (scenario file ${file})`, e.actor, e.kind) : e;
+    // A replay that diverged is the engine's to answer for.
+    const engines = e instanceof ReplayDivergence || e instanceof UsageError;
     if (!file || engines || !(e instanceof Error)) throw e;
     const what = e instanceof InvariantError || e instanceof ActorFailure || e instanceof MachineDefinitionError ? '' : 'threw: ';
     throw new UsageError(`scenario file ${file}: ${what}${e.message.split('\n')[0]}`);

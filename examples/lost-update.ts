@@ -59,6 +59,11 @@ export default defineScenario({
   name: 'lost-update',
   title: 'kvm->nr_memslot_pages updated by two VMM threads, one path without kvm->slots_lock',
   options: { slots: 2, pages: 512, secondPathLocked: true } as Options,
+  // What each option takes: `--set slots=0` is refused before anything runs.
+  optionSpecs: {
+    slots: { integer: true, min: 1, max: 100, description: 'memslots each thread adds' },
+    pages: { integer: true, min: 1, max: 1 << 20, description: 'pages per memslot' },
+  },
   designs: {
     locked: { description: 'both paths take kvm->slots_lock', expect: 'holds' },
     'unlocked-path': { description: 'the second thread updates the counter without the lock', expect: 'caught', options: { secondPathLocked: false } },

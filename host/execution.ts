@@ -1,9 +1,11 @@
 // Per-thread facts about the step being executed: which actor runs it and how actors interleave.
 // Host primitives (locks above all) read this to know who is acting.
 
+import { threadGlobal } from './thread-global.ts';
+
 export type ExecutionMode = 'controlled' | 'free';
 
-export const execution = {
+export const execution = threadGlobal('execution', () => ({
   /** Index of the actor whose step is running in this thread, -1 outside steps. */
   actor: -1,
   /** controlled: a scheduler grants one step at a time; free: the OS interleaves real threads. */
@@ -14,7 +16,11 @@ export const execution = {
   actorNames: [] as readonly string[],
   /** Free mode only (stress statistics): told when this thread takes or releases a lock. */
   lockHook: undefined as LockHook | undefined,
-};
+  /** The running step's random draw (a value in [0, n)): a memory model's choices are the step's. */
+  draw: undefined as ((n: number) => number) | undefined,
+  /** Free mode only: sleeps `ms`, or less if the run is told to stop meanwhile. */
+  sleep: undefined as ((ms: number) => void) | undefined,
+}));
 
 export type LockHook = (lock: string, event: 'acquire' | 'release', read: boolean) => void;
 

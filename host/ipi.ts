@@ -3,6 +3,7 @@
 // the function, which a target does only with IRQs deliverable.
 import type { Layout, WordArray } from './layout.ts';
 import type { PhysCpus } from './cpu.ts';
+import { or32, xchg32 } from './access.ts';
 import { note } from './recorder.ts';
 import { waitUntil, type Wait } from './wait.ts';
 
@@ -34,7 +35,7 @@ export class Ipis {
     this.outstanding.at(from).store(others);
     for (let t = 0; t < this.cpus.count; t++) {
       if (t === from) continue;
-      Atomics.or(this.pending.array, this.pending.index + t, 1 << from);
+      or32(this.pending.array, this.pending.index + t, 1 << from);
     }
     this.sent.at(0).add(others);
     note(`IPI ${func} from cpu${from} to ${others} other CPUs`);
@@ -53,7 +54,7 @@ export class Ipis {
 
   /** Takes every pending IPI on `cpu`: runs `handler(func)` for each sender, then acknowledges. */
   take(cpu: number, handler: (func: IpiFunc, from: number) => void): void {
-    const bits = Atomics.exchange(this.pending.array, this.pending.index + cpu, 0);
+    const bits = xchg32(this.pending.array, this.pending.index + cpu, 0);
     for (let s = 0; s < this.cpus.count; s++) {
       if (!(bits & (1 << s))) continue;
       const func = IPI_FUNCS[this.func.peek(s)] ?? 'none';

@@ -5,7 +5,9 @@
 // Taking a lock one already holds, or releasing one held by someone else, is a violation of the
 // built-in invariant 'lock-discipline'. Free mode: real threads race; the acquire spins (and the
 // mutex then sleeps on the lock word) until it gets the lock.
+import { add32, and32, cas32, count32, ld32, or32, st32, xchg32 } from './access.ts';
 import type { Layout } from './layout.ts';
+import { memoryModel } from './memory-model/active.ts';
 import { execution, actorName } from './execution.ts';
 import { note } from './recorder.ts';
 import { raiseViolation } from './violations.ts';
@@ -24,6 +26,7 @@ const MASK_HI = LINE_WORDS + 3;
 const ACQUISITIONS = LINE_WORDS + 4;
 const CONTENDED = LINE_WORDS + 5;
 const SEQ = LINE_WORDS + 6; // rwlock: bumped on every release, for sleepers in free mode
+const RELEASED = LINE_WORDS + 7; // arm64 model: the view releases published (an acquire orders after it)
 const WORDS = 2 * LINE_WORDS;
 
 /** Thrown when a machine takes a lock without having waited for it: an authoring error. */
@@ -42,11 +45,15 @@ abstract class LockBase {
   }
 
   protected get(field: number): number {
-    return Atomics.load(this.a, this.base + field);
+    return ld32(this.a, this.base + field);
   }
 
   protected set(field: number, v: number): void {
-    Atomics.store(this.a, this.base + field, v);
+    st32(this.a, this.base + field, v);
+  }
+
+  protected add(field: number, delta: number): number {
+    return add32(this.a, this.base + field, delta);
   }
 
   /** The actor holding the lock exclusively, -1 if none. */
@@ -64,6 +71,18 @@ abstract class LockBase {
 
   protected me(): number {
     return execution.actor + 1;
+  }
+
+  /** Acquire semantics under the arm64 model: what earlier holders did is visible from here on. */
+  protected acquired(): void {
+    const m = memoryModel.arm64;
+    if (m && execution.actor >= 0) m.acquireView(execution.actor, this.get(RELEASED));
+  }
+
+  /** Release semantics under the arm64 model: everything this holder did is published with the lock. */
+  protected released(): void {
+    const m = memoryModel.arm64;
+    if (m && execution.actor >= 0) this.set(RELEASED, Math.max(this.get(RELEASED), m.releaseView(execution.actor)));
   }
 
   protected refuseUnwaited(op: string): never {
@@ -102,13 +121,14 @@ abstract class LockBase {
   protected acquireExclusive(op: string, contend: (stateIndex: number) => void): void {
     if (!this.checkNotHeldByMe(op)) return;
     const i = this.base + STATE;
-    if (Atomics.compareExchange(this.a, i, 0, 1) !== 0) {
+    if (cas32(this.a, i, 0, 1) !== 0) {
       if (execution.mode === 'controlled') this.refuseUnwaited(op);
-      Atomics.add(this.a, this.base + CONTENDED, 1);
+      count32(this.a, this.base + CONTENDED);
       contend(i);
     }
     this.set(OWNER, this.me());
-    Atomics.add(this.a, this.base + ACQUISITIONS, 1);
+    count32(this.a, this.base + ACQUISITIONS);
+    this.acquired();
     execution.lockHook?.(this.name, 'acquire', false);
     note(`${op}(${this.name})`);
   }
@@ -135,8 +155,9 @@ export class Spinlock extends LockBase {
   unlock(op = 'spin_unlock'): void {
     if (!this.checkReleasable(op)) return;
     execution.lockHook?.(this.name, 'release', false);
+    this.released();
     this.set(OWNER, 0);
-    Atomics.store(this.a, this.base + STATE, 0);
+    this.set(STATE, 0);
     note(`${op}(${this.name})`);
   }
 }
@@ -166,8 +187,9 @@ export class Mutex extends LockBase {
   unlock(op = 'mutex_unlock'): void {
     if (!this.checkReleasable(op)) return;
     execution.lockHook?.(this.name, 'release', false);
+    this.released();
     this.set(OWNER, 0);
-    if (Atomics.exchange(this.a, this.base + STATE, 0) === 2) Atomics.notify(this.a, this.base + STATE, 1);
+    if (xchg32(this.a, this.base + STATE, 0) === 2) Atomics.notify(this.a, this.base + STATE, 1);
     note(`${op}(${this.name})`);
   }
 }
@@ -208,20 +230,22 @@ export class RwLock extends LockBase {
       if (this.get(STATE) !== 0) this.refuseUnwaited('read_lock');
     } else {
       this.freeWaitUntil(() => this.get(STATE) === 0, () => {
-        Atomics.add(this.a, this.base + READERS, 1);
+        this.add(READERS, 1);
         if (this.get(STATE) === 0) return true;
-        Atomics.sub(this.a, this.base + READERS, 1);
+        this.add(READERS, -1);
         return false;
       });
       this.markReader(true);
-      Atomics.add(this.a, this.base + ACQUISITIONS, 1);
+      count32(this.a, this.base + ACQUISITIONS);
+      this.acquired();
       execution.lockHook?.(this.name, 'acquire', true);
       note(`read_lock(${this.name})`);
       return;
     }
-    Atomics.add(this.a, this.base + READERS, 1);
+    this.add(READERS, 1);
     this.markReader(true);
-    Atomics.add(this.a, this.base + ACQUISITIONS, 1);
+    count32(this.a, this.base + ACQUISITIONS);
+    this.acquired();
     note(`read_lock(${this.name})`);
   }
 
@@ -231,9 +255,10 @@ export class RwLock extends LockBase {
       return;
     }
     execution.lockHook?.(this.name, 'release', true);
+    this.released();
     this.markReader(false);
-    Atomics.sub(this.a, this.base + READERS, 1);
-    Atomics.add(this.a, this.base + SEQ, 1);
+    this.add(READERS, -1);
+    this.add(SEQ, 1);
     this.wakeSeq();
     note(`read_unlock(${this.name})`);
   }
@@ -246,17 +271,18 @@ export class RwLock extends LockBase {
     }
     const i = this.base + STATE;
     if (execution.mode === 'controlled') {
-      if (this.get(READERS) !== 0 || Atomics.compareExchange(this.a, i, 0, 1) !== 0) this.refuseUnwaited('write_lock');
+      if (this.get(READERS) !== 0 || cas32(this.a, i, 0, 1) !== 0) this.refuseUnwaited('write_lock');
     } else {
       this.freeWaitUntil(() => this.get(STATE) === 0 && this.get(READERS) === 0, () => {
-        if (Atomics.compareExchange(this.a, i, 0, 1) !== 0) return false;
+        if (cas32(this.a, i, 0, 1) !== 0) return false;
         if (this.get(READERS) === 0) return true;
-        Atomics.store(this.a, i, 0);
+        st32(this.a, i, 0);
         return false;
       });
     }
     this.set(OWNER, this.me());
-    Atomics.add(this.a, this.base + ACQUISITIONS, 1);
+    count32(this.a, this.base + ACQUISITIONS);
+    this.acquired();
     execution.lockHook?.(this.name, 'acquire', false);
     note(`write_lock(${this.name})`);
   }
@@ -264,9 +290,10 @@ export class RwLock extends LockBase {
   write_unlock(): void {
     if (!this.checkReleasable('write_unlock')) return;
     execution.lockHook?.(this.name, 'release', false);
+    this.released();
     this.set(OWNER, 0);
-    Atomics.store(this.a, this.base + STATE, 0);
-    Atomics.add(this.a, this.base + SEQ, 1);
+    this.set(STATE, 0);
+    this.add(SEQ, 1);
     this.wakeSeq();
     note(`write_unlock(${this.name})`);
   }
@@ -274,8 +301,8 @@ export class RwLock extends LockBase {
   private markReader(on: boolean): void {
     const [field, bit] = this.readerBit(execution.actor);
     if (!bit) return;
-    if (on) Atomics.or(this.a, this.base + field, bit);
-    else Atomics.and(this.a, this.base + field, ~bit);
+    if (on) or32(this.a, this.base + field, bit);
+    else and32(this.a, this.base + field, ~bit);
   }
 
   private wakeSeq(): void {
@@ -288,7 +315,7 @@ export class RwLock extends LockBase {
     for (;;) {
       const seq = this.get(SEQ);
       if (available() && tryTake()) return;
-      if (++spins === 1) Atomics.add(this.a, this.base + CONTENDED, 1);
+      if (++spins === 1) count32(this.a, this.base + CONTENDED);
       if (spins > Mutex.spinBeforeSleep) Atomics.wait(this.a, this.base + SEQ, seq, 1);
     }
   }

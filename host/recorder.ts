@@ -1,9 +1,11 @@
 // What the current step touched, in the thread that runs it. Host primitives append short
 // descriptions while `on`; the runner turns it on around each step it records.
-export const recorder = {
+import { threadGlobal } from './thread-global.ts';
+
+export const recorder = threadGlobal('recorder', () => ({
   on: false,
   touches: [] as string[],
-};
+}));
 
 export function note(text: string): void {
   if (recorder.on) recorder.touches.push(text);

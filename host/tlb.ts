@@ -1,6 +1,7 @@
 // Per-CPU TLBs tagged by VMID. Each entry also carries ghost state the hardware does not have:
 // the VM whose tables produced it, so a hit by another VM under the same VMID is visible.
 import type { Layout } from './layout.ts';
+import { count32, ld32, st32 } from './access.ts';
 import { note } from './recorder.ts';
 
 const VALID = 0;
@@ -52,16 +53,16 @@ export class Tlbs {
   }
 
   private count(which: number): void {
-    Atomics.add(this.ctr, this.ctrBase + which, 1);
+    count32(this.ctr, this.ctrBase + which);
   }
 
   /** The entry of `cpu` translating `ipaPage` under `vmid`, or -1. */
   lookup(cpu: number, vmid: number, ipaPage: number): number {
     for (let e = 0; e < this.entriesPerCpu; e++) {
       const s = this.slot(cpu, e);
-      if (Atomics.load(this.a, s + VALID) === 0 || Atomics.load(this.a, s + VMID) !== vmid) continue;
-      const shift = Atomics.load(this.a, s + SHIFT);
-      if (Atomics.load(this.a, s + IPA) >>> shift === ipaPage >>> shift) {
+      if (ld32(this.a, s + VALID) === 0 || ld32(this.a, s + VMID) !== vmid) continue;
+      const shift = ld32(this.a, s + SHIFT);
+      if (ld32(this.a, s + IPA) >>> shift === ipaPage >>> shift) {
         this.count(1);
         return e;
       }
@@ -72,43 +73,43 @@ export class Tlbs {
   entry(cpu: number, e: number): TlbEntry {
     const s = this.slot(cpu, e);
     return {
-      vmid: Atomics.load(this.a, s + VMID),
-      ipaPage: Atomics.load(this.a, s + IPA),
-      shift: Atomics.load(this.a, s + SHIFT),
-      oaPage: Atomics.load(this.a, s + OA),
-      perms: Atomics.load(this.a, s + PERMS),
-      owner: Atomics.load(this.a, s + OWNER),
-      tag: Atomics.load(this.a, s + TAG),
+      vmid: ld32(this.a, s + VMID),
+      ipaPage: ld32(this.a, s + IPA),
+      shift: ld32(this.a, s + SHIFT),
+      oaPage: ld32(this.a, s + OA),
+      perms: ld32(this.a, s + PERMS),
+      owner: ld32(this.a, s + OWNER),
+      tag: ld32(this.a, s + TAG),
     };
   }
 
   isValid(cpu: number, e: number): boolean {
-    return Atomics.load(this.a, this.slot(cpu, e) + VALID) !== 0;
+    return ld32(this.a, this.slot(cpu, e) + VALID) !== 0;
   }
 
   /** Inserts a translation, evicting round-robin when the TLB is full. */
   fill(cpu: number, t: TlbEntry, how = 'fill'): void {
     let e = -1;
     for (let i = 0; i < this.entriesPerCpu; i++) {
-      if (Atomics.load(this.a, this.slot(cpu, i) + VALID) === 0) {
+      if (ld32(this.a, this.slot(cpu, i) + VALID) === 0) {
         e = i;
         break;
       }
     }
     if (e < 0) {
       const v = this.victimIndex(cpu);
-      e = Atomics.load(this.a, v) % this.entriesPerCpu;
-      Atomics.store(this.a, v, (e + 1) % this.entriesPerCpu);
+      e = ld32(this.a, v) % this.entriesPerCpu;
+      st32(this.a, v, (e + 1) % this.entriesPerCpu);
     }
     const s = this.slot(cpu, e);
-    Atomics.store(this.a, s + VMID, t.vmid);
-    Atomics.store(this.a, s + IPA, t.ipaPage);
-    Atomics.store(this.a, s + SHIFT, t.shift);
-    Atomics.store(this.a, s + OA, t.oaPage);
-    Atomics.store(this.a, s + PERMS, t.perms);
-    Atomics.store(this.a, s + OWNER, t.owner);
-    Atomics.store(this.a, s + TAG, t.tag);
-    Atomics.store(this.a, s + VALID, 1);
+    st32(this.a, s + VMID, t.vmid);
+    st32(this.a, s + IPA, t.ipaPage);
+    st32(this.a, s + SHIFT, t.shift);
+    st32(this.a, s + OA, t.oaPage);
+    st32(this.a, s + PERMS, t.perms);
+    st32(this.a, s + OWNER, t.owner);
+    st32(this.a, s + TAG, t.tag);
+    st32(this.a, s + VALID, 1);
     this.count(0);
     note(`cpu${cpu} TLB ${how}: VMID ${t.vmid} IPA page ${t.ipaPage} (VM ${t.owner})`);
   }
@@ -118,8 +119,8 @@ export class Tlbs {
     for (const cpu of cpus) {
       for (let e = 0; e < this.entriesPerCpu; e++) {
         const s = this.slot(cpu, e);
-        if (Atomics.load(this.a, s + VALID) !== 0 && match(s)) {
-          Atomics.store(this.a, s + VALID, 0);
+        if (ld32(this.a, s + VALID) !== 0 && match(s)) {
+          st32(this.a, s + VALID, 0);
           n++;
         }
       }
@@ -147,7 +148,7 @@ export class Tlbs {
 
   /** __kvm_tlb_flush_vmid: every entry of one VMID, broadcast. */
   flushVmid(vmid: number): void {
-    const n = this.invalidate((s) => Atomics.load(this.a, s + VMID) === vmid, this.allCpus());
+    const n = this.invalidate((s) => ld32(this.a, s + VMID) === vmid, this.allCpus());
     this.count(3);
     note(`TLBI VMALLS12E1IS VMID ${vmid}: ${n} entries`);
   }
@@ -156,9 +157,9 @@ export class Tlbs {
   flushIpaRange(vmid: number, firstPage: number, pages: number): void {
     const end = firstPage + pages;
     const n = this.invalidate((s) => {
-      if (Atomics.load(this.a, s + VMID) !== vmid) return false;
-      const shift = Atomics.load(this.a, s + SHIFT);
-      const start = (Atomics.load(this.a, s + IPA) >>> shift) << shift;
+      if (ld32(this.a, s + VMID) !== vmid) return false;
+      const shift = ld32(this.a, s + SHIFT);
+      const start = (ld32(this.a, s + IPA) >>> shift) << shift;
       return start < end && start + (1 << shift) > firstPage;
     }, this.allCpus());
     this.count(4);
@@ -173,7 +174,7 @@ export class Tlbs {
   }
 
   counters(): { fills: number; hits: number; flushAll: number; flushVmid: number; flushIpa: number; flushLocal: number } {
-    const c = (i: number) => Atomics.load(this.ctr, this.ctrBase + i);
+    const c = (i: number) => Atomics.load(this.ctr, this.ctrBase + i) /* figures only */;
     return { fills: c(0), hits: c(1), flushAll: c(2), flushVmid: c(3), flushIpa: c(4), flushLocal: c(5) };
   }
 

@@ -13,8 +13,9 @@ export function torture_udelay(us: number): void {
   }
 }
 
-/** Sleeps `ms` milliseconds (msleep: a long hold, or a writer kept away on purpose). */
+/** Sleeps `ms` milliseconds (msleep: a long hold, or a writer kept away on purpose); a stop cuts it short. */
 export function torture_msleep(ms: number): void {
   if (execution.mode !== 'free' || ms <= 0) return;
-  Atomics.wait(sleeper, 0, 0, ms);
+  if (execution.sleep) execution.sleep(ms);
+  else Atomics.wait(sleeper, 0, 0, ms);
 }

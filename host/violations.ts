@@ -2,6 +2,7 @@
 // VM's TLB entry) are written into shared memory, so the scheduling thread sees them right
 // after the step whichever thread ran it. The first one wins; the run stops there.
 import type { Layout } from './layout.ts';
+import { threadGlobal } from './thread-global.ts';
 
 const TEXT_BYTES = 4096;
 
@@ -53,15 +54,15 @@ export class ViolationBox {
   }
 }
 
-/** The box of this thread's world; set when the world is built. */
-let active: ViolationBox | undefined;
+/** The box of this thread's world; set when the world is built (one per thread, see thread-global.ts). */
+const active = threadGlobal('violation-box', () => ({ box: undefined as ViolationBox | undefined }));
 
 export function setViolationBox(box: ViolationBox | undefined): void {
-  active = box;
+  active.box = box;
 }
 
 /** Called by host code that sees an invariant break in the middle of a step. */
 export function raiseViolation(invariant: string, message: string): void {
-  if (!active) throw new Error(`violation of ${invariant} outside a run: ${message}`);
-  active.raise(invariant, message);
+  if (!active.box) throw new Error(`violation of ${invariant} outside a run: ${message}`);
+  active.box.raise(invariant, message);
 }

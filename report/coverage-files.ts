@@ -1,6 +1,6 @@
 // Writes the coverage of every machine of a design as DOT, SVG, Mermaid and JSON files.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeAtomically } from '../actors/atomic-write.ts';
 import type { CoverageData } from '../actors/coverage.ts';
 import { machineKey } from '../actors/coverage.ts';
 import { pathsToUncovered, summarize, type MachineGraph } from '../actors/machine-graph.ts';
@@ -31,7 +31,6 @@ export interface MachineReport {
 
 export async function writeCoverageFiles(out: string, d: DesignMachines, data: CoverageData): Promise<MachineReport[]> {
   const dir = join(out, d.scenario, d.design);
-  mkdirSync(dir, { recursive: true });
   const reports: MachineReport[] = [];
   for (const g of d.graphs) {
     const c = data.machines[machineKey(d.scenario, d.design, g.machine)];
@@ -42,10 +41,10 @@ export async function writeCoverageFiles(out: string, d: DesignMachines, data: C
     const s = summarize(g, c);
     const uncovered = pathsToUncovered(g, c);
     const neverTaken = g.transitions.filter((t) => !(c?.transitions[t.key] ?? 0)).map((t) => `${t.source} -> ${t.target}${t.label ? ` [${t.label}]` : ''}`);
-    writeFileSync(files.dot, dot);
-    writeFileSync(files.svg, svg);
-    writeFileSync(files.mermaid, coverageMermaid(g, c));
-    writeFileSync(files.json, JSON.stringify({ ...s, scenario: d.scenario, design: d.design, graph: g, visits: c?.states ?? {}, taken: c?.transitions ?? {}, uncovered, neverTaken }, null, 1) + '\n');
+    writeAtomically(files.dot, dot);
+    writeAtomically(files.svg, svg);
+    writeAtomically(files.mermaid, coverageMermaid(g, c));
+    writeAtomically(files.json, JSON.stringify({ ...s, scenario: d.scenario, design: d.design, graph: g, visits: c?.states ?? {}, taken: c?.transitions ?? {}, uncovered, neverTaken }, null, 1) + '\n');
     reports.push({ scenario: d.scenario, design: d.design, machine: g.machine, states: s.states, transitions: s.transitions, uncovered, neverTaken, files, svg });
   }
   return reports;

@@ -12,9 +12,10 @@ export function timelineHtml(trace: Trace): string {
     const lane = laneOf(trace, s);
     const cells = lanes.map((l) => {
       if (l !== lane) return '<td class="idle"></td>';
-      const lock = s.touched.find((t) => /lock\(|unlock\(/.test(t));
+      // Every lock operation of the step, in order (a step may release one lock and take another).
+      const locks = s.touched.filter((t) => /lock\(|unlock\(/.test(t));
       const flush = s.touched.find((t) => t.startsWith('TLBI'));
-      const marks = `${lock ? ` <span class="lock">${esc(lock)}</span>` : ''}${flush ? ' <span class="flush">TLBI</span>' : ''}`;
+      const marks = `${locks.map((l) => ` <span class="lock">${esc(l)}</span>`).join('')}${flush ? ' <span class="flush">TLBI</span>' : ''}`;
       return `<td class="step" title="${esc(s.touched.join('\n'))}"><b>${esc(trace.actors[s.actor].name)}</b> ${esc(s.from)}${marks}</td>`;
     });
     const cls = v && v.step === i ? ' class="violating"' : '';

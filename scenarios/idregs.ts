@@ -126,6 +126,13 @@ export default defineScenario({
   title: 'ID registers per vCPU or per VM, restored in parallel while vCPUs start to run',
   seeds: ['003'],
   options: { design: 'per-vm', vcpus: 2, sveVcpus: 1, invalidChance: 0.15 } as Options,
+  optionSpecs: {
+    design: { choices: ['per-vcpu', 'per-vm', 'per-vm-nolock', 'per-vm-nolimit'], description: 'where the registers live and how writes are checked (each design sets it)' },
+    vcpus: { integer: true, min: 1, max: 16, description: 'vCPUs, each with a VMM restore thread and a vCPU thread' },
+    sveVcpus: { integer: true, min: 0, max: 16, description: 'vCPUs 0..n-1 have SVE (at most vcpus)' },
+    invalidChance: { min: 0, max: 1, description: 'chance a KVM_SET_ONE_REG carries a value the contract rejects' },
+  },
+  checkOptions: (o) => (o.sveVcpus > o.vcpus ? `sveVcpus=${o.sveVcpus} is more than vcpus=${o.vcpus}` : null),
   designs,
   budget: { strategy: 'random', depth: 3, iterations: 100_000, timeSeconds: 10, stepLimit: 500 },
   host: (layout, d) => ({ opts: d.options, k: new KvmIdRegs(layout, storageOf(d.options.design), d.options.vcpus) }),

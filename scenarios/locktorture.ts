@@ -177,6 +177,18 @@ export default defineScenario({
   name: 'locktorture',
   title: 'kernel/locking/locktorture.c: writers and readers hammer one lock; lock_busted must fail',
   options: DEFAULTS,
+  optionSpecs: {
+    lock: { choices: ['spinlock', 'mutex', 'rwlock', 'lock_busted'], description: 'the lock tortured (each design sets it)' },
+    writers: { integer: true, min: 1, max: 62, description: 'writer threads' },
+    readers: { integer: true, min: 0, max: 61, description: 'reader threads (rwlock only; writers + readers at most 62)' },
+    loops: { integer: true, min: 0, max: 1_000_000, description: 'acquisitions per thread; 0: until stopped (stress)' },
+    shortHoldUs: { min: 0, max: 10_000, description: 'short hold, busy-waited, microseconds (free mode)' },
+    longHoldChance: { min: 0, max: 1, description: 'chance a hold is long' },
+    longHoldMs: { min: 0, max: 1000, description: 'long hold, milliseconds (free mode)' },
+    starveMs: { min: 0, max: 10_000, description: 'writer 0 sleeps this long after each release (free mode)' },
+  },
+  // The rwlock tracks its readers in a 62-bit mask.
+  checkOptions: (o) => (o.writers + o.readers > 62 ? `writers + readers is ${o.writers + o.readers}; at most 62` : null),
   designs: {
     spinlock: { description: 'spin_lock: the Atomics spinlock (pure spinning in free mode)', expect: 'holds', options: { lock: 'spinlock' } },
     mutex: { description: 'mutex_lock: spins briefly, then sleeps on the lock word (futex style)', expect: 'holds', options: { lock: 'mutex' } },

@@ -10,7 +10,7 @@ import { memslotUpdater } from '../machines/memslot-updater.ts';
 import { IOCTL_CONTRACT, SPE_PREMAPPED, speFinalizeVmm } from '../machines/spe-finalize-vmm.ts';
 import { speKvmRun } from '../machines/spe-kvm-run.ts';
 import type { FinalizeDesign } from '../host/spe/world.ts';
-import { SPE_DEFAULTS } from './spe-defaults.ts';
+import { SPE_DEFAULTS, speOptionSpecs } from './spe-defaults.ts';
 
 const designs = {
   'pin-all': { description: 'seed 000 as meant: FINALIZE maps writable VM_LOCKED memory under kvm->slots_lock, -EAGAIN if an MMU notifier ran meanwhile', expect: 'holds' },
@@ -46,6 +46,7 @@ export default defineScenario({
   title: 'KVM_ARM_VM_SPE_FINALIZE under kvm->slots_lock racing memslot updates, vCPU init and KVM_RUN',
   seeds: ['000'],
   options: SPE_DEFAULTS,
+  optionSpecs: speOptionSpecs(Object.keys(designs), 64),
   designs,
   budget: { strategy: 'random', iterations: 20_000, timeSeconds: 6, stepLimit: 400 },
   host: (layout, d) => speHost(layout, d.options),

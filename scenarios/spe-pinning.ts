@@ -29,7 +29,7 @@ import {
 import { hostMm } from '../machines/host-mm.ts';
 import { liveMigration } from '../machines/live-migration.ts';
 import { FIRST_FAULT_DESIGNS, NO_RECORD_LOSS_ON_FIRST_FAULT, speGuestVcpu } from '../machines/spe-guest.ts';
-import { SPE_DEFAULTS } from './spe-defaults.ts';
+import { SPE_DEFAULTS, speOptionSpecs } from './spe-defaults.ts';
 
 export const BUFFER_MAPPED_WHILE_PROFILING = 'buffer-mapped-while-profiling';
 export const PINS_BOUNDED = 'pins-bounded';
@@ -97,6 +97,7 @@ export default defineScenario({
   title: "guest SPE buffer pinning, the four approaches of seed 004 and seed 000's pin-all, on one workload",
   seeds: ['000', '004'],
   options: { ...SPE_DEFAULTS, vcpus: 1 },
+  optionSpecs: speOptionSpecs(Object.keys(designs), 4),
   designs,
   budget: { strategy: 'random', iterations: 20_000, timeSeconds: 6, stepLimit: 1000 },
   host: (layout, d) => speHost(layout, d.options),

@@ -1,6 +1,7 @@
 // Seed 001: coalescing a region's page mappings into a block, and splitting it back for dirty
 // logging, while vCPUs keep using the region, in every design from before the patch to today's.
 import { defineScenario, type DesignDefinition, type InvariantDefinition } from '../api.ts';
+import { st32 } from '../host/access.ts';
 import { REFCOUNT_BALANCE } from '../host/stage2/pool.ts';
 import {
   G_ACCESSES,
@@ -64,8 +65,9 @@ function refcounts(h: Stage2Host): string | null {
   for (let f = 0; f < frames.frames; f++) {
     if (frames.refcount.peek(f) !== (refs.get(f) ?? 0)) return `guest frame ${f} has ${frames.refcount.peek(f)} references but ${refs.get(f) ?? 0} mappings`;
   }
-  // Remembered only when it holds: a broken state stays broken until it changes.
-  Atomics.store(g.array, g.index + G_REFCOUNTS_CHECKED, changes);
+  // Remembered only when it holds: a broken state stays broken until it changes. Through the
+  // accessors, so verify sees the invariant write its memo.
+  st32(g.array, g.index + G_REFCOUNTS_CHECKED, changes);
   return null;
 }
 
@@ -81,6 +83,16 @@ export default defineScenario({
   title: 'stage-2 page mappings coalesced into a block and split back, while vCPUs use them',
   seeds: ['001'],
   options: { design: 'bbm-locked', vcpus: 2, accesses: 12, touched: 16, mmuOffChance: 0.1, visitsPerStep: 64, split: true, tlbEntries: 8, poolPages: 16 } as Stage2Options,
+  optionSpecs: {
+    design: { choices: Object.keys(designs), description: 'how the region is coalesced (each design sets it)' },
+    vcpus: { integer: true, min: 1, max: 8, description: 'vCPUs, each on its own CPU' },
+    accesses: { integer: true, min: 1, max: 10_000, description: 'guest accesses per vCPU' },
+    touched: { integer: true, min: 1, max: 512, description: 'pages of the 2 MiB region the guest touched (page-mapped at the start)' },
+    mmuOffChance: { min: 0, max: 1, description: 'chance an access reads with the MMU off' },
+    visitsPerStep: { integer: true, min: 1, max: 512, description: "leaf entries the host's walk visits per step" },
+    tlbEntries: { integer: true, min: 1, max: 64, description: 'TLB entries per CPU' },
+    poolPages: { integer: true, min: 4, max: 1024, description: 'stage-2 table pages in the pool' },
+  },
   designs,
   budget: { strategy: 'random', depth: 3, iterations: 100_000, timeSeconds: 10, stepLimit: 2000 },
   host: (layout, d) => stage2Host(layout, d.options),

@@ -119,6 +119,15 @@ export default defineScenario({
   title: 'the arm64 VMID allocator alone, as the public TLA+ model abstracts it (2 CPUs, 6 tasks, 4 VMIDs)',
   seeds: ['002'],
   options: { cpus: 2, tasks: 6, vmidBits: 2, switches: 12, fastPath: 'cmpxchg', markReserved: true, vttbrLoad: 'after-update' } as Options,
+  optionSpecs: {
+    cpus: { integer: true, min: 1, max: 8, description: 'physical CPUs' },
+    tasks: { integer: true, min: 1, max: 64, description: 'tasks (VMs) the schedulers switch between' },
+    vmidBits: { integer: true, min: 2, max: 8, description: 'VMID width: vmid.c needs more VMIDs than CPUs + 1' },
+    switches: { integer: true, min: 1, max: 1_000_000, description: 'scheduling decisions each CPU makes' },
+    fastPath: { choices: ['cmpxchg', 'xchg'], description: "vmid.c's fast path on active_vmids" },
+    vttbrLoad: { choices: ['after-update', 'eager', 'update-at-load'], description: 'where the TTBR is set relative to the VMID update' },
+  },
+  checkOptions: (o) => ((1 << o.vmidBits) - 1 <= o.cpus ? `vmid.c needs more VMIDs than CPUs plus one: vmidBits=${o.vmidBits} gives ${(1 << o.vmidBits) - 1} for ${o.cpus} CPUs` : null),
   designs,
   // Random finds the xchg race faster here than PCT: it needs many interleaved short switches.
   budget: { strategy: 'random', depth: 3, iterations: 200_000, timeSeconds: 10, stepLimit: 2000 },

@@ -13,7 +13,7 @@ import { pcpuIrq } from '../machines/pcpu-irq.ts';
 import { speculativeWalker, type Speculation } from '../machines/tlb-walker.ts';
 import { updateVttbr2012, type UpdateVttbrVariant } from '../machines/update-vttbr-2012.ts';
 import { vcpuRunLoop, type RunLoopOptions } from '../machines/vcpu-run-loop.ts';
-import type { ActorDefinition, DesignContext, DesignDefinition, InvariantDefinition } from '../api.ts';
+import type { ActorDefinition, DesignContext, DesignDefinition, InvariantDefinition, OptionSpecs } from '../api.ts';
 
 export interface VmidOptions extends RunLoopOptions, UpdateVttbrVariant, VmidUpdateVariant {
   allocator: '2012' | '2022';
@@ -64,6 +64,42 @@ export const VMID_DEFAULTS: VmidOptions = {
   markReserved: true,
   vttbrLoad: 'after-update',
 };
+
+const CHANCE = { min: 0, max: 1 } as const;
+
+/** What each option takes: `--set` values outside these are refused before anything runs. */
+export const VMID_OPTION_SPECS: OptionSpecs<VmidOptions> = {
+  allocator: { choices: ['2012', '2022'], description: 'update_vttbr() of 2012-2018, or vmid.c of 2022' },
+  cpus: { integer: true, min: 1, max: 8, description: 'physical CPUs' },
+  vcpusPerVm: { minItems: 1, maxItems: 64, items: { integer: true, min: 1, max: 4 }, description: 'vCPUs of each VM (at most 64 vCPUs in all)' },
+  vmidBits: { integer: true, min: 1, max: 8, description: 'VMID width (2022: more VMIDs than CPUs + 1)' },
+  tlbEntries: { integer: true, min: 1, max: 64, description: 'TLB entries per CPU' },
+  speculation: { choices: ['none', 'in-guest', 'loaded'], description: 'speculative TLB fills from VTTBR_EL2: never, while in the guest, whenever loaded' },
+  walksPerCpu: { integer: true, min: 0, max: 1_000_000, description: 'speculative walks per CPU' },
+  vmidsUsedBefore: { integer: true, min: 0, max: 255, description: 'VMIDs of the current generation handed out before the run (fewer than the VMIDs there are)' },
+  runs: { integer: true, min: 1, max: 1e9, description: 'KVM_RUN ioctls per vCPU thread' },
+  entriesPerRun: { integer: true, min: 1, max: 1000, description: 'guest entries per KVM_RUN' },
+  touchesPerEntry: { integer: true, min: 1, max: 100, description: 'most guest memory accesses per entry' },
+  migrateChance: { ...CHANCE, description: 'chance that cond_resched() migrates the thread' },
+  signalChance: { ...CHANCE, description: 'chance of a pending signal at the IRQs-off check' },
+  earlyRunChance: { ...CHANCE, description: 'chance of KVM_RUN before KVM_ARM_VCPU_INIT' },
+  pagesPerVm: { integer: true, min: 1, max: 256, description: 'guest pages per VM' },
+  lifetimes: { integer: true, min: 1, max: 1000, description: 'lifetimes of a single-vCPU VM (destroyed and created anew)' },
+  lock: { choices: ['spin', 'rw'], description: 'kvm_vmid_lock: spinlock, or rwlock around the fast check' },
+  flush: { choices: ['on_each_cpu', 'force_vm_exit'], description: 'how a rollover flushes the other CPUs' },
+  fastPath: { choices: ['cmpxchg', 'xchg'], description: "vmid.c's fast path on active_vmids" },
+  vttbrLoad: { choices: ['after-update', 'eager', 'update-at-load'], description: 'where VTTBR_EL2 is programmed relative to the VMID update' },
+};
+
+/** Combinations the model cannot run: vmid.c's own refusal, and VMIDs that do not exist. */
+export function checkVmidOptions(o: VmidOptions): string | null {
+  const vmids = (1 << o.vmidBits) - 1;
+  if (o.allocator === '2022' && vmids <= o.cpus) return `vmid.c needs more VMIDs than CPUs plus one: vmidBits=${o.vmidBits} gives ${vmids} for ${o.cpus} CPUs`;
+  if (o.vmidsUsedBefore >= vmids) return `vmidsUsedBefore=${o.vmidsUsedBefore} leaves no VMID of the ${vmids} that vmidBits=${o.vmidBits} gives`;
+  const total = o.vcpusPerVm.reduce((a, b) => a + b, 0);
+  if (total > 64) return `vcpusPerVm asks for ${total} vCPUs; at most 64`;
+  return null;
+}
 
 /** vmid.c's shape: two CPUs, four VMs, VMs destroyed and created so the generation turns over. */
 const V2022: Partial<VmidOptions> = { allocator: '2022', cpus: 2, vcpusPerVm: [2, 1, 1, 1], entriesPerRun: 2, lifetimes: 2 };

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from './helpers.ts';
+import { tempDir } from './temp-dirs.ts';
 
 const BIN = new URL('../bin/hyprace.mjs', import.meta.url).pathname;
 
@@ -54,7 +54,7 @@ describe('hyprace command', function () {
 
     const replay = hyprace('replay', out.violation.trace);
     expect(replay.code, replay.stderr).to.equal(1);
-    expect(replay.stdout).to.include('every step landed in its recorded state');
+    expect(replay.stdout).to.include('every step took its recorded transition to its recorded state');
     expect(replay.stdout).to.include(`✗ ${out.violation.invariant}: ${out.violation.message}`);
     const json = JSON.parse(hyprace('replay', out.violation.trace, '--json', '--mode', 'threads').stdout);
     expect(json.violation.invariant).to.equal(out.violation.invariant);
@@ -64,6 +64,18 @@ describe('hyprace command', function () {
     const r = hyprace('explore', 'vmid-rollover', '--design', 'v2018-lockless', '--mode', 'inline', '--iterations', '300', '--json');
     expect(r.code, r.stderr).to.equal(0);
     expect(JSON.parse(r.stdout)).to.include({ iterations: 300, violation: null });
+  });
+
+  it('checks designs for a run count, whatever time that takes', () => {
+    const example = new URL('../examples/lost-update.ts', import.meta.url).pathname;
+    const r = hyprace('check', example, '--iterations', '7', '--jobs', '1', '--trace-dir', traces, '--json', '--no-typecheck');
+    expect(r.code, r.stderr).to.equal(0);
+    const rows = JSON.parse(r.stdout).results as { design: string; got: string; schedules: number }[];
+    expect(rows.map((x) => [x.design, x.got, x.schedules])).to.deep.equal([
+      ['locked', 'holds', 7],
+      ['unlocked-path', 'caught', 1],
+    ]);
+    expectUsage(hyprace('check', example, '--iterations', '0'), /--iterations must be an integer of at least 1, got '0'/);
   });
 
   it('runs parallel jobs inline', () => {
@@ -91,7 +103,7 @@ describe('hyprace command', function () {
     writeFileSync(notJson, '{ nope');
     expectUsage(hyprace('replay', notJson), /is not JSON/);
     const wrong = join(dir, 'b.json');
-    writeFileSync(wrong, JSON.stringify({ format: 'hyprace-trace', version: 1, scenario: 'vmid-rollover', design: 'v2012-posted', mode: 'inline', strategy: 'pct', seed: 1, actors: [], steps: [{ actor: 4 }] }));
+    writeFileSync(wrong, JSON.stringify({ format: 'hyprace-trace', version: 2, scenario: 'vmid-rollover', design: 'v2012-posted', options: {}, memory: 'sc', stepLimit: 10, daemonOnlySteps: 100, mode: 'inline', strategy: 'pct', seed: 1, actors: [], steps: [{ actor: 4 }] }));
     expectUsage(hyprace('replay', wrong), /step 0 names no actor/);
     expectUsage(hyprace('replay', join(dir, 'missing.json')), /cannot read trace .*ENOENT/);
   });

@@ -11,7 +11,8 @@ import { buildWorld } from '../actors/world.ts';
 import { CATALOGUE } from '../scenarios/index.ts';
 import { loadScenario } from '../actors/scenario-loader.ts';
 import fixture from './fixtures/locks-scenario.ts';
-import { exploreInline, tempDir } from './helpers.ts';
+import { exploreInline } from './helpers.ts';
+import { tempDir } from './temp-dirs.ts';
 
 const BIN = new URL('../bin/hyprace.mjs', import.meta.url).pathname;
 const FIXTURE = new URL('./fixtures/locks-scenario.ts', import.meta.url).pathname;

@@ -63,7 +63,7 @@ describe('worker threads', function () {
     }
     expect(err).to.be.instanceOf(ActorFailure);
     expect((err as ActorFailure).kind).to.equal('hung');
-    expect((err as Error).message).to.match(/the worker of thread0 did not finish its step within 1500 ms/);
+    expect((err as Error).message).to.match(/the worker of thread0 did not finish its step from state 'fault' within 1500 ms/);
     expect(liveActorWorkers()).to.equal(0);
   });
 

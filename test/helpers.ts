@@ -1,16 +1,9 @@
 // Shared test plumbing: explore a design inline or in threads through the public pieces.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { explore, type ExploreOptions, type ExploreResult } from '../actors/explore.ts';
 import { InlineBackend } from '../actors/inline-backend.ts';
 import type { AnyScenario } from '../actors/scenario.ts';
 import { buildWorld } from '../actors/world.ts';
-
-export function tempDir(prefix = 'hyprace-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
 
 export const FIXTURE_REF = { module: pathToFileURL(new URL('./fixtures/locks-scenario.ts', import.meta.url).pathname).href };
 

@@ -13,7 +13,7 @@ import { buildWorld } from '../actors/world.ts';
 import { CATALOGUE } from '../scenarios/index.ts';
 import rollover from '../scenarios/vmid-rollover.ts';
 import { renderTimeline } from '../report/timeline.ts';
-import { tempDir } from './helpers.ts';
+import { tempDir } from './temp-dirs.ts';
 
 const options = { strategy: 'pct' as const, depth: 4, iterations: 5000, timeSeconds: 60, seed: 7, stepLimit: 3000 };
 

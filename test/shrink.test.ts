@@ -9,7 +9,7 @@ import { readTrace } from '../actors/trace.ts';
 import { buildWorld } from '../actors/world.ts';
 import allocator from '../scenarios/vmid-allocator.ts';
 import rollover from '../scenarios/vmid-rollover.ts';
-import { tempDir } from './helpers.ts';
+import { tempDir } from './temp-dirs.ts';
 
 const cases: [AnyScenario, string, 'pct' | 'random'][] = [
   [rollover, 'v2012-merged', 'pct'],

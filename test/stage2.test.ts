@@ -24,7 +24,8 @@ import { KVM_PGTABLE_WALK_LEAF, KVM_PGTABLE_WALK_TABLE_POST, KVM_PGTABLE_WALK_TA
 import { GuestFrames, TablePool } from '../host/stage2/pool.ts';
 import { setViolationBox, ViolationBox } from '../host/violations.ts';
 import stage2 from '../scenarios/stage2-coalesce.ts';
-import { exploreInline, tempDir } from './helpers.ts';
+import { exploreInline } from './helpers.ts';
+import { tempDir } from './temp-dirs.ts';
 
 const bit = (n: number) => 1n << BigInt(n);
 

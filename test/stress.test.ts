@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { existsSync, readFileSync } from 'node:fs';
 import { main } from '../cli/main.ts';
-import { tempDir } from './helpers.ts';
+import { tempDir } from './temp-dirs.ts';
 
 interface Out {
   code: number;
@@ -122,7 +122,7 @@ describe('hyprace stress', function () {
   });
 
   it('runs locktorture under the controlled scheduler too: check finds lock_busted, the locks hold', async () => {
-    const r = await hyprace('check', 'locktorture', '--json', '--trace-dir', traces);
+    const r = await hyprace('check', 'locktorture', '--iterations', '2000', '--json', '--trace-dir', traces);
     expect(r.code, r.stderr).to.equal(0);
     const rows = JSON.parse(r.stdout).results as { design: string; got: string; ok: boolean }[];
     expect(rows.map((x) => [x.design, x.got])).to.deep.equal([

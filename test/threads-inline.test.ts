@@ -22,7 +22,10 @@ import stage2 from '../scenarios/stage2-coalesce.ts';
 import allocator from '../scenarios/vmid-allocator.ts';
 import rollover from '../scenarios/vmid-rollover.ts';
 import fixture from './fixtures/locks-scenario.ts';
+import verdicts from './fixtures/verdicts-scenario.ts';
+import { VERDICTS } from './cli-run.ts';
 import { FIXTURE_REF } from './helpers.ts';
+import { pathToFileURL } from 'node:url';
 
 // In this process scenarios come from static imports, so that they share the engine's module
 // instances (host state such as the running actor is per module instance); workers load them
@@ -36,6 +39,7 @@ const scenarios: Record<string, [AnyScenario, ScenarioRef]> = {
   'spe-pinning': [spePinning, CATALOGUE['spe-pinning']],
   locktorture: [locktorture, CATALOGUE.locktorture],
   'locks-fixture': [fixture, FIXTURE_REF],
+  verdicts: [verdicts, { module: pathToFileURL(VERDICTS).href }],
 };
 
 interface Case {
@@ -43,6 +47,7 @@ interface Case {
   design: string;
   runs: number;
   stepLimit?: number;
+  daemonOnlySteps?: number;
   only?: string[];
 }
 
@@ -65,6 +70,15 @@ const cases: Case[] = [
   // Runs cut by the step bound, and a bound beyond the first run block (it grows).
   { name: 'vmid-rollover', design: 'v2022-vmid', runs: 30, stepLimit: 25 },
   { name: 'vmid-rollover', design: 'v2022-vmid', runs: 30, stepLimit: 10_000 },
+  // Liveness: only daemons running while the others wait (at the default stall and a short
+  // one), an actor without a final state, a livelock cut at the limit (who was still stepping),
+  // a raised invariant, and 'stuck' when deadlock is filtered out with daemons running.
+  { name: 'verdicts', design: 'abba-daemon', runs: 12 },
+  { name: 'verdicts', design: 'abba-daemon', runs: 12, daemonOnlySteps: 12 },
+  { name: 'verdicts', design: 'abba-daemon', runs: 20, daemonOnlySteps: 12, only: ['handover'] },
+  { name: 'verdicts', design: 'ordered-endless', runs: 12 },
+  { name: 'verdicts', design: 'livelock', runs: 10, stepLimit: 400, daemonOnlySteps: 30 },
+  { name: 'verdicts', design: 'handover', runs: 12 },
 ];
 
 async function runAll(backend: Backend, strategy: StrategyName, c: Case): Promise<{ results: RunResult[]; coverage: CoverageData }> {
@@ -72,11 +86,12 @@ async function runAll(backend: Backend, strategy: StrategyName, c: Case): Promis
   const coverage = new CoverageRecorder(backend.world);
   const only = c.only ? new Set(c.only) : undefined;
   const results: RunResult[] = [];
-  for (let i = 0; i < c.runs; i++) results.push(await runOnce(backend, scheduler, runRngs(11, i), { stepLimit: c.stepLimit ?? 3000, only, coverage }));
+  for (let i = 0; i < c.runs; i++) results.push(await runOnce(backend, scheduler, runRngs(11, i), { stepLimit: c.stepLimit ?? 3000, daemonOnlySteps: c.daemonOnlySteps, only, coverage }));
   return { results, coverage: coverage.toData() };
 }
 
-const label = (c: Case) => `${c.name}/${c.design}${c.only ? ` (only ${c.only.join(', ')})` : ''}${c.stepLimit ? ` (step limit ${c.stepLimit})` : ''}`;
+const label = (c: Case) =>
+  `${c.name}/${c.design}${c.only ? ` (only ${c.only.join(', ')})` : ''}${c.stepLimit ? ` (step limit ${c.stepLimit})` : ''}${c.daemonOnlySteps ? ` (daemons only for ${c.daemonOnlySteps} steps)` : ''}`;
 
 describe('threads and inline, run for run', function () {
   this.timeout(300_000);
@@ -89,7 +104,9 @@ describe('threads and inline, run for run', function () {
       try {
         for (const strategy of STRATEGIES) {
           const a = await runAll(inline, strategy, c);
+          const whole = threads.wholeRuns;
           const b = await runAll(threads, strategy, c);
+          expect(threads.wholeRuns - whole, 'runs the workers took whole').to.equal(c.runs);
           expect(a.results.some((r) => r.steps.length > 0), 'runs took steps').to.equal(true);
           b.results.forEach((r, i) => expect(r, `${label(c)}, ${strategy}, run ${i}`).to.deep.equal(a.results[i]));
           expect(b.coverage, `${label(c)}, ${strategy}: coverage`).to.deep.equal(a.coverage);
@@ -109,5 +126,17 @@ describe('threads and inline, run for run', function () {
       for (const r of results) ends.add(r.violation ? `${r.end}: ${r.violation.invariant}` : r.end);
     }
     expect([...ends].sort()).to.deep.equal(['done', 'step-limit', 'stuck', 'violation: deadlock', 'violation: lock-discipline']);
+  });
+
+  it('between them reach every liveness verdict', async () => {
+    const seen = new Set<string>();
+    for (const c of cases.filter((x) => x.name === 'verdicts')) {
+      const { results } = await runAll(new InlineBackend(buildWorld(scenarios[c.name][0], c.design)), 'random', c);
+      for (const r of results) {
+        if (r.violation) seen.add(`${r.violation.invariant}: ${r.violation.message.replace(/:.*/, '')}`);
+        else seen.add(r.stillStepping.length ? `${r.end}, still stepping` : r.end);
+      }
+    }
+    expect([...seen].sort()).to.deep.equal(['deadlock: only daemons ran for 100 steps while the others waited', 'deadlock: only daemons ran for 12 steps while the others waited', 'done', 'handover: slots_lock handed over to mmu_lock in one step', 'step-limit, still stepping', 'stuck']);
   });
 });

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from './helpers.ts';
+import { tempDir } from './temp-dirs.ts';
 
 const BIN = new URL('../bin/hyprace.mjs', import.meta.url).pathname;
 const EXAMPLE = new URL('../examples/lost-update.ts', import.meta.url).pathname;
@@ -42,7 +42,7 @@ describe('scenario files', function () {
   it('runs a file in parallel jobs and checks it against its expected verdicts', () => {
     const jobs = hyprace('explore', file, '--design', 'unlocked-path', '--mode', 'inline', '--jobs', '2', '--trace-dir', dir, '--json');
     expect(jobs.code, jobs.stderr).to.equal(1);
-    const check = hyprace('check', file, '--time', '1', '--trace-dir', dir, '--json');
+    const check = hyprace('check', file, '--iterations', '500', '--trace-dir', dir, '--json');
     expect(check.code, check.stderr).to.equal(0);
     expect(JSON.parse(check.stdout).results.map((r: { got: string }) => r.got)).to.deep.equal(['holds', 'caught']);
   });

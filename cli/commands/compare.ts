@@ -3,13 +3,16 @@
 import type { Mode } from '../../actors/backend.ts';
 import { budgetOf } from '../../actors/scenario.ts';
 import { exploreUnderBudget } from '../budgeted.ts';
-import { integer, oneOf, seconds } from '../args.ts';
+import { integer, oneOf, seconds, stepTimeout } from '../args.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { printJson, table } from '../format.ts';
 import { Progress } from '../progress.ts';
 import { blamingUserFile, resolveScenario } from '../resolve.ts';
-import { MODES } from './explore.ts';
+import { MODES, stepLimitLines } from './explore.ts';
 import { invariantFilter } from '../invariants.ts';
+import { checkTraceDir, traceProblem } from '../trace-dir.ts';
+import { verdictOf, type CheckVerdict } from './check.ts';
+import type { ExploreResult } from '../../actors/explore.ts';
 
 export interface CompareFlags {
   design?: string[];
@@ -21,14 +24,18 @@ export interface CompareFlags {
   json?: boolean;
   typecheck?: boolean;
   invariant?: string[];
+  stepTimeout?: string;
 }
 
 export interface CompareColumn {
   design: string;
   expected: string;
-  got: 'caught' | 'holds';
+  got: CheckVerdict;
   invariant: string | null;
   runs: number;
+  /** Runs cut at the step limit, and those whose non-daemon actors were still stepping there. */
+  stepLimitRuns: number;
+  livelock: ExploreResult['livelock'];
   steps: number;
   /** Each figure's mean over the runs. */
   figures: Record<string, number>;
@@ -44,15 +51,30 @@ export async function compareCommand(scenarioArg: string, f: CompareFlags): Prom
   const iterations = integer('--iterations', f.iterations, 1) ?? (f.time ? Number.MAX_SAFE_INTEGER : Math.min(budget.iterations, 500));
   const timeSeconds = seconds('--time', f.time) ?? (f.iterations ? Number.MAX_SAFE_INTEGER / 1000 : budget.timeSeconds);
   const seed = integer('--seed', f.seed, 0, 2 ** 32 - 1) ?? 1;
+  const stepTimeoutMs = stepTimeout(f.stepTimeout);
   const designs = f.design?.length ? f.design : Object.keys(scenario.designs);
   for (const d of designs) if (!(d in scenario.designs)) throw new UsageError(`scenario ${scenario.name} has no design '${d}' (designs: ${Object.keys(scenario.designs).join(', ')})`);
   const only = invariantFilter(scenario, f.invariant);
+  checkTraceDir(f.traceDir);
   const progress = Progress.forOutput(!!f.json);
   const columns: CompareColumn[] = [];
   for (const design of designs) {
-    const r = await blamingUserFile(resolved.file, () => exploreUnderBudget(resolved, design, { mode, jobs: 1, seed, traceDir: f.traceDir, iterations, timeSeconds, progress, shrinkMs: 0, only }));
+    const r = await blamingUserFile(resolved.file, () => exploreUnderBudget(resolved, design, { mode, jobs: 1, seed, traceDir: f.traceDir, iterations, timeSeconds, progress, shrinkMs: 0, only, stepTimeoutMs }));
     const perRun = (m: Record<string, number>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, r.iterations ? v / r.iterations : 0]));
-    columns.push({ design, expected: scenario.designs[design].expect, got: r.violation ? 'caught' : 'holds', invariant: r.violation?.invariant ?? null, runs: r.iterations, steps: r.steps, figures: perRun(r.figures), blockedSteps: perRun(r.blockedSteps) });
+    columns.push({
+      design,
+      expected: scenario.designs[design].expect,
+      got: verdictOf(r),
+      invariant: r.violation?.invariant ?? null,
+      runs: r.iterations,
+      stepLimitRuns: r.stepLimitRuns,
+      livelock: r.livelock,
+      steps: r.steps,
+      figures: perRun(r.figures),
+      blockedSteps: perRun(r.blockedSteps),
+    });
+    const problem = r.violation && traceProblem(r.violation);
+    if (problem) throw new Error(`${scenario.name}/${design}: ${problem}`);
   }
   if (f.json) {
     printJson({ scenario: scenario.name, mode, seed, designs: columns });
@@ -60,13 +82,14 @@ export async function compareCommand(scenarioArg: string, f: CompareFlags): Prom
   }
   const names = [...new Set(columns.flatMap((c) => Object.keys(c.figures)))];
   const rows = [
-    ['verdict', ...columns.map((c) => (c.got === 'caught' ? `caught: ${c.invariant}` : 'holds'))],
+    ['verdict', ...columns.map((c) => (c.got === 'caught' ? `caught: ${c.invariant}` : c.got === 'unfinished' ? `unfinished: ${c.stepLimitRuns} runs at the step limit${c.livelock ? ' (livelock?)' : ''}` : 'holds'))],
     ['expected', ...columns.map((c) => c.expected)],
     ['runs', ...columns.map((c) => String(c.runs))],
     ...names.map((n) => [`${n} (mean/run)`, ...columns.map((c) => fmt(c.figures[n]))]),
     ...[...new Set(columns.flatMap((c) => Object.keys(c.blockedSteps)))].map((w) => [`steps waiting for ${w} (mean/run)`, ...columns.map((c) => fmt(c.blockedSteps[w] ?? 0))]),
   ];
   console.log(table(['', ...columns.map((c) => c.design)], rows));
+  for (const c of columns.filter((x) => x.got === 'unfinished')) console.log(`\n${c.design}: ${stepLimitLines({ ...c, iterations: c.runs }).join('; ')}`);
   console.log(`\n${scenario.name}, ${mode}, seed ${seed}; a design that breaks an invariant stops at that run, so its figures cover the runs before it${only ? '' : ' (--invariant narrows what is checked)'}`);
   return EXIT.OK;
 }

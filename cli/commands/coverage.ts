@@ -1,19 +1,22 @@
 // hyprace coverage: explore every design, merge what the runs exercised into a coverage file
 // (later runs add to it), and draw each machine's graph with its coverage.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeAtomically } from '../../actors/atomic-write.ts';
+import { withFileLock } from '../file-lock.ts';
 import { join } from 'node:path';
 import type { Mode } from '../../actors/backend.ts';
 import { COVERAGE_FORMAT, emptyCoverage, mergeCoverage, type CoverageData } from '../../actors/coverage.ts';
 import { designMachines } from '../../actors/design-machines.ts';
 import { budgetOf } from '../../actors/scenario.ts';
 import { writeCoverageFiles, type MachineReport } from '../../report/coverage-files.ts';
-import { integer, oneOf, seconds } from '../args.ts';
+import { integer, oneOf, seconds, stepTimeout } from '../args.ts';
 import { exploreUnderBudget } from '../budgeted.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { printJson, table } from '../format.ts';
 import { Progress } from '../progress.ts';
 import { allScenarios, blamingUserFile, resolveScenario } from '../resolve.ts';
 import { MODES } from './explore.ts';
+import { checkTraceDir } from '../trace-dir.ts';
 
 export interface CoverageFlags {
   out: string;
@@ -25,6 +28,7 @@ export interface CoverageFlags {
   seed?: string;
   json?: boolean;
   typecheck?: boolean;
+  stepTimeout?: string;
 }
 
 export function readCoverageFile(file: string): CoverageData {
@@ -44,12 +48,16 @@ export async function coverageCommand(names: string[], f: CoverageFlags): Promis
   if (min !== undefined && (!Number.isFinite(min) || min < 0 || min > 100)) throw new UsageError(`--min-transitions must be a percentage from 0 to 100, got '${f.minTransitions}'`);
   const mode = oneOf<Mode>('--mode', f.mode, MODES) ?? 'inline';
   const seed = integer('--seed', f.seed, 0, 2 ** 32 - 1) ?? 1;
+  const stepTimeoutMs = stepTimeout(f.stepTimeout);
   const iterationsFlag = integer('--iterations', f.iterations, 1);
   const time = seconds('--time', f.time);
   const scenarios = names.length ? await Promise.all(names.map((n) => resolveScenario(n, { typecheck: f.typecheck }))) : await allScenarios();
-  mkdirSync(f.out, { recursive: true });
+  checkTraceDir(f.out, '--out');
   const file = join(f.out, 'coverage.json');
-  let data = readCoverageFile(file);
+  const before = readCoverageFile(file);
+  // What this invocation adds; merged into the file as it is at the end, under a lock, so that
+  // another hyprace writing the same file meanwhile loses nothing.
+  let added = emptyCoverage();
   const progress = Progress.forOutput(!!f.json);
   const reports: MachineReport[] = [];
   for (const resolved of scenarios) {
@@ -68,13 +76,14 @@ export async function coverageCommand(names: string[], f: CoverageFlags): Promis
           timeSeconds: time ?? budget.timeSeconds,
           progress,
           shrinkMs: 0,
+          stepTimeoutMs,
         }),
       );
-      data = mergeCoverage(data, r.coverage);
-      reports.push(...(await writeCoverageFiles(f.out, designMachines(scenario, design), data)));
+      added = mergeCoverage(added, r.coverage);
+      reports.push(...(await writeCoverageFiles(f.out, designMachines(scenario, design), mergeCoverage(before, added))));
     }
   }
-  writeFileSync(file, JSON.stringify(data) + '\n');
+  withFileLock(file, () => writeAtomically(file, JSON.stringify(mergeCoverage(readCoverageFile(file), added)) + '\n'));
   const pct = (c: { covered: number; total: number }) => (c.total ? (100 * c.covered) / c.total : 100);
   const below = min === undefined ? [] : reports.filter((r) => pct(r.transitions) < min);
   if (f.json) {

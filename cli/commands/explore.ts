@@ -2,15 +2,17 @@
 import { invariantFilter } from '../invariants.ts';
 import { DEFAULT_BUDGET, budgetOf, type StrategyName } from '../../actors/scenario.ts';
 import { designCoverage, designGraphs } from '../../actors/machine-graph.ts';
+import type { ExploreResult, FoundViolation } from '../../actors/explore.ts';
 import { buildWorld } from '../../actors/world.ts';
 import { STRATEGIES } from '../../actors/schedulers/index.ts';
 import { exploreDesign } from '../../actors/session.ts';
 import type { Mode } from '../../actors/backend.ts';
-import { integer, oneOf, optionOverrides, seconds } from '../args.ts';
+import { checkedOptions, integer, oneOf, optionOverrides, seconds, stepTimeout } from '../args.ts';
 import { EXIT, UsageError } from '../exit.ts';
-import { duration, printJson } from '../format.ts';
+import { count, duration, printJson } from '../format.ts';
 import { Progress } from '../progress.ts';
 import { blamingUserFile, checkDesign, resolveScenario } from '../resolve.ts';
+import { checkTraceDir, traceProblem } from '../trace-dir.ts';
 
 export interface ExploreFlags {
   design?: string;
@@ -29,6 +31,7 @@ export interface ExploreFlags {
   typecheck?: boolean;
   shrink?: boolean;
   shrinkTime?: string;
+  stepTimeout?: string;
 }
 
 export const MODES: readonly Mode[] = ['threads', 'inline'];
@@ -42,6 +45,7 @@ export async function exploreCommand(scenarioArg: string, f: ExploreFlags): Prom
   const budget = budgetOf(scenario);
   const strategy = oneOf<StrategyName>('--strategy', f.strategy, STRATEGIES) ?? budget.strategy;
   const depth = integer('--depth', f.depth, 1, 64) ?? budget.depth;
+  if (f.depth !== undefined && strategy !== 'pct') throw new UsageError(`--depth is PCT's bug depth; this search uses strategy ${strategy} (add --strategy pct)`);
   const iterations = integer('--iterations', f.iterations, 1) ?? (f.time ? Number.MAX_SAFE_INTEGER : budget.iterations);
   const timeSeconds = seconds('--time', f.time) ?? (f.iterations ? Number.MAX_SAFE_INTEGER / 1000 : budget.timeSeconds);
   const seed = integer('--seed', f.seed, 0, 2 ** 32 - 1) ?? 1;
@@ -50,8 +54,11 @@ export async function exploreCommand(scenarioArg: string, f: ExploreFlags): Prom
   const stepLimit = integer('--step-limit', f.stepLimit, 1) ?? budget.stepLimit ?? DEFAULT_BUDGET.stepLimit;
   if (jobs > 1 && mode !== 'inline') throw new UsageError('--jobs runs independent runs inline in parallel workers: add --mode inline');
   const only = invariantFilter(scenario, f.invariant);
-  const options = optionOverrides(f.set, scenario.options, scenario.name);
+  const options = optionOverrides(f.set, scenario);
+  checkedOptions(scenario, design, options);
   const shrinkSeconds = seconds('--shrink-time', f.shrinkTime) ?? DEFAULT_SHRINK_SECONDS;
+  const stepTimeoutMs = stepTimeout(f.stepTimeout);
+  checkTraceDir(f.traceDir);
 
   const progress = Progress.forOutput(!!f.json);
   const result = await blamingUserFile(file, () => exploreDesign(ref, scenario, design, {
@@ -64,6 +71,8 @@ export async function exploreCommand(scenarioArg: string, f: ExploreFlags): Prom
     timeSeconds,
     seed,
     stepLimit,
+    daemonOnlySteps: budget.daemonOnlySteps,
+    stepTimeoutMs,
     traceDir: f.traceDir,
     only,
     scenarioFile: file,
@@ -83,29 +92,49 @@ export async function exploreCommand(scenarioArg: string, f: ExploreFlags): Prom
       iterations: result.iterations,
       steps: result.steps,
       elapsedMs: result.elapsedMs,
-      violation: v ? { invariant: v.invariant, message: v.message, iteration: v.iteration, step: v.step, trace: v.trace, steps: v.steps, ...(v.shrunk ? { shrunk: v.shrunk } : {}) } : null,
+      violation: v
+        ? { invariant: v.invariant, message: v.message, iteration: v.iteration, step: v.step, trace: v.trace, steps: v.steps, ...(v.shrunk ? { shrunk: v.shrunk } : {}), ...(v.shrinkFailed ? { shrinkFailed: v.shrinkFailed } : {}), ...(v.traceFailed ? { traceFailed: v.traceFailed } : {}) }
+        : null,
+      stepLimit,
       stepLimitRuns: result.stepLimitRuns,
+      livelock: result.livelock,
       figures: result.figures,
       coverage: designCoverage(designGraphs(buildWorld(scenario, design, options)), result.coverage.machines, scenario.name, design),
     });
-    return v ? EXIT.VIOLATION : EXIT.OK;
+    return v ? violationExit(v) : EXIT.OK;
   }
   const how = `${strategy}${strategy === 'pct' ? ` depth ${depth}` : ''}, ${mode}${jobs > 1 ? ` x${jobs}` : ''}, seed ${seed}`;
   console.log(`${scenario.name} / ${design} (${how})`);
   if (v) {
-    console.log(`VIOLATION of ${v.invariant} in run ${v.iteration}, step ${v.step} (after ${result.iterations} runs, ${result.steps} steps, ${duration(result.elapsedMs)}):`);
+    console.log(`VIOLATION of ${v.invariant} in run ${v.iteration}, step ${v.step} (after ${count(result.iterations, 'run')}, ${count(result.steps, 'step')}, ${duration(result.elapsedMs)}):`);
     console.log(`  ${v.message}`);
     if (v.shrunk) {
       const s = v.shrunk;
-      console.log(`  shrunk from ${s.originalSteps} steps (${s.originalSwitches} context switches) to ${v.steps} steps (${s.switches} switches), ${s.candidates} candidates in ${duration(s.elapsedMs)}`);
+      console.log(`  shrunk from ${count(s.originalSteps, 'step')} (${count(s.originalSwitches, 'context switch', 'context switches')}) to ${count(v.steps, 'step')} (${count(s.switches, 'switch', 'switches')}), ${count(s.candidates, 'candidate')} in ${duration(s.elapsedMs)}`);
     }
     if (v.trace) {
-      console.log(`  trace: ${v.trace}`);
+      console.log(`  trace: ${v.trace}${v.shrinkFailed ? ' (as found: shrinking failed)' : ''}`);
       console.log(`  replay it step by step: hyprace replay ${v.trace}`);
     }
-    return EXIT.VIOLATION;
+    return violationExit(v);
   }
   console.log(`no violation in ${result.iterations} runs, ${result.steps} steps, ${duration(result.elapsedMs)}`);
-  if (result.stepLimitRuns) console.log(`  ${result.stepLimitRuns} runs reached the step limit of ${stepLimit} before finishing`);
+  for (const line of stepLimitLines(result, stepLimit)) console.log(`  ${line}`);
   return EXIT.OK;
+}
+
+/** Exit 1 for a violation, or after it is printed, exit 3 if its trace could not be made as it should. */
+function violationExit(v: FoundViolation): number {
+  const problem = traceProblem(v);
+  if (problem) throw new Error(problem);
+  return EXIT.VIOLATION;
+}
+
+/** What runs cut at the step limit mean: a possible livelock, or daemons alone for a while. */
+export function stepLimitLines(r: Pick<ExploreResult, 'stepLimitRuns' | 'iterations' | 'livelock'>, stepLimit?: number): string[] {
+  if (!r.stepLimitRuns) return [];
+  const lines = [`${r.stepLimitRuns} of ${r.iterations} runs reached the step limit${stepLimit ? ` of ${stepLimit}` : ''} before every actor finished`];
+  if (r.livelock) lines.push(`possible livelock: in ${r.livelock.runs} of them ${r.livelock.actors.join(', ')} kept stepping without finishing`);
+  if (!r.livelock || r.livelock.runs < r.stepLimitRuns) lines.push(`in ${r.stepLimitRuns - (r.livelock?.runs ?? 0)} of them only daemons were stepping at the end`);
+  return lines;
 }

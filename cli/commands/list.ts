@@ -1,16 +1,11 @@
 // hyprace list: the catalogue, each scenario's designs with their expected verdicts, and the
 // invariants checked.
-import { budgetOf } from '../../actors/scenario.ts';
-import { DEADLOCK } from '../../actors/run.ts';
-import { LOCK_DISCIPLINE } from '../../host/locks.ts';
+import { describeSpec } from '../../actors/options.ts';
+import { budgetOf, type OptionSpec } from '../../actors/scenario.ts';
+import { BUILT_IN_INVARIANTS } from '../../actors/built-in-invariants.ts';
 import { EXIT } from '../exit.ts';
 import { printJson } from '../format.ts';
 import { allScenarios } from '../resolve.ts';
-
-export const BUILT_IN_INVARIANTS = [
-  { name: DEADLOCK, description: 'some unfinished actor can always take a step' },
-  { name: LOCK_DISCIPLINE, description: 'no lock is taken twice by its holder or released by anyone but its holder' },
-];
 
 export async function listCommand(o: { json?: boolean }): Promise<number> {
   const scenarios = (await allScenarios()).map(({ scenario: s }) => ({
@@ -21,6 +16,7 @@ export async function listCommand(o: { json?: boolean }): Promise<number> {
     designs: Object.entries(s.designs).map(([name, d]) => ({ name, expect: d.expect, description: d.description })),
     invariants: s.invariants.map((i) => ({ name: i.name, description: i.description, designs: i.designs ?? 'all', checked: i.check ? 'after every step' : 'raised during steps' })),
     options: s.options,
+    optionSpecs: s.optionSpecs ?? {},
   }));
   if (o.json) {
     printJson({ scenarios, builtInInvariants: BUILT_IN_INVARIANTS });
@@ -32,9 +28,19 @@ export async function listCommand(o: { json?: boolean }): Promise<number> {
     for (const d of s.designs) console.log(`    ${d.name.padEnd(22)} ${d.expect.padEnd(7)} ${d.description}`);
     console.log('  invariants:');
     for (const i of s.invariants) console.log(`    ${i.name.padEnd(26)} ${i.description}${i.designs === 'all' ? '' : ` [${(i.designs as string[]).join(', ')}]`}`);
+    const options = Object.entries(s.options as Record<string, unknown>);
+    if (options.length) {
+      console.log('  options (--set key=value; default, then what it takes):');
+      const width = Math.max(...options.map(([k]) => k.length));
+      for (const [k, v] of options) {
+        const spec = (s.optionSpecs as Record<string, OptionSpec>)[k];
+        const takes = [describeSpec(spec), spec?.description].filter(Boolean).join(': ');
+        console.log(`    ${k.padEnd(width)}  ${JSON.stringify(v)}${takes ? `  ${takes}` : ''}`);
+      }
+    }
     console.log();
   }
-  console.log('built-in invariants, checked for every design:');
+  console.log("built-in invariants (hyprace's own, and those its host code raises):");
   for (const i of BUILT_IN_INVARIANTS) console.log(`    ${i.name.padEnd(26)} ${i.description}`);
   return EXIT.OK;
 }

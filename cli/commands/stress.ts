@@ -2,12 +2,14 @@
 import { availableParallelism } from 'node:os';
 import { writeFreeTrace } from '../../actors/free-trace.ts';
 import { designContext } from '../../actors/scenario.ts';
+import { buildWorld } from '../../actors/world.ts';
 import { runStress, STRESS_DEFAULTS, type StressSnapshot } from '../../actors/stress.ts';
 import { CATALOGUE } from '../../scenarios/index.ts';
 import { lockJson, snapshotLines } from '../../report/torture-stats.ts';
-import { integer, optionOverrides, seconds } from '../args.ts';
+import { checkedOptions, integer, optionOverrides, seconds } from '../args.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { printJson } from '../format.ts';
+import { checkTraceDir } from '../trace-dir.ts';
 import { blamingUserFile, checkDesign, resolveScenario } from '../resolve.ts';
 
 export interface StressFlags {
@@ -41,10 +43,13 @@ export async function stressCommand(scenarioArg: string, f: StressFlags): Promis
   const stutterS = f.stutter === undefined || f.stutter === false ? 0 : f.stutter === true ? DEFAULT_STUTTER_S : seconds('--stutter', f.stutter)!;
   const seed = integer('--seed', f.seed, 0, 2 ** 32 - 1) ?? 1;
   const longHold = !!f.longHold;
+  checkTraceDir(f.traceDir);
   const base = designContext(scenario, design).options as Record<string, unknown>;
-  const options = { ...base, ...profile.options(workers, { longHold }, base), ...optionOverrides(f.set, scenario.options, scenario.name) };
+  const options = checkedOptions(scenario, design, { ...profile.options(workers, { longHold }, base), ...optionOverrides(f.set, scenario) });
 
-  const params = { scenario: scenario.name, design, workers, duration: durationS, stat_interval: statIntervalS, long_hold: longHold ? 1 : 0, stutter: stutterS, seed, cores: availableParallelism() };
+  // One worker thread per actor: what --workers asks for, as the profile and --set shape it.
+  const threads = await blamingUserFile(file, async () => buildWorld(scenario, design, options).actors.length);
+  const params = { scenario: scenario.name, design, workers: threads, duration: durationS, stat_interval: statIntervalS, long_hold: longHold ? 1 : 0, stutter: stutterS, seed, cores: availableParallelism() };
   const paramLine = Object.entries(params).map(([k, v]) => `${k}=${v}`).join(' ');
   const log = (s: string) => (f.json ? undefined : process.stderr.write(s + '\n'));
   log(`--- Start of test: ${paramLine}`);
@@ -58,9 +63,21 @@ export async function stressCommand(scenarioArg: string, f: StressFlags): Promis
     onStats: (s) => log(progressBlock(s)),
   }));
 
+  if (r.violation && !r.world.knownInvariants.has(r.violation.invariant)) {
+    const why = `a step raised invariant '${r.violation.invariant}', which is neither declared nor built in (known: ${[...r.world.knownInvariants].join(', ')})`;
+    throw file ? new UsageError(`scenario file ${file}: ${why}`) : new Error(why);
+  }
   // The evidence goes to disk before anything about it is printed.
   const explore = `hyprace explore ${scenarioArg} --design ${design}${(f.set ?? []).map((s) => ` --set ${s}`).join('')}`;
-  const trace = r.violation ? writeFreeTrace(f.traceDir, r.world, r.violation, r.ordering, { scenario: scenario.name, design, options, seed, explore }) : null;
+  let trace: string | null = null;
+  if (r.violation) {
+    try {
+      trace = writeFreeTrace(f.traceDir, r.world, r.violation, r.ordering, { scenario: scenario.name, design, options, seed, explore });
+    } catch (e) {
+      // The violation is still printed below; the run ends as an internal failure.
+      r.failure ??= `the recorded order of the violation could not be written into ${f.traceDir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+    }
+  }
   const fails = r.final.locks.reduce((a, l) => a + l.fails, 0);
   const success = !r.violation && fails === 0 && !r.failure;
   const code = r.failure ? EXIT.INTERNAL : success ? EXIT.OK : EXIT.VIOLATION;
@@ -82,13 +99,13 @@ export async function stressCommand(scenarioArg: string, f: StressFlags): Promis
     });
     return code;
   }
-  console.log(`${scenario.name} / ${design}: ${workers} workers for ${(r.final.elapsedMs / 1000).toFixed(2)} s (free mode), ${r.final.steps} steps`);
+  console.log(`${scenario.name} / ${design}: ${threads} workers for ${(r.final.elapsedMs / 1000).toFixed(2)} s (free mode), ${r.final.steps} steps`);
   for (const line of snapshotLines(r.final)) console.log(line);
   if (r.violation) {
     const v = r.violation;
     console.log(`VIOLATION of ${v.invariant} seen by ${v.seenBy} after ${(v.atMs / 1000).toFixed(2)} s:`);
     console.log(`  ${v.message}`);
-    console.log(`  trace: ${trace} (the order the actors recorded; not replayable: the OS chose the interleaving)`);
+    if (trace) console.log(`  trace: ${trace} (the order the actors recorded; not replayable: the OS chose the interleaving)`);
     console.log(`  search for it under control: ${explore}`);
   }
   if (r.failure) console.log(`internal failure: ${r.failure}`);

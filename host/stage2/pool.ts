@@ -6,6 +6,7 @@
 //     and a data-cache model: a frame the host wrote stays dirty in the cache until a CMO cleans
 //     it, and a guest reading with its MMU off reads memory, not the cache.
 import type { Layout, Word, WordArray } from '../layout.ts';
+import { cas64, count32, fill64, ld64, st64 } from '../access.ts';
 import { note } from '../recorder.ts';
 import { raiseViolation } from '../violations.ts';
 import { PAGE_SHIFT, PTRS_PER_TABLE, type Pte } from './descriptor.ts';
@@ -64,17 +65,17 @@ export class TablePool {
   }
 
   read(page: number, idx: number): Pte {
-    return Atomics.load(this.e, this.eBase + page * PTRS_PER_TABLE + idx);
+    return ld64(this.e, this.eBase + page * PTRS_PER_TABLE + idx);
   }
 
   write(page: number, idx: number, pte: Pte): void {
-    Atomics.store(this.e, this.eBase + page * PTRS_PER_TABLE + idx, pte);
+    st64(this.e, this.eBase + page * PTRS_PER_TABLE + idx, pte);
     this.changed();
   }
 
   /** Returns the previous value; stores `pte` only if it was `old` (stage2_try_set_pte). */
   cmpxchg(page: number, idx: number, old: Pte, pte: Pte): Pte {
-    const was = Atomics.compareExchange(this.e, this.eBase + page * PTRS_PER_TABLE + idx, old, pte);
+    const was = cas64(this.e, this.eBase + page * PTRS_PER_TABLE + idx, old, pte);
     if (was === old) this.changed();
     return was;
   }
@@ -85,7 +86,7 @@ export class TablePool {
     if (depth === 0) throw new Error(`the stage-2 table pool (${this.pages} pages) is exhausted`);
     const page = this.freeList.peek(depth - 1);
     this.counters.at(0).store(depth - 1);
-    this.e.fill(0n, this.eBase + page * PTRS_PER_TABLE, this.eBase + (page + 1) * PTRS_PER_TABLE);
+    fill64(this.e, this.eBase + page * PTRS_PER_TABLE, this.eBase + (page + 1) * PTRS_PER_TABLE, 0n);
     this.refcount.at(page).store(1);
     this.changed();
     const inUse = this.pages - (depth - 1);
@@ -177,7 +178,12 @@ export class GuestFrames {
   }
 }
 
-/** A ghost counter: not part of the modelled code, so not among a step's touches. */
+/**
+ * A ghost counter: not part of the modelled code, so not among a step's touches, and bumped as a
+ * statistic (in no footprint: verify does not make every pool operation depend on every other).
+ * Only the reference-count invariant's memo reads it, and that stays exact in any order of the
+ * steps: the count only grows, and adds commute.
+ */
 function bumpGhost(w: Word): void {
-  Atomics.add(w.array, w.index, 1);
+  count32(w.array, w.index);
 }
