@@ -27,4 +27,3 @@ export function post(a: Int32Array, i: number, v: number): void {
   Atomics.store(a, i, v);
   Atomics.notify(a, i);
 }
-

@@ -2,8 +2,9 @@
 // travels between the workers (direct handoff): the worker that took a step decides the next
 // one (actors/turn-loop.ts) and runs it or wakes its actor, so this thread only starts a run
 // and collects it. Runs the workers cannot take whole (replay, shrinking's schedules, a
-// scheduler other than random/pct/rr) are stepped from here, one command per step, as is every
-// run with handoff 'central'. Workers are created once and reused across runs.
+// scheduler other than random/pct/rr, verify's scripted choices, the arm64 memory model) are
+// stepped from here under run.ts's loop, one command per step, as is every run with handoff
+// 'central'. Workers are created once and reused across runs.
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { execution } from '../host/execution.ts';
