@@ -71,8 +71,11 @@ export interface RunOptions {
    * backend has been put back in the state after `prior`, whose last step left the actors in `states`.
    */
   resume?: { states: readonly number[]; prior: readonly StepRecord[] };
-  /** Told every shared word the invariant checks read (verify: steps writing them are visible). */
-  onInvariantReads?: (reads: readonly number[]) => void;
+  /**
+   * Told every shared word the invariant checks read (verify: steps writing them are visible), and
+   * the ghost words they wrote (an invariant's memo).
+   */
+  onInvariantReads?: (reads: readonly number[], writes: readonly number[]) => void;
   /** Records each step taken, for state-machine coverage. */
   coverage?: CoverageRecorder;
   /** Called after each step (replay checks each lands where the recording says). */
@@ -86,6 +89,10 @@ export function runRngs(seed: number, iteration: number): { schedule: Rng; steps
 }
 
 export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { schedule: Rng; steps: Rng }, opts: RunOptions): Promise<RunResult> {
+  // Threads mode runs this loop in its workers, the turn passing between them
+  // (actors/turn-loop.ts mirrors every rule below; the cross-mode tests compare the two).
+  const whole = backend.runWhole?.(scheduler, rngs, opts);
+  if (whole) return whole;
   const world = backend.world;
   const { actors, programs } = world;
   execution.step = -1;
@@ -110,7 +117,7 @@ export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { sc
   const checkViolations = (step: number): RunViolation | null => {
     if (!opts.onInvariantReads) return findViolation(step);
     const seen = withFootprint(() => findViolation(step));
-    opts.onInvariantReads(seen.reads);
+    opts.onInvariantReads(seen.reads, seen.writes);
     return seen.value;
   };
   const findViolation = (step: number): RunViolation | null => {
@@ -216,7 +223,7 @@ export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { sc
   return { steps, end, violation, blockedSteps, figures, stillStepping };
 }
 
-function describeWaits(blocked: { actor: number; wait: Wait }[]): string {
+export function describeWaits(blocked: { actor: number; wait: Wait }[]): string {
   const parts = blocked.map(({ actor, wait }) => {
     const h = wait.holder?.();
     return `${actorName(actor)} waits for ${wait.what}${h !== undefined && h >= 0 ? ` (held by ${actorName(h)})` : ''}`;
