@@ -53,6 +53,15 @@ export type StoreKind = 'plain' | 'release';
 export type RmwOrder = 'full' | 'relaxed' | 'acquire' | 'release';
 export type Barrier = 'sy' | 'ld' | 'st' | 'isb';
 
+/**
+ * An RMW by an actor on a location where it has promised a store it has not made: the RMW would
+ * have to read and write around its own future write. Such executions are not explored (the
+ * promise is not certified, or the execution is dropped as infeasible): a stated gap.
+ */
+export class RmwOverOwnPromise extends Error {
+  override readonly name = 'RmwOverOwnPromise';
+}
+
 export interface Value {
   lo: number;
   hi: number;
@@ -255,6 +264,7 @@ export class Arm64Memory {
   rmw(actor: number, word: number, initial: () => Value, order: RmwOrder, f: (old: Value) => Value | null): Value {
     if (order === 'full') this.barrier(actor, 'sy');
     const slot = this.slot(word);
+    if (ld32(this.a, this.cell(actor, slot, C_PROMISE)) !== 0) throw new RmwOverOwnPromise(`an RMW over a promised store of its own`);
     const msgs = this.messages(slot, initial);
     const last = msgs[msgs.length - 1];
     const old = { lo: last.lo, hi: last.hi };
