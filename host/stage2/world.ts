@@ -93,6 +93,7 @@ export function stage2Host(layout: Layout, opts: Stage2Options): Stage2Host {
       'open window',
       'refcounts checked at (ghost)',
     ][i],
+    { ghost: true },
   );
   return { opts, cpus, tlbs, pool, frames, pgt, mmu_lock, g };
 }
