@@ -4,7 +4,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { execution } from '../host/execution.ts';
 import { recorder } from '../host/recorder.ts';
 import { createStepper, stepAs, type Interpreter } from './actor-runtime.ts';
-import { Cmd, CMD, ERROR, READY, SEED, STATE, STEP_INDEX, TRANSITION } from './control.ts';
+import { BRANCH, Cmd, CMD, ERROR, READY, SEED, STATE, STEP_INDEX, TRANSITION } from './control.ts';
 import { loadScenario, type ScenarioRef } from './scenario-loader.ts';
 import { buildWorld } from './world.ts';
 import { awaitChange } from './handoff.ts';
@@ -18,6 +18,8 @@ export interface ActorTask {
   sab: SharedArrayBuffer;
   actor: number;
   port: MessagePort;
+  /** Where the actor's context goes after a step into a state whose wait is a function of it. */
+  contextPort: MessagePort;
   record: boolean;
   interpreter: Interpreter;
 }
@@ -66,6 +68,9 @@ export default async function runActor(t: ActorTask): Promise<number> {
         t.port.postMessage({ type: 'log', actor: t.actor, entries: log } satisfies WorkerMessage);
       }
       control.set(t.actor, STATE, stepper.state);
+      control.set(t.actor, BRANCH, stepper.lastBranch());
+      // The scheduling thread evaluates waits: one that reads the context needs it there.
+      if (cmd !== Cmd.Dump && world.programs[t.actor].waitUsesContext[stepper.state]) t.contextPort.postMessage(stepper.context());
     } catch (e) {
       const f = failure(e, world.actors[t.actor].name, world.programs[t.actor].stateIds[stepper.state]);
       t.port.postMessage({ type: 'error', actor: t.actor, message: f.message, kind: f.kind } satisfies WorkerMessage);
@@ -77,5 +82,6 @@ export default async function runActor(t: ActorTask): Promise<number> {
   Atomics.store(a, cmdIndex, Cmd.Idle);
   Atomics.notify(a, cmdIndex);
   t.port.close();
+  t.contextPort.close();
   return steps;
 }

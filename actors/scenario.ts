@@ -31,8 +31,15 @@ export interface ActorDefinition {
   input?: unknown;
   /** A daemon (an interrupt handler, a hardware walker) never finishes; runs end without it. */
   daemon?: boolean;
-  /** Where the actor's last step ran ("CPU1"), for per-CPU timelines; read after every step. */
-  where?: () => string;
+  /**
+   * The CPU the actor runs on now, as a timeline lane ("CPU1"), or undefined while it runs on none
+   * of the model's CPUs. Read before and after every step: a step is drawn where it began, or, if it
+   * began on no CPU, where it ended (the step that loads a vCPU onto a CPU runs there). Without it,
+   * every step of the actor is drawn in its `lane`.
+   */
+  where?: () => string | undefined;
+  /** The lane of the actor's steps that run on no CPU ("VMM"); default: the actor's name. */
+  lane?: string;
 }
 
 export interface InvariantDefinition<H> {

@@ -1,11 +1,12 @@
 // Every actor on its own worker thread (piscina), all over one SharedArrayBuffer. The scheduler
 // stays in this thread and hands out turns through each actor's slot; a step runs in the
 // actor's worker while this thread waits. Workers are created once and reused across runs.
-import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
+import type { Wait } from '../host/wait.ts';
 import { Piscina } from 'piscina';
 import type { Interpreter } from './actor-runtime.ts';
 import { ActorFailure, type Backend } from './backend.ts';
-import { Cmd, CMD, ERROR, READY, SEED, STATE, STEP_INDEX, TRANSITION } from './control.ts';
+import { BRANCH, Cmd, CMD, ERROR, READY, SEED, STATE, STEP_INDEX, TRANSITION } from './control.ts';
 import { awaitChangeFor, post } from './handoff.ts';
 import type { ActorTask, WorkerMessage } from './actor-worker.ts';
 import type { ScenarioRef } from './scenario-loader.ts';
@@ -34,6 +35,10 @@ export class ThreadsBackend implements Backend {
   readonly mode = 'threads' as const;
   private readonly a: Int32Array;
   private readonly ports: MessagePort[] = [];
+  /** Per actor: the port its worker sends its context on, when the state it is in waits on a function of it. */
+  private readonly contextPorts: MessagePort[] = [];
+  /** Per actor: its context as of its last step, for waits that read it (see waitOf). */
+  private readonly contexts: Record<string, unknown>[] = [];
   private readonly messages: WorkerMessage[] = [];
   private readonly tasks: Promise<unknown>[] = [];
   private crashed: { actor: number; error: unknown } | undefined;
@@ -65,8 +70,12 @@ export class ThreadsBackend implements Backend {
       port1.on('message', (m: WorkerMessage) => backend.messages.push(m));
       port1.unref();
       backend.ports.push(port1);
-      const task: ActorTask = { scenario, design: world.design.name, options: world.design.options, sab, actor: i, port: port2, record: o.record, interpreter: o.interpreter };
-      const p = pool.run(task, { transferList: [port2] as never });
+      const contexts = new MessageChannel();
+      contexts.port1.unref();
+      backend.contextPorts.push(contexts.port1);
+      backend.contexts.push({});
+      const task: ActorTask = { scenario, design: world.design.name, options: world.design.options, sab, actor: i, port: port2, contextPort: contexts.port2, record: o.record, interpreter: o.interpreter };
+      const p = pool.run(task, { transferList: [port2, contexts.port2] as never });
       p.catch((error: unknown) => {
         backend.crashed ??= { actor: i, error };
       });
@@ -146,7 +155,10 @@ export class ThreadsBackend implements Backend {
   resetActors(): Promise<number[]> {
     this.stepIndex = 0;
     return (async () => {
-      for (let i = 0; i < this.world.actors.length; i++) await this.command(i, Cmd.Reset);
+      for (let i = 0; i < this.world.actors.length; i++) {
+        await this.command(i, Cmd.Reset);
+        this.receiveContext(i);
+      }
       return this.world.actors.map((_, i) => this.world.control.get(i, STATE));
     })();
   }
@@ -161,12 +173,34 @@ export class ThreadsBackend implements Backend {
     c.set(actor, SEED, seed);
     c.set(actor, STEP_INDEX, this.stepIndex++);
     const r = this.command(actor, Cmd.Step);
-    if (r) return r.then(() => c.get(actor, STATE));
+    if (r) return r.then(() => (this.receiveContext(actor), c.get(actor, STATE)));
+    this.receiveContext(actor);
     return c.get(actor, STATE);
+  }
+
+  /**
+   * The worker posts the actor's context before it finishes a step (or reset) that leaves it in a
+   * state whose wait is a function: the message is queued by then, so it is read here at once.
+   */
+  private receiveContext(actor: number): void {
+    const state = this.world.control.get(actor, STATE);
+    if (!this.world.programs[actor].waitUsesContext[state]) return;
+    const m = receiveMessageOnPort(this.contextPorts[actor]);
+    if (!m) throw new Error(`the worker of ${this.world.actors[actor].name} did not send its context for the wait of state '${this.world.programs[actor].stateIds[state]}'`);
+    this.contexts[actor] = m.message as Record<string, unknown>;
+  }
+
+  waitOf(actor: number): Wait | undefined {
+    const state = this.world.control.get(actor, STATE);
+    return this.world.programs[actor].waits[state]?.(this.contexts[actor]);
   }
 
   lastTransition(actor: number): number {
     return this.world.control.get(actor, TRANSITION);
+  }
+
+  lastBranch(actor: number): number {
+    return this.world.control.get(actor, BRANCH);
   }
 
   async touches(): Promise<string[][]> {
@@ -189,7 +223,7 @@ export class ThreadsBackend implements Backend {
     await Promise.race([Promise.allSettled(this.tasks), sleep(2000)]);
     await this.pool.destroy();
     await Promise.all(this.exited);
-    for (const p of this.ports) p.close();
+    for (const p of [...this.ports, ...this.contextPorts]) p.close();
   }
 }
 

@@ -35,6 +35,21 @@ describe('hyprace command', function () {
     expect(vmid.invariants.length).to.be.greaterThan(4);
   });
 
+  it('lists the scenarios named, a scenario file among them, and refuses an unknown one', () => {
+    const example = new URL('../examples/lost-update.ts', import.meta.url).pathname;
+    const r = hyprace('list', example, 'idregs', '--json', '--no-typecheck');
+    expect(r.code, r.stderr).to.equal(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.scenarios.map((s: { name: string }) => s.name)).to.deep.equal(['lost-update', 'idregs']);
+    expect(out.scenarios[0].file).to.equal(example);
+    expect(out.scenarios[0].designs.map((d: { name: string; expect: string }) => `${d.name}:${d.expect}`)).to.deep.equal(['locked:holds', 'unlocked-path:caught']);
+    const text = hyprace('list', example, '--no-typecheck');
+    expect(text.stdout).to.match(/^lost-update  kvm->nr_memslot_pages/);
+    expect(text.stdout).to.include(`file: ${example}`);
+    expectUsage(hyprace('list', 'no-such-scenario'), /unknown scenario 'no-such-scenario'/);
+    expectUsage(hyprace('list', './no/such/file.ts'), /scenario file \.\/no\/such\/file\.ts does not exist/);
+  });
+
   it('runs every built-in scenario in threads mode, whose workers build their world from shared memory alone', () => {
     const scenarios = JSON.parse(hyprace('list', '--json').stdout).scenarios as { name: string; designs: { name: string }[] }[];
     for (const s of scenarios) {

@@ -165,7 +165,7 @@ describe('verify', function () {
       expect(trace.strategy).to.equal('verify');
       const replay = hyprace(['replay', out.violation.trace, '--no-typecheck']);
       expect(replay.code, replay.stderr).to.equal(1);
-      expect(replay.stdout).to.match(/every step landed in its recorded state/);
+      expect(replay.stdout).to.match(/every step took its recorded transition to its recorded state/);
     });
 
     it('is incomplete (exit 4) when the budget ends first, and says how far it got', () => {
@@ -187,7 +187,7 @@ describe('verify', function () {
       expect(held.verdict).to.equal('verified');
       const caught = hyprace(['verify', example, '--design', 'unlocked-path', '--jobs', '2', '--trace-dir', dir, '--json', '--no-typecheck']);
       expect(caught.code).to.equal(1);
-      expect(hyprace(['replay', JSON.parse(caught.stdout).violation.trace, '--no-typecheck']).stdout).to.match(/every step landed in its recorded state/);
+      expect(hyprace(['replay', JSON.parse(caught.stdout).violation.trace, '--no-typecheck']).stdout).to.match(/every step took its recorded transition to its recorded state/);
     });
   });
 });
