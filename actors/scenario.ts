@@ -4,9 +4,12 @@ import type { AnyStateMachine } from 'xstate';
 import type { Layout } from '../host/layout.ts';
 import { DAEMON_ONLY_STEPS } from './built-in-invariants.ts';
 
+/** What a design is expected to show: a violation found ('caught'), or none within its budget ('holds'). */
 export type Verdict = 'caught' | 'holds';
+/** How explore picks the next actor: uniformly at random, PCT (priorities with change points), or round-robin. */
 export type StrategyName = 'random' | 'pct' | 'rr';
 
+/** One design of a scenario: a variant to run, with the verdict it should reach. */
 export interface DesignDefinition<O> {
   /** One line: what this design is, with its source (commit, patch, seed). */
   description: string;
@@ -18,11 +21,13 @@ export interface DesignDefinition<O> {
   options?: Partial<O>;
 }
 
+/** The design being run, as host(), init() and actors() see it: its name and its options resolved (defaults, the design's, --set). */
 export interface DesignContext<O> {
   readonly name: string;
   readonly options: Readonly<O>;
 }
 
+/** One actor: a thread of the modelled code (a vCPU thread, a CPU's IRQ context, a VMM thread), running one machine. */
 export interface ActorDefinition {
   /** Unique and short: "vcpu0.1", "cpu1.irq". */
   name: string;
@@ -42,6 +47,7 @@ export interface ActorDefinition {
   lane?: string;
 }
 
+/** A property of shared memory, checked after every step (with `check`), or raised by host code mid-step (without). */
 export interface InvariantDefinition<H> {
   name: string;
   /** One sentence, as a property: "no two VMs running at once share a VMID". */
@@ -52,6 +58,7 @@ export interface InvariantDefinition<H> {
   designs?: string[];
 }
 
+/** How long a design is searched (check's budget, explore's defaults) and where runs are cut. */
 export interface Budget {
   iterations: number;
   timeSeconds: number;
@@ -79,8 +86,10 @@ export interface OptionSpec {
   items?: OptionSpec;
 }
 
+/** Each option's OptionSpec, by option name. */
 export type OptionSpecs<O> = { [K in keyof O]?: OptionSpec };
 
+/** A scenario: designs to compare, the shared memory they run over, their actors and invariants. A scenario file default-exports one. */
 export interface ScenarioDefinition<H, O extends object> {
   name: string;
   /** One line for listings. */
@@ -110,6 +119,7 @@ export interface ScenarioDefinition<H, O extends object> {
   verify?: VerifyConfig<O>;
 }
 
+/** The bounded configuration `hyprace verify` explores exhaustively. */
 export interface VerifyConfig<O> {
   /**
    * Option overrides that make the configuration small enough to explore completely (fewer
@@ -124,11 +134,13 @@ export interface VerifyConfig<O> {
   stepLimit?: number;
 }
 
+/** Flags of `hyprace stress` a stress profile sees. */
 export interface StressFlags {
   /** --long-hold: now and then hold a lock for milliseconds instead of microseconds. */
   longHold: boolean;
 }
 
+/** How `hyprace stress` runs a scenario on free-running threads. */
 export interface StressProfile<H, O> {
   /** Worker threads when --workers is not given. */
   defaultWorkers: number;

@@ -9,6 +9,7 @@ const ALIGN = 8;
 
 type Binder = (memory: SharedMemory) => void;
 
+/** The SharedArrayBuffer every thread of a run shares, with its 32-bit, 64-bit and byte views. */
 export class SharedMemory {
   readonly i32: Int32Array;
   readonly i64: BigInt64Array;
@@ -20,6 +21,7 @@ export class SharedMemory {
   }
 }
 
+/** A named region of shared memory a Layout handed out. */
 export interface Region {
   readonly name: string;
   /** Byte offset into the buffer. */
@@ -27,6 +29,7 @@ export interface Region {
   readonly byteLength: number;
 }
 
+/** Hands out shared memory to a scenario's host() in a fixed order (words, arrays, locks, TLBs...), so every thread gets the same offsets. */
 export class Layout {
   private offset = 0;
   private readonly binders: Binder[] = [];
@@ -230,6 +233,7 @@ export class BigWordArray {
   }
 }
 
+/** A 64-bit value as 0x..., unsigned, for touches and messages. */
 export function hex(v: bigint): string {
   return `0x${BigInt.asUintN(64, v).toString(16)}`;
 }

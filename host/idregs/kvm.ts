@@ -9,6 +9,7 @@ import { SVE_FIELD, type IdReg } from './space.ts';
 export const KVM_ARCH_FLAG_HAS_RAN_ONCE = 1 << 2;
 export const KVM_ARM_VCPU_SVE = 1 << 4;
 
+/** KVM's ID registers of a VM: the storage (per vCPU or per VM), kvm->arch.config_lock, the ran-once flag, and the contract's ghost state. */
 export class KvmIdRegs {
   readonly storage: IdRegStorage;
   readonly config_lock: Mutex;

@@ -11,10 +11,14 @@ import { note } from '../recorder.ts';
 import { raiseViolation } from '../violations.ts';
 import { PAGE_SHIFT, PTRS_PER_TABLE, type Pte } from './descriptor.ts';
 
+/** Physical address of table page 0. */
 export const TABLE_PA_BASE = 0x4000_0000;
+/** Physical address of guest frame 0. */
 export const FRAME_PA_BASE = 0x1_0000_0000;
+/** The built-in invariant the pool raises when put_page() takes a count below zero or a table is freed twice. */
 export const REFCOUNT_BALANCE = 'refcounts-balance';
 
+/** Stage-2 table pages in shared memory: 512 descriptors each, allocated lazily, reference-counted as pgtable.c does, with a ghost generation bumped on free. */
 export class TablePool {
   private e: BigInt64Array = new BigInt64Array(0);
   private eBase = 0;
@@ -119,6 +123,7 @@ export class TablePool {
   }
 }
 
+/** Guest page frames: the references stage-2 mappings hold on them, and a data-cache model (a frame the host wrote is dirty until a CMO cleans it). */
 export class GuestFrames {
   readonly refcount: WordArray;
   /** 1 while the host's write to the frame sits in the data cache, not yet in memory. */
