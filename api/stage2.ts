@@ -32,6 +32,6 @@ export {
   type Stage2Options,
   type Stage2WorldOptions,
 } from '../host/stage2/world.ts';
-export { NO_FREED_TRANSLATION, NO_STALE_DATA, TLB_NO_CONFLICT, stage2GuestAccess, stage2Vcpu, tagOf, user_mem_abort, type Stage2AccessResult } from '../machines/stage2-vcpu.ts';
+export { NO_FREED_TRANSLATION, NO_STALE_DATA, TLB_NO_CONFLICT, stage2GuestAccess, stage2Vcpu, tagOf, user_mem_abort, type AbortResult, type Stage2AccessResult, type Stage2VcpuOptions } from '../machines/stage2-vcpu.ts';
 export { stage2Coalescer } from '../machines/stage2-coalesce.ts';
 export { stage2Figures, stage2Invariants, stage2Refcounts } from '../machines/stage2-invariants.ts';

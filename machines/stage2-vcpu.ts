@@ -7,6 +7,7 @@ import { note } from '../host/recorder.ts';
 import type { RwLock, Spinlock } from '../host/locks.ts';
 import { KVM_PGTABLE_MAX_LEVELS, Prot, kvm_init_valid_leaf_pte, kvm_pte_to_phys, levelShift } from '../host/stage2/descriptor.ts';
 import { raiseViolation } from '../host/violations.ts';
+import { waitUntil } from '../host/wait.ts';
 import { G, REGION, VMID, WINDOW_SPLIT, type Stage2Host, type Stage2WorldOptions } from '../host/stage2/world.ts';
 import { defineStepMachine, type StepArgs, type StepState } from './step-machine.ts';
 
@@ -25,6 +26,8 @@ interface Locals {
   mmuOff: number;
   /** The last attempt faulted: the next step enters the fault handler. */
   faulted: number;
+  /** (eagain 'wait') The access met a LOCKED entry: it waits until the entry is no longer LOCKED. */
+  locked: number;
 }
 type Args = StepArgs<Locals>;
 
@@ -71,21 +74,24 @@ export function stage2GuestAccess(h: World, cpu: number, page: number): Stage2Ac
   return { frame: base + within(ipaPage, shift), via: `a level-${tr.level} ${tr.level === KVM_PGTABLE_MAX_LEVELS - 1 ? 'page' : 'block'} entry` };
 }
 
+/** What user_mem_abort() did: mapped the page, found it mapped already, or -EAGAIN (the entry LOCKED, or a lost race). */
+export type AbortResult = 'mapped' | 'present' | 'eagain-locked' | 'eagain';
+
 /**
  * user_mem_abort() for region page `page`, with kvm->mmu_lock held: maps the page as
  * kvm_pgtable_stage2_map() does for 4 KiB (creating a missing level-3 table), unless it was mapped
  * meanwhile; a LOCKED entry, or losing the race to install it, is -EAGAIN. The host wrote the
  * frame: it is cleaned to PoC before the guest can see it.
  */
-export function user_mem_abort(h: World, vcpu: number, page: number): void {
+export function user_mem_abort(h: World, vcpu: number, page: number): AbortResult {
   const { pgt, pool, frames, g } = h;
   const ipa = REGION + page * 4096;
   const tr = pgt.translate(ipa);
-  if (!tr.fault) return; // mapped meanwhile (by another fault, or a block)
+  if (!tr.fault) return 'present'; // mapped meanwhile (by another fault, or a block)
   if (tr.fault === 'locked') {
     g.at(G.EAGAIN).add(1);
     note(`vcpu${vcpu}: -EAGAIN, the entry is LOCKED`);
-    return;
+    return 'eagain-locked';
   }
   if (tr.level !== KVM_PGTABLE_MAX_LEVELS - 1) {
     pgt.mapPage(ipa, page, Prot.R | Prot.W); // creates the missing level-3 table
@@ -95,17 +101,28 @@ export function user_mem_abort(h: World, vcpu: number, page: number): void {
     const pte = kvm_init_valid_leaf_pte(frames.pa(page), Prot.R | Prot.W, tr.level);
     if (old & 1n || pool.cmpxchg(tr.page, tr.idx, old, pte) !== old) {
       g.at(G.EAGAIN).add(1);
-      return;
+      return 'eagain';
     }
     pool.get_page(tr.page);
     frames.get_page(page);
   }
   if (frames.cacheDirty.peek(page)) frames.clean(page, 1);
   g.at(G.UPDATES).add(1);
+  return 'mapped';
+}
+
+/** How a vCPU's stage-2 accesses behave. */
+export interface Stage2VcpuOptions {
+  /**
+   * An access that meets a LOCKED entry: 'retry' faults into the handler, gets -EAGAIN and retries
+   * at once, as KVM does (the default); 'wait' waits until that entry is no longer LOCKED, then
+   * retries: the same outcomes without the spinning, which keeps verify's executions finite.
+   */
+  eagain?: 'retry' | 'wait';
 }
 
 /** vCPU `vcpu` (on CPU `vcpu`) making `opts.accesses` guest accesses to the region, faulting into user_mem_abort() as needed. */
-export function stage2Vcpu(h: World, vcpu: number) {
+export function stage2Vcpu(h: World, vcpu: number, o: Stage2VcpuOptions = {}) {
   const cpu = vcpu;
   const { frames, g, opts } = h;
   const rw = h.mmuLockKind === 'rwlock';
@@ -129,9 +146,14 @@ export function stage2Vcpu(h: World, vcpu: number) {
       context.page = event.random(context.mmuOff ? 512 : opts.touched);
     }
     const r = stage2GuestAccess(h, cpu, context.page);
-    if ('fault' in r) context.faulted = 1;
-    else complete(context, r.frame, r.via);
+    if (!('fault' in r)) complete(context, r.frame, r.via);
+    else if (r.fault === 'locked' && waitsOnLocked) context.locked = 1;
+    else context.faulted = 1;
   };
+  const waitsOnLocked = o.eagain === 'wait';
+  /** The page this vCPU is about to touch: its wait, when its last try met a LOCKED entry. */
+  const unlocked = ({ context }: { context: Readonly<Locals> }) =>
+    context.locked ? waitUntil(`IPA page ${context.page} not LOCKED`, () => h.pgt.translate(REGION + context.page * 4096).fault !== 'locked') : undefined;
 
   const enterFault = ({ context }: Args) => {
     context.faulted = 0;
@@ -139,7 +161,9 @@ export function stage2Vcpu(h: World, vcpu: number) {
     if (g.at(G.WINDOW_OPENED).peek() >= 0) g.at(g.at(G.WINDOW_KIND).peek() === WINDOW_SPLIT ? G.SPLIT_WINDOW_FAULTS : G.WINDOW_FAULTS).add(1);
   };
 
-  const mapFaultingPage = ({ context }: Args) => user_mem_abort(h, vcpu, context.page);
+  const mapFaultingPage = ({ context }: Args) => {
+    if (user_mem_abort(h, vcpu, context.page) === 'eagain-locked' && waitsOnLocked) context.locked = 1;
+  };
 
   const faultStates: Record<string, StepState<Locals>> = rw
     ? {
@@ -160,14 +184,15 @@ export function stage2Vcpu(h: World, vcpu: number) {
   return defineStepMachine<Locals>({
     id: `stage2-vcpu-${rw ? 'shared-walk' : 'mmu-lock'}`,
     initial: 'guest_access',
-    context: { left: opts.accesses, page: -1, mmuOff: 0, faulted: 0 },
+    context: { left: opts.accesses, page: -1, mmuOff: 0, faulted: 0, locked: 0 },
     states: {
       guest_access: {
         description: 'the guest accesses the region; after a fault, the host handles it and the access is retried',
+        ...(waitsOnLocked ? { wait: unlocked } : {}),
         step: [
           { guard: ({ context }) => context.faulted === 1, actions: enterFault, target: rw ? 'mmu_read_lock' : 'mmu_lock' },
           { guard: ({ context }) => context.left <= 0, target: 'done' },
-          { actions: attempt, target: 'guest_access' },
+          { actions: [({ context }) => void (context.locked = 0), attempt], target: 'guest_access' },
         ],
       },
       ...faultStates,
