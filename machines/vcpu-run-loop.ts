@@ -63,6 +63,8 @@ export interface VmidDesign {
   onPut?(cpu: number): void;
   /** Extra work in kvm_arch_vcpu_load() (VHE: program VTTBR_EL2 eagerly). */
   onLoad?(cpu: number): void;
+  /** Work with IRQs off just before the guest is entered, after the re-check (RISC-V: kvm_riscv_local_tlb_sanitize()). */
+  beforeEntry?(cpu: number): void;
   /** A new VM in the destroyed one's place starts without a VMID. */
   resetVm(): void;
 }
@@ -164,6 +166,7 @@ export function vcpuRunLoop(id: string, h: RunLoopHost, vcpu: number, o: RunLoop
       step: {
         actions: ({ context, event }) => {
           const c = cpu();
+          d.beforeEntry?.(c);
           const value = d.stage2RegOnEntry();
           vcpus.mode.at(vcpu).store(IN_GUEST_MODE);
           stage2Reg.at(c).store(value);
@@ -217,7 +220,7 @@ export function vcpuRunLoop(id: string, h: RunLoopHost, vcpu: number, o: RunLoop
       step: {
         actions: ({ context }) => {
           d.resetVm();
-          vcpus.target.at(vcpu).store(-1);
+          if (h.vcpuInit) vcpus.target.at(vcpu).store(-1);
           context.lifetimesLeft--;
           context.runsLeft = o.runs;
         },
