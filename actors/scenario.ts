@@ -115,7 +115,7 @@ export interface ScenarioDefinition<H, O extends object> {
   figures?(host: H, design: DesignContext<O>): Record<string, number>;
   /** How `hyprace stress` runs it on free-running threads; without it, stress refuses it. */
   stress?: StressProfile<H, O>;
-  /** The bounded configuration `hyprace verify` (and `check`, for designs expected to hold) explores exhaustively. */
+  /** The bounded configuration `hyprace verify` explores exhaustively. */
   verify?: VerifyConfig<O>;
 }
 
@@ -126,7 +126,7 @@ export interface VerifyConfig<O> {
    * rounds, CPUs or VMIDs than sampling uses): stated with every verify result. --set still applies.
    */
   options?: Partial<O>;
-  /** verify's time budget per design, and check's for designs expected to hold (default 60 s). */
+  /** verify's time budget per design (default 60 s; --time overrides it). */
   timeSeconds?: number;
   /** Whether to keep a cache of explored states by default (a state reached twice is explored once). */
   stateCache?: boolean;

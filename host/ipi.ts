@@ -57,7 +57,7 @@ export class Ipis<const F extends string = string> {
     const left = this.outstanding.peek(from);
     if (left !== 0) {
       const prev = this.names[this.func.peek(from) - 1] ?? '?';
-      throw new IpiProtocolError(`${this.cpus.name(from)} calls ${func} while its previous call, ${prev}, still waits for ${left} ${this.cpus.plural}: wait for ipis.acksFor(${from}) first (csd_lock)`);
+      throw new IpiProtocolError(`${this.cpus.name(from)} calls ${func} while its previous call, ${prev}, still waits for ${left} of its targets: wait for ipis.acksFor(${from}) first (csd_lock)`);
     }
     const targets = this.resolve(from, to);
     const remote = targets.filter((t) => t !== from);

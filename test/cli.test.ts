@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { tempDir } from './temp-dirs.ts';
 
 const BIN = new URL('../bin/hyprace.mjs', import.meta.url).pathname;
@@ -45,7 +45,7 @@ describe('hyprace command', function () {
     expect(out.scenarios[0].designs.map((d: { name: string; expect: string }) => `${d.name}:${d.expect}`)).to.deep.equal(['locked:holds', 'unlocked-path:caught']);
     const text = hyprace('list', example, '--no-typecheck');
     expect(text.stdout).to.match(/^lost-update  kvm->nr_memslot_pages/);
-    expect(text.stdout).to.include(`file: ${example}`);
+    expect(text.stdout).to.include(`file: ${relative(process.cwd(), example)}`);
     expectUsage(hyprace('list', 'no-such-scenario'), /unknown scenario 'no-such-scenario'/);
     expectUsage(hyprace('list', './no/such/file.ts'), /scenario file \.\/no\/such\/file\.ts does not exist/);
   });

@@ -1,5 +1,6 @@
 // hyprace list: the catalogue (or the scenarios named: built-in names or scenario files), each
 // scenario's designs with their expected verdicts, the invariants checked, and the options.
+import { relative } from 'node:path';
 import { describeSpec } from '../../actors/options.ts';
 import { budgetOf, type OptionSpec } from '../../actors/scenario.ts';
 import { BUILT_IN_INVARIANTS } from '../../actors/built-in-invariants.ts';
@@ -26,7 +27,7 @@ export async function listCommand(names: string[], o: { json?: boolean; typechec
   }
   for (const s of scenarios) {
     console.log(`${s.name}  ${s.title}${s.seeds.length ? `  (seed ${s.seeds.join(', ')})` : ''}`);
-    if (s.file) console.log(`  file: ${s.file}`);
+    if (s.file) console.log(`  file: ${relative(process.cwd(), s.file) || s.file}`);
     console.log('  designs:');
     for (const d of s.designs) console.log(`    ${d.name.padEnd(22)} ${d.expect.padEnd(7)} ${d.description}`);
     console.log('  invariants:');
