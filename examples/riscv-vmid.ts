@@ -138,7 +138,7 @@ function gstageVmid(h: Host, v: number): VmidDesign {
     onLoad: (c) => updateHgatp(c),
     // kvm_riscv_local_tlb_sanitize(): a vCPU on another hart than last time flushes its VMID there.
     beforeEntry: (c) => {
-      if (h.last_exit_cpu.at(v).load() !== c) h.tlbs.invalidate({ tag: h.vm_vmid.at(vm).load() }, c, 'HFENCE.GVMA VMID');
+      if (h.last_exit_cpu.at(v).load() !== c) h.tlbs.invalidate({ tag: h.vm_vmid.at(vm).load() }, c, 'HFENCE.GVMA');
       h.last_exit_cpu.at(v).store(c);
     },
     resetVm: () => {
@@ -219,7 +219,6 @@ export default defineScenario({
     touchesPerEntry: { integer: true, min: 1, max: 16, description: 'most guest accesses per entry' },
     migrateChance: { min: 0, max: 1, description: 'chance that cond_resched() migrates the thread' },
     signalChance: { min: 0, max: 1, description: 'chance of a pending signal with IRQs off' },
-    earlyRunChance: { min: 0, max: 0, description: 'unused: a RISC-V vCPU needs no KVM_ARM_VCPU_INIT' },
     pagesPerVm: { integer: true, min: 1, max: 64, description: 'guest pages per VM' },
     lifetimes: { integer: true, min: 1, max: 100, description: 'lifetimes of a single-vCPU VM (destroyed and created anew)' },
   },
