@@ -35,6 +35,8 @@ export interface ActorStepper {
   /** A 32-bit hash of the actor's state and context (verify's state cache); `seed` picks the hash function. */
   hash(seed: number): number;
   restore(s: ActorSnapshot): void;
+  /** The running step's random draw, in [0, n): the memory model's choices come from the step too. */
+  readonly draw: (n: number) => number;
 }
 
 export interface ActorSnapshot {
@@ -47,6 +49,7 @@ class CompiledActor implements ActorStepper {
   private ctx: Record<string, unknown> = {};
   private branch = -1;
   private readonly event = new StepEvent();
+  readonly draw = (n: number) => this.event.random(n);
   constructor(readonly program: CompiledMachine, private readonly def: ActorDefinition, private readonly index: number) {}
 
   get done(): boolean {
@@ -117,6 +120,7 @@ class CompiledActor implements ActorStepper {
 class XstateReferenceActor implements ActorStepper {
   private actor: AnyActor | undefined;
   private readonly event = new StepEvent();
+  readonly draw = (n: number) => this.event.random(n);
   private readonly indexOf: Map<string, number>;
   state = 0;
   constructor(readonly program: CompiledMachine, private readonly def: ActorDefinition, private readonly index: number) {
@@ -205,10 +209,12 @@ export function createStepper(def: ActorDefinition, index: number, interpreter: 
 /** Runs one step of actor `index` with `execution.actor` set, as the host primitives expect. */
 export function stepAs(stepper: ActorStepper, index: number, seed: number, choices?: readonly number[]): number {
   execution.actor = index;
+  execution.draw = stepper.draw;
   try {
     return stepper.step(seed, choices);
   } finally {
     execution.actor = -1;
+    execution.draw = undefined;
   }
 }
 

@@ -1,13 +1,17 @@
 // Exploration: run a design again and again under a strategy until an invariant breaks or the
 // budget (runs, seconds) is spent. The first violation's trace is written before anything else.
 import type { Backend, Mode } from './backend.ts';
+import type { MemoryModel } from './trace.ts';
 import { DAEMON_ONLY_STEPS, runOnce, runRngs, type RunResult } from './run.ts';
 import { createScheduler } from './schedulers/index.ts';
 import type { StrategyName } from './scenario.ts';
 import { CoverageRecorder, type CoverageData } from './coverage.ts';
 import { recordViolation, type FoundViolation } from './violation-trace.ts';
+import { Infeasible } from './promises.ts';
 
 export interface ExploreOptions {
+  /** The memory model steps run under (default: sequentially consistent). */
+  memoryModel?: MemoryModel;
   strategy: StrategyName;
   depth: number;
   iterations: number;
@@ -51,6 +55,8 @@ export interface ExploreResult {
   elapsedMs: number;
   /** Runs that hit the step bound before finishing. */
   stepLimitRuns: number;
+  /** arm64: schedules dropped because an actor could no longer keep a promise it made. */
+  infeasibleRuns: number;
   /** Of those, runs whose non-daemon actors were still stepping at the bound: a possible livelock. */
   livelock: { runs: number; actors: string[] } | null;
   maxRunSteps: number;
@@ -74,6 +80,7 @@ export async function explore(backend: Backend, o: ExploreOptions): Promise<Expl
   let runs = 0;
   let steps = 0;
   let stepLimitRuns = 0;
+  let infeasibleRuns = 0;
   let livelockRuns = 0;
   const stillStepping = new Set<string>();
   let maxRunSteps = 0;
@@ -83,7 +90,16 @@ export async function explore(backend: Backend, o: ExploreOptions): Promise<Expl
 
   for (let i = first; runs < o.iterations && performance.now() < deadline; i += stride) {
     if (o.shouldStop?.()) break;
-    const r: RunResult = await runOnce(backend, scheduler, runRngs(o.seed, i), { stepLimit: o.stepLimit, daemonOnlySteps, only: o.only, coverage });
+    let r: RunResult;
+    try {
+      r = await runOnce(backend, scheduler, runRngs(o.seed, i), { stepLimit: o.stepLimit, daemonOnlySteps, only: o.only, coverage });
+    } catch (e) {
+      // arm64: a promise the schedule made could not be kept; that schedule is not an execution.
+      if (!(e instanceof Infeasible)) throw e;
+      infeasibleRuns++;
+      runs++;
+      continue;
+    }
     runs++;
     steps += r.steps.length;
     maxRunSteps = Math.max(maxRunSteps, r.steps.length);
@@ -128,6 +144,7 @@ export async function explore(backend: Backend, o: ExploreOptions): Promise<Expl
     steps,
     elapsedMs: Math.round(performance.now() - start),
     stepLimitRuns,
+    infeasibleRuns,
     livelock: livelockRuns ? { runs: livelockRuns, actors: [...stillStepping] } : null,
     maxRunSteps,
     violation,

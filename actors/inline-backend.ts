@@ -7,6 +7,8 @@ import { ActorFailure, type Backend } from './backend.ts';
 import { ProcessExitInStep } from './exit-guard.ts';
 import { stepEnds, stepStarts, type Heartbeat } from './job-board.ts';
 import { ChoiceError, type ChoiceLog } from './step-event.ts';
+import { Infeasible, PromiseEngine } from './promises.ts';
+import { memoryModel } from '../host/memory-model/active.ts';
 import type { World } from './world.ts';
 
 /** The shared words one step read and wrote (32-bit word indices; duplicates possible). */
@@ -28,6 +30,8 @@ export class InlineBackend implements Backend {
   private log: string[][] = [];
   private readonly transitions: number[];
   private readonly scripted: boolean[];
+  /** What each actor's last step drew (values and ranges). */
+  private readonly drawnBy: ChoiceLog[];
   /** Set to record each step's footprint (verify's dependence relation). */
   recordFootprints = false;
   /** The last step's footprint, when recorded. */
@@ -40,7 +44,15 @@ export class InlineBackend implements Backend {
     this.steppers = world.actors.map((def, i) => createStepper(def, i, interpreter));
     this.transitions = world.actors.map(() => -1);
     this.scripted = world.actors.map(() => false);
+    this.drawnBy = world.actors.map(() => ({ values: [], arities: [] }));
+    if (world.arm64 && world.promiseOwners) {
+      this.promises = new PromiseEngine({ world, stepperOf: (a) => this.steppers[a], save: () => this.save(), restore: (x) => this.restore(x as InlineSnapshot) }, world.arm64);
+      memoryModel.promiseStep = (owner) => this.promises!.promiseStep(owner);
+    }
   }
+
+  /** The arm64 model's promises, when the world makes them (actors/promises.ts). */
+  private readonly promises: PromiseEngine | undefined;
 
   /** Whether each step's touches are recorded (traces need them). */
   get records(): boolean {
@@ -48,12 +60,20 @@ export class InlineBackend implements Backend {
   }
 
   lastChoices(actor: number): number[] | undefined {
-    return this.scripted[actor] ? this.steppers[actor].drawn().values : undefined;
+    return this.scripted[actor] ? this.drawnBy[actor].values : undefined;
   }
 
   /** What `actor`'s last scripted step drew, with the range of each draw. */
   lastDrawn(actor: number): ChoiceLog {
-    return this.steppers[actor].drawn();
+    return this.drawnBy[actor];
+  }
+
+  /** After a step under arm64 with promises: note an actor that finished, and certify the promiser. */
+  private afterModelledStep(actor: number): void {
+    const m = this.world.arm64!;
+    const owners = this.world.promiseOwners!;
+    if (this.steppers[actor].done) m.setFinished(actor);
+    this.promises!.certify(actor < owners ? actor : actor - owners);
   }
 
   /** A 32-bit hash of `actor`'s state and context (verify's state cache). */
@@ -108,8 +128,13 @@ export class InlineBackend implements Backend {
     if (this.heartbeat) stepStarts(this.heartbeat, actor, s.state);
     try {
       this.transitions[actor] = stepAs(s, actor, seed, choices);
+      // Kept before anything else steps this actor's machine (a promise's solo run does).
+      const log = s.drawn();
+      this.drawnBy[actor] = { values: [...log.values], arities: [...log.arities] };
+      if (this.promises) this.afterModelledStep(actor);
       if (this.heartbeat) stepEnds(this.heartbeat);
     } catch (e) {
+      if (e instanceof Infeasible) throw e;
       const state = this.world.programs[actor].stateIds[s.state];
       if (e instanceof ChoiceError) throw new ChoiceError(`${this.world.actors[actor].name} in state '${state}': ${e.message}`);
       throw failure(e, this.world.actors[actor].name, state);

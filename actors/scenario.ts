@@ -15,6 +15,8 @@ export interface DesignDefinition<O> {
   description: string;
   /** What running it should show: a violation ('caught') or none within the budget ('holds'). */
   expect: Verdict;
+  /** What it should show under another memory model, when that differs (a missing barrier: 'holds' under sc, 'caught' under arm64). */
+  expectUnder?: { arm64?: Verdict };
   /** For 'caught' designs, the invariants a found violation may name (any, if omitted). */
   expectInvariants?: string[];
   /** Overrides of the scenario's default options for this design. */

@@ -19,7 +19,7 @@ export interface SessionOptions extends ExploreOptions {
 }
 
 export async function exploreDesign(ref: ScenarioRef, scenario: AnyScenario, design: string, o: SessionOptions): Promise<ExploreResult> {
-  const world = buildWorld(scenario, design, o.options);
+  const world = buildWorld(scenario, design, o.options, undefined, { memoryModel: o.memoryModel });
   const stepTimeoutMs = o.stepTimeoutMs ?? THREADS_DEFAULTS.stepTimeoutMs;
   if (o.mode === 'inline') return exploreParallel(ref, world, o, o.jobs, { ...JOB_LIMITS, stepTimeoutMs });
   if (o.jobs > 1) throw new Error('parallel jobs run inline; use mode inline with jobs > 1');

@@ -8,6 +8,7 @@
 // Candidates run leniently (a step whose actor cannot run is skipped), and the result is run
 // once more exactly, as replay would, before anyone sees it.
 import type { Backend } from './backend.ts';
+import { Infeasible } from './promises.ts';
 import { Rng } from './rng.ts';
 import { runOnce, type RunResult } from './run.ts';
 import { ReplayScheduler } from './schedulers/replay.ts';
@@ -109,7 +110,7 @@ export async function shrinkRun(backend: Backend, found: RunResult, o: ShrinkOpt
       if (r.violation?.invariant !== invariant) return null;
       return r.steps.map(decisionOf);
     } catch (e) {
-      if (e instanceof CandidateExhausted) return null;
+      if (e instanceof CandidateExhausted || e instanceof Infeasible) return null;
       throw e;
     }
   };

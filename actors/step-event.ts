@@ -51,6 +51,22 @@ export class StepEvent {
     return this.draw(Math.floor(n), `random(${n})`);
   }
 
+  /**
+   * One of several outcomes, outcome i with probability weights[i] / sum: the index drawn. For
+   * verify, one branch per outcome of non-zero weight (however the weights are split).
+   */
+  pick(weights: readonly number[]): number {
+    const total = weights.reduce((a, b) => a + b, 0);
+    if (!this.script) {
+      const r = this.rng.below(total);
+      let acc = 0;
+      for (let i = 0; i < weights.length; i++) if (r < (acc += weights[i])) return i;
+      return weights.length - 1;
+    }
+    const live = weights.flatMap((w, i) => (w > 0 ? [i] : []));
+    return live[live.length > 1 ? this.draw(live.length, `pick([${weights.join(', ')}])`) : 0] ?? 0;
+  }
+
   /** True with probability p. */
   chance(p: number): boolean {
     if (!this.script) return this.rng.chance(p);

@@ -30,7 +30,7 @@ export function buildTrace(world: World, run: RunResult, touches: string[][], c:
     design: world.design.name,
     options: world.design.options as Record<string, unknown>,
     ...(c.only ? { only: [...c.only] } : {}),
-    memory: 'sc',
+    memory: world.memoryModel,
     stepLimit: c.stepLimit,
     daemonOnlySteps: c.daemonOnlySteps,
     mode: c.mode,

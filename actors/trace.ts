@@ -12,7 +12,7 @@ export const TRACE_FORMAT = 'hyprace-trace';
 /** 2: the invariant filter, memory model and bounds are recorded; replay compares transitions. */
 export const TRACE_VERSION = 2;
 /** Memory models this hyprace replays: sequential consistency (every access in step order). */
-export const MEMORY_MODELS = ['sc'] as const;
+export const MEMORY_MODELS = ['sc', 'arm64'] as const;
 export type MemoryModel = (typeof MEMORY_MODELS)[number];
 
 export interface TraceStep {

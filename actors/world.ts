@@ -4,6 +4,10 @@
 import { Layout, type Region, type SharedMemory } from '../host/layout.ts';
 import { ViolationBox, setViolationBox } from '../host/violations.ts';
 import { execution } from '../host/execution.ts';
+import { Arm64Memory } from '../host/memory-model/arm64.ts';
+import { memoryModel as memoryModelOf } from '../host/memory-model/active.ts';
+import type { MemoryModel } from './trace.ts';
+import { promiseActors } from './promises.ts';
 import { compileMachine, type CompiledMachine } from './compile.ts';
 import { ControlBlock } from './control.ts';
 import { designContext, type ActorDefinition, type AnyScenario, type DesignContext, type InvariantDefinition } from './scenario.ts';
@@ -27,15 +31,37 @@ export interface World {
   readonly hostBytes: number;
   /** The named regions of the scenario's memory, in address order. */
   readonly regions: readonly Region[];
+  /** The memory model steps run under: sequentially consistent, or arm64 (memory-model/arm64.ts). */
+  readonly memoryModel: MemoryModel;
+  readonly arm64?: Arm64Memory;
+  /** Under arm64 with promises: the first this-many actors are the scenario's, each followed (at index n + i) by its promise daemon. */
+  readonly promiseOwners?: number;
+  /** Promise steps each actor may take in a run (arm64). */
+  readonly promises: number;
 }
 
-export function buildWorld(scenario: AnyScenario, designName: string, options?: Record<string, unknown>, sab?: SharedArrayBuffer): World {
+export interface WorldOptions {
+  memoryModel?: MemoryModel;
+  /** arm64: promise steps per actor and run (default 1; 0: stores never overtake). */
+  promises?: number;
+}
+
+/** arm64's default promise steps per actor and run. */
+export const DEFAULT_PROMISES = 1;
+
+export function buildWorld(scenario: AnyScenario, designName: string, options?: Record<string, unknown>, sab?: SharedArrayBuffer, w: WorldOptions = {}): World {
   const design = designContext(scenario, designName, options);
   const layout = new Layout();
   const host = scenario.host(layout, design);
-  const hostBytes = layout.byteLength;
   const regions = [...layout.regions];
-  const actors = scenario.actors(host, design);
+  const scenarioActors = scenario.actors(host, design);
+  const memoryModel = w.memoryModel ?? 'sc';
+  const promises = memoryModel === 'arm64' ? (w.promises ?? DEFAULT_PROMISES) : 0;
+  let arm64: Arm64Memory | undefined;
+  const actors = promises > 0 ? [...scenarioActors, ...promiseActors(scenarioActors, () => arm64!, promises)] : scenarioActors;
+  // The arm64 model's state is part of the scenario's memory: reset with it, saved with it.
+  if (memoryModel === 'arm64') arm64 = new Arm64Memory(layout, layout.modelled, Math.ceil(layout.byteLength / 4), actors.length);
+  const hostBytes = layout.byteLength;
   const names = new Set<string>();
   for (const a of actors) {
     if (names.has(a.name)) throw new Error(`scenario ${scenario.name}: two actors are named '${a.name}'`);
@@ -48,7 +74,7 @@ export function buildWorld(scenario: AnyScenario, designName: string, options?: 
   const daemon = actors.map((a, i) => !!a.daemon || !programs[i].final.some(Boolean));
   const invariants = (scenario.invariants as InvariantDefinition<unknown>[]).filter((inv) => !inv.designs || inv.designs.includes(designName));
   const known = new Set(knownInvariants(scenario.invariants));
-  const world = { scenario, design, host, memory, actors, programs, daemon, control, violations, invariants, knownInvariants: known, hostBytes, regions };
+  const world = { scenario, design, host, memory, actors, programs, daemon, control, violations, invariants, knownInvariants: known, hostBytes, regions, memoryModel, arm64, promises, ...(promises > 0 ? { promiseOwners: scenarioActors.length } : {}) };
   activateWorld(world);
   return world;
 }
@@ -56,6 +82,7 @@ export function buildWorld(scenario: AnyScenario, designName: string, options?: 
 /** Makes `world` the one this thread's host code reports to (a thread may build several). */
 export function activateWorld(world: World): void {
   setViolationBox(world.violations);
+  memoryModelOf.arm64 = world.arm64;
   execution.actorNames = world.actors.map((a) => a.name);
 }
 

@@ -67,6 +67,8 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--state-cache', 'explore a state reached twice only once (default: as the scenario says)')
     .option('--no-state-cache', 'no state cache, even if the scenario asks for one')
     .option('--no-reduction', 'enumerate every schedule without partial-order reduction (a cross-check: slow)')
+    .option('--memory <model>', 'sc (sequentially consistent, default) or arm64 (stores and loads reorder unless barriers say otherwise)')
+    .option('--promises <n>', 'arm64: promise steps per actor and execution (stores made visible early; default 1)')
     .option('--step-limit <n>', 'steps after which an execution is cut (reported)')
     .option('--invariant <name>', 'check only this invariant (repeatable)', collect)
     .option('--set <key=value>', "override a scenario option, on top of the scenario's verify configuration (repeatable)", collect)
@@ -102,6 +104,8 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--no-shrink', 'write violating schedules as found, without shrinking them')
     .option('--report <dir>', 'write an HTML report (verdicts, coverage graphs, growth, violation timelines) to DIR/index.html')
     .option('--step-timeout <seconds>', 'a step (or the work between two steps) that takes longer is a hang: exit 3 naming it (default 10)')
+    .option('--no-verify', 'only sample: no exhaustive search after sampling found nothing')
+    .option('--verify-time <seconds>', "exhaustive search per design after sampling found nothing (default: the scenario's verify budget, at most 20)")
     .option('--json', 'print one JSON object')
     .option('--no-typecheck', 'run a scenario file without type-checking it first')
     .action((names, o) => run(checkCommand(names, o)));

@@ -112,7 +112,7 @@ function gstageVmid(h: Host, v: number): VmidDesign {
       step: { actions: [() => h.vmid_version.add(1), () => h.vmid_next.store(1), () => h.rollovers.add(1)], target: 'hfence_all' },
     },
     hfence_all: { description: 'on_each_cpu_mask(cpu_online_mask, __local_hfence_gvma_all, NULL, 1)', step: { actions: () => void h.ipis.send(hart(), '__local_hfence_gvma_all', 'all'), target: 'hfence_wait' } },
-    hfence_wait: { wait: () => h.ipis.acksFor(hart()), step: { target: 'write_vmid' } },
+    hfence_wait: { wait: () => h.ipis.acksFor(hart()), step: { actions: () => h.ipis.acknowledged(hart()), target: 'write_vmid' } },
     ...Object.fromEntries(tail),
     check_requests: {
       description: 'kvm_riscv_check_vcpu_requests(): KVM_REQ_UPDATE_HGATP reloads hgatp',

@@ -6,6 +6,9 @@
 // Indices are those of the whole-buffer views (SharedMemory.i32 / .i64); a footprint names words
 // in 32-bit units, a 64-bit element j being words 2j and 2j+1.
 
+import { execution } from './execution.ts';
+import type { Arm64Memory, Value } from './memory-model/arm64.ts';
+import { memoryModel } from './memory-model/active.ts';
 import { threadGlobal } from './thread-global.ts';
 
 /** What the running step (or wait, or invariant) touched, while `on`. */
@@ -35,57 +38,131 @@ export function withFootprint<T>(fn: () => T): { value: T; reads: number[]; writ
   }
 }
 
-export function ld32(a: Int32Array, i: number): number {
+/** How a load orders: plain (READ_ONCE), or acquire (smp_load_acquire / LDAR). */
+export type LoadKind = 'plain' | 'acquire';
+/** How a store orders: plain (WRITE_ONCE), or release (smp_store_release / STLR). */
+export type StoreKind = 'plain' | 'release';
+/** A read-modify-write's ordering, as the kernel's atomics name it: full (no suffix), _relaxed, _acquire, _release. */
+export type RmwOrder = 'full' | 'relaxed' | 'acquire' | 'release';
+
+/**
+ * The memory model in charge of `word` when a step of an actor accesses it (arm64 covers the
+ * scenario's memory words, not ghost words, TLBs or lock words); undefined: sequentially consistent.
+ */
+function modelFor(word: number): Arm64Memory | undefined {
+  const m = memoryModel.arm64;
+  return m !== undefined && execution.actor >= 0 && m.covers(word) ? m : undefined;
+}
+
+function draw(n: number): number {
+  if (!execution.draw) throw new Error('a modelled memory access outside a step');
+  return execution.draw(n);
+}
+
+const lo32 = (a: Int32Array, i: number) => () => ({ lo: plainLoad32(a, i), hi: 0 });
+const both64 = (a: BigInt64Array, j: number) => () => split(plainLoad64(a, j));
+const split = (v: bigint): Value => ({ lo: Number(BigInt.asIntN(32, v)), hi: Number(BigInt.asIntN(32, v >> 32n)) });
+const join = (v: Value): bigint => (BigInt(v.hi) << 32n) | BigInt(v.lo >>> 0);
+
+/** The word as memory holds it now (the latest write), recorded, never through a model. */
+function plainLoad32(a: Int32Array, i: number): number {
   if (footprint.on) footprint.reads.push(i);
   return Atomics.load(a, i);
 }
 
-export function st32(a: Int32Array, i: number, v: number): void {
+function plainLoad64(a: BigInt64Array, j: number): bigint {
+  if (footprint.on) footprint.reads.push(2 * j, 2 * j + 1);
+  return Atomics.load(a, j);
+}
+
+/** READ_ONCE (or smp_load_acquire); `dep`: the view of its address dependencies (arm64). */
+export function ld32(a: Int32Array, i: number, kind: LoadKind = 'plain', dep = 0): number {
+  const m = modelFor(i);
+  if (m) return m.load(execution.actor, i, lo32(a, i), draw, kind, dep).lo;
+  return plainLoad32(a, i);
+}
+
+/** WRITE_ONCE (or smp_store_release); `dep`: the view of its address and data dependencies (arm64). */
+export function st32(a: Int32Array, i: number, v: number, kind: StoreKind = 'plain', dep = 0): void {
   if (footprint.on) footprint.writes.push(i);
+  const m = modelFor(i);
+  if (m && !m.store(execution.actor, i, lo32(a, i), draw, { lo: v, hi: 0 }, kind, dep)) return;
   Atomics.store(a, i, v);
 }
 
+/** A read-modify-write through the model: the new value from the old one, or null to only read. */
+function rmw32(m: Arm64Memory, a: Int32Array, i: number, order: RmwOrder, f: (old: number) => number | null): number {
+  if (footprint.on) footprint.writes.push(i);
+  const old = m.rmw(execution.actor, i, lo32(a, i), order, (o) => {
+    const next = f(o.lo);
+    return next === null ? null : { lo: next | 0, hi: 0 };
+  }).lo;
+  const next = f(old);
+  if (next !== null) Atomics.store(a, i, next);
+  return old;
+}
+
 /** compare-and-swap; returns the old value. A failed one only reads. */
-export function cas32(a: Int32Array, i: number, expected: number, v: number): number {
+export function cas32(a: Int32Array, i: number, expected: number, v: number, order: RmwOrder = 'full'): number {
+  const m = modelFor(i);
+  if (m) return rmw32(m, a, i, order, (old) => (old === expected ? v : null));
   const old = Atomics.compareExchange(a, i, expected, v);
   if (footprint.on) (old === expected ? footprint.writes : footprint.reads).push(i);
   return old;
 }
 
-export function xchg32(a: Int32Array, i: number, v: number): number {
+export function xchg32(a: Int32Array, i: number, v: number, order: RmwOrder = 'full'): number {
+  const m = modelFor(i);
+  if (m) return rmw32(m, a, i, order, () => v);
   if (footprint.on) footprint.writes.push(i);
   return Atomics.exchange(a, i, v);
 }
 
 /** Returns the old value. */
-export function add32(a: Int32Array, i: number, delta: number): number {
+export function add32(a: Int32Array, i: number, delta: number, order: RmwOrder = 'full'): number {
+  const m = modelFor(i);
+  if (m) return rmw32(m, a, i, order, (old) => old + delta);
   if (footprint.on) footprint.writes.push(i);
   return Atomics.add(a, i, delta);
 }
 
 /** Returns the old value. */
-export function or32(a: Int32Array, i: number, bits: number): number {
+export function or32(a: Int32Array, i: number, bits: number, order: RmwOrder = 'full'): number {
+  const m = modelFor(i);
+  if (m) return rmw32(m, a, i, order, (old) => old | bits);
   if (footprint.on) footprint.writes.push(i);
   return Atomics.or(a, i, bits);
 }
 
 /** Returns the old value. */
-export function and32(a: Int32Array, i: number, bits: number): number {
+export function and32(a: Int32Array, i: number, bits: number, order: RmwOrder = 'full'): number {
+  const m = modelFor(i);
+  if (m) return rmw32(m, a, i, order, (old) => old & bits);
   if (footprint.on) footprint.writes.push(i);
   return Atomics.and(a, i, bits);
 }
 
-export function ld64(a: BigInt64Array, j: number): bigint {
-  if (footprint.on) footprint.reads.push(2 * j, 2 * j + 1);
-  return Atomics.load(a, j);
+export function ld64(a: BigInt64Array, j: number, kind: LoadKind = 'plain', dep = 0): bigint {
+  const m = modelFor(2 * j);
+  if (m) return join(m.load(execution.actor, 2 * j, both64(a, j), draw, kind, dep));
+  return plainLoad64(a, j);
 }
 
-export function st64(a: BigInt64Array, j: number, v: bigint): void {
+export function st64(a: BigInt64Array, j: number, v: bigint, kind: StoreKind = 'plain', dep = 0): void {
   if (footprint.on) footprint.writes.push(2 * j, 2 * j + 1);
+  const m = modelFor(2 * j);
+  if (m && !m.store(execution.actor, 2 * j, both64(a, j), draw, split(v), kind, dep)) return;
   Atomics.store(a, j, v);
 }
 
-export function cas64(a: BigInt64Array, j: number, expected: bigint, v: bigint): bigint {
+export function cas64(a: BigInt64Array, j: number, expected: bigint, v: bigint, order: RmwOrder = 'full'): bigint {
+  const m = modelFor(2 * j);
+  if (m) {
+    if (footprint.on) footprint.writes.push(2 * j, 2 * j + 1);
+    const old = join(m.rmw(execution.actor, 2 * j, both64(a, j), order, (o) => (join(o) === BigInt.asIntN(64, expected) ? split(v) : null)));
+    if (old === BigInt.asIntN(64, expected)) Atomics.store(a, j, v);
+    return old;
+  }
   const old = Atomics.compareExchange(a, j, expected, v);
   if (footprint.on) (old === expected ? footprint.writes : footprint.reads).push(2 * j, 2 * j + 1);
   return old;
@@ -93,6 +170,10 @@ export function cas64(a: BigInt64Array, j: number, expected: bigint, v: bigint):
 
 /** Stores `v` into elements [start, end) (a zeroed table page, say). */
 export function fill64(a: BigInt64Array, start: number, end: number, v: bigint): void {
+  if (modelFor(2 * start)) {
+    for (let j = start; j < end; j++) st64(a, j, v);
+    return;
+  }
   if (footprint.on) for (let j = start; j < end; j++) footprint.writes.push(2 * j, 2 * j + 1);
   a.fill(v, start, end);
 }

@@ -2,6 +2,9 @@
 // executing, and the per-CPU registers the scenario models (VTTBR_EL2 on arm64, hgatp on RISC-V).
 import type { Layout, WordArray } from './layout.ts';
 
+/** A CPU's own state (registers, IRQ mask, what it runs) is not memory: no memory model reorders it. */
+const CPU_STATE = { sc: true } as const;
+
 /** "No vCPU" in a CPU's curr_vcpu or in_guest word, and "no CPU" in a vCPU's cpu word. */
 export const NONE = -1;
 
@@ -31,10 +34,10 @@ export class PhysCpus<const R extends string = string> {
   constructor(layout: Layout, readonly count: number, o: PhysCpusOptions<R> = {}) {
     this.naming = o.name ?? ((c) => `cpu${c}`);
     this.plural = o.plural ?? 'CPUs';
-    this.curr = layout.words('curr_vcpu', count, (c) => `${this.name(c)}.curr_vcpu`);
-    this.irqs_disabled = layout.words('irqs_disabled', count, (c) => `${this.name(c)}.irqs_disabled`);
-    this.guest = layout.words('in_guest', count, (c) => `${this.name(c)}.in_guest`);
-    for (const r of o.registers ?? []) this.regs[r] = layout.words(r, count, (c) => `${this.name(c)}.${r}`);
+    this.curr = layout.words('curr_vcpu', count, (c) => `${this.name(c)}.curr_vcpu`, CPU_STATE);
+    this.irqs_disabled = layout.words('irqs_disabled', count, (c) => `${this.name(c)}.irqs_disabled`, CPU_STATE);
+    this.guest = layout.words('in_guest', count, (c) => `${this.name(c)}.in_guest`, CPU_STATE);
+    for (const r of o.registers ?? []) this.regs[r] = layout.words(r, count, (c) => `${this.name(c)}.${r}`, CPU_STATE);
   }
 
   /** The CPU's name: "cpu1", "hart1". */

@@ -18,6 +18,8 @@ export const execution = threadGlobal('execution', () => ({
   actorNames: [] as readonly string[],
   /** Free mode only (stress statistics): told when this thread takes or releases a lock. */
   lockHook: undefined as LockHook | undefined,
+  /** The running step's random draw (a value in [0, n)): a memory model's choices are the step's. */
+  draw: undefined as ((n: number) => number) | undefined,
   /** Free mode only: sleeps `ms`, or less if the run is told to stop meanwhile. */
   sleep: undefined as ((ms: number) => void) | undefined,
 }));

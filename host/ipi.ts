@@ -5,9 +5,14 @@
 // it can take an IRQ. Waiting for the acknowledgements (wait=1) is a state's wait on acksFor();
 // not waiting is allowed, but the sender's call slot (its csd) stays taken until every target ran
 // the function, so the next call from that CPU must wait for acksFor() first, as csd_lock() does.
+// Under the arm64 memory model a call orders as the kernel's does: the target's function sees what
+// the sender did before sending (the barrier before the IPI), and the sender, once acknowledged(),
+// sees what the targets' functions did (csd_unlock's release, csd_lock_wait's acquire).
 import type { Layout, WordArray } from './layout.ts';
 import type { PhysCpus } from './cpu.ts';
-import { or32, xchg32 } from './access.ts';
+import { ld32, or32, st32, xchg32 } from './access.ts';
+import { execution } from './execution.ts';
+import { memoryModel } from './memory-model/active.ts';
 import { note } from './recorder.ts';
 import { waitUntil, type Wait } from './wait.ts';
 
@@ -34,16 +39,23 @@ export class Ipis<const F extends string = string> {
   readonly outstanding: WordArray;
   /** IPIs sent in all (figures). */
   readonly sent: WordArray;
+  /** arm64 model: the view each sender published with its call, and the one its targets' acknowledgements published. */
+  private readonly views: WordArray;
+  private readonly ackViews: WordArray;
   private readonly names: readonly F[];
 
   constructor(layout: Layout, private readonly cpus: PhysCpus, private readonly functions: IpiFunctions<F>, readonly word = 'IPI') {
     const n = cpus.count;
     if (n > 31) throw new RangeError(`IPIs are modelled for at most 31 ${cpus.plural}, not ${n}`);
     this.names = Object.keys(functions) as F[];
-    this.pending = layout.words('ipi_pending', n, (c) => `${cpus.name(c)}.ipi_pending`);
-    this.func = layout.words('ipi_func', n, (c) => `${cpus.name(c)}.ipi_func`);
-    this.outstanding = layout.words('ipi_outstanding', n, (c) => `${cpus.name(c)}.ipi_outstanding`);
-    this.sent = layout.words('ipi_sent', 1, () => 'ipis_sent');
+    // The call machinery orders itself (see above): its words are not left to a memory model.
+    const sc = { sc: true };
+    this.pending = layout.words('ipi_pending', n, (c) => `${cpus.name(c)}.ipi_pending`, sc);
+    this.func = layout.words('ipi_func', n, (c) => `${cpus.name(c)}.ipi_func`, sc);
+    this.outstanding = layout.words('ipi_outstanding', n, (c) => `${cpus.name(c)}.ipi_outstanding`, sc);
+    this.sent = layout.words('ipi_sent', 1, () => 'ipis_sent', sc);
+    this.views = layout.words('ipi_view', n, (c) => `${cpus.name(c)}.ipi_view`, sc);
+    this.ackViews = layout.words('ipi_ack_view', n, (c) => `${cpus.name(c)}.ipi_ack_view`, sc);
   }
 
   /**
@@ -61,6 +73,8 @@ export class Ipis<const F extends string = string> {
     }
     const targets = this.resolve(from, to);
     const remote = targets.filter((t) => t !== from);
+    const m = this.model();
+    if (m) st32(this.views.array, this.views.index + from, m.releaseView(execution.actor));
     this.func.at(from).store(this.names.indexOf(func) + 1);
     this.outstanding.at(from).store(remote.length);
     for (const t of remote) or32(this.pending.array, this.pending.index + t, 1 << from);
@@ -88,6 +102,21 @@ export class Ipis<const F extends string = string> {
     return remote.length ? remote.map((c) => this.cpus.name(c)).join(', ') : `no other ${this.cpus.plural.replace(/s$/, '')}`;
   }
 
+  /**
+   * csd_lock_wait()'s acquire, for the step after a wait on acksFor(from): under the arm64 memory
+   * model, what the targets' functions did is visible from here on. Nothing otherwise.
+   */
+  acknowledged(from: number): void {
+    const m = this.model();
+    if (m) m.acquireView(execution.actor, ld32(this.ackViews.array, this.ackViews.index + from));
+  }
+
+  /** The arm64 model, when it is in charge and a step (not a wait or an invariant) is running. */
+  private model() {
+    const m = memoryModel.arm64;
+    return m !== undefined && execution.actor >= 0 ? m : undefined;
+  }
+
   /** Until every target of `from`'s last call has run it (wait=1; and csd_lock before the next call). */
   acksFor(from: number): Wait {
     return waitUntil(`${this.word} acks for ${this.cpus.name(from)}`, () => this.outstanding.peek(from) === 0);
@@ -105,8 +134,14 @@ export class Ipis<const F extends string = string> {
       if (!(bits & (1 << s))) continue;
       const func = this.names[this.func.peek(s) - 1];
       note(`${this.cpus.name(cpu)} takes ${this.word} ${func} from ${this.cpus.name(s)}`);
+      const m = this.model();
+      if (m) m.acquireView(execution.actor, ld32(this.views.array, this.views.index + s));
       this.functions[func](cpu, s);
       also?.(func, s);
+      if (m) {
+        const at = this.ackViews.index + s;
+        st32(this.ackViews.array, at, Math.max(ld32(this.ackViews.array, at), m.releaseView(execution.actor)));
+      }
       this.outstanding.at(s).add(-1);
     }
   }

@@ -42,7 +42,7 @@ export class Vcpus {
     this.target = layout.words('vcpu.target', count, named('arch.target'));
     this.cpu = layout.words('vcpu.cpu', count, named('cpu'));
     this.mode = layout.words('vcpu.mode', count, named('mode'));
-    this.running_vmid = layout.words('vcpu.running_vmid', count, named('running_vmid (ghost)'));
+    this.running_vmid = layout.words('vcpu.running_vmid', count, named('running_vmid (ghost)'), { ghost: true });
     this.enoexec = layout.words('vcpu.enoexec', count, named('ENOEXEC returns'));
     this.eintr = layout.words('vcpu.eintr', count, named('EINTR returns'));
     this.entries = layout.words('vcpu.entries', count, named('guest entries'));

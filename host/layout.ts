@@ -1,4 +1,6 @@
-import { add32, cas32, ld32, ld64, st32, st64, xchg32 } from './access.ts';
+import { add32, cas32, ld32, ld64, st32, st64, xchg32, type RmwOrder } from './access.ts';
+import { execution } from './execution.ts';
+import { memoryModel } from './memory-model/active.ts';
 import { note } from './recorder.ts';
 
 // One SharedArrayBuffer holds all shared state. A Layout hands out regions of it in a fixed,
@@ -29,9 +31,26 @@ export interface Region {
   readonly byteLength: number;
 }
 
+/** How a word of the layout behaves under a weak memory model. */
+export interface WordOptions {
+  /**
+   * Ghost state: bookkeeping the model keeps for its invariants, not memory the modelled code
+   * shares (`pages added (ghost)`). Ghost words are always sequentially consistent.
+   */
+  ghost?: boolean;
+  /**
+   * Not memory whose order the modelled code keeps itself: a CPU's registers and IRQ state, or the
+   * words of a kernel primitive that carries its own ordering (IPIs, as locks do). Sequentially
+   * consistent under any memory model, like ghost words, but part of the modelled state.
+   */
+  sc?: boolean;
+}
+
 /** Hands out shared memory to a scenario's host() in a fixed order (words, arrays, locks, TLBs...), so every thread gets the same offsets. */
 export class Layout {
   private offset = 0;
+  /** The memory words a weak memory model covers (not ghost words), in 32-bit word indices. */
+  readonly modelled: { word: number; wide: boolean }[] = [];
   private readonly binders: Binder[] = [];
   private readonly regionList: Region[] = [];
   private bound: SharedMemory | undefined;
@@ -48,21 +67,24 @@ export class Layout {
   }
 
   /** A named array of `count` 32-bit words. */
-  words(name: string, count: number, elementName?: (i: number) => string): WordArray {
+  words(name: string, count: number, elementName?: (i: number) => string, o: WordOptions = {}): WordArray {
     const array = new WordArray(name, count, elementName);
     const region = this.reserve(name, count * 4, (m) => array.bind(m.i32, region.byteOffset / 4));
+    if (!o.ghost && !o.sc) for (let i = 0; i < count; i++) this.modelled.push({ word: region.byteOffset / 4 + i, wide: false });
     return array;
   }
 
-  word(name: string): Word {
+  word(name: string, o: WordOptions = {}): Word {
     const w = new Word(name);
     const region = this.reserve(name, 4, (m) => w.bind(m.i32, region.byteOffset / 4));
+    if (!o.ghost && !o.sc) this.modelled.push({ word: region.byteOffset / 4, wide: false });
     return w;
   }
 
   /** A region of 64-bit words, returned as the index of its first element in `memory.i64`. */
-  bigwords(name: string, count: number, bind: (i64: BigInt64Array, start: number) => void): Region {
+  bigwords(name: string, count: number, bind: (i64: BigInt64Array, start: number) => void, o: WordOptions = {}): Region {
     const region = this.reserve(name, count * 8, (m) => bind(m.i64, region.byteOffset / 8));
+    if (!o.ghost && !o.sc) for (let i = 0; i < count; i++) this.modelled.push({ word: region.byteOffset / 4 + 2 * i, wide: true });
     return region;
   }
 
@@ -117,10 +139,20 @@ export class Word {
     return this.a;
   }
 
-  load(): number {
-    const v = ld32(this.a, this.i);
-    note(`${this.name} == ${v}`);
+  /**
+   * READ_ONCE(): a plain load. Under the arm64 memory model, `acquire` makes it
+   * smp_load_acquire() (LDAR), and `dependsOn` gives it an address dependency on the values this
+   * actor last loaded from those words (a pointer it followed). Sequentially consistent otherwise.
+   */
+  load(o?: LoadOptions): number {
+    const v = ld32(this.a, this.i, o?.acquire ? 'acquire' : 'plain', dependencyView(o?.dependsOn));
+    note(`${this.name} ${o?.acquire ? '== (acquire)' : '=='} ${v}`);
     return v;
+  }
+
+  /** smp_load_acquire(). */
+  load_acquire(): number {
+    return this.load({ acquire: true });
   }
 
   /** A read that is not shown in the step's touches (invariants, waits, bookkeeping). */
@@ -128,30 +160,78 @@ export class Word {
     return ld32(this.a, this.i);
   }
 
-  store(v: number): void {
-    st32(this.a, this.i, v);
-    note(`${this.name} := ${v}`);
+  /**
+   * WRITE_ONCE(): a plain store. Under arm64, `release` makes it smp_store_release() (STLR), and
+   * `dependsOn` gives it an address or data dependency on the values this actor last loaded there.
+   */
+  store(v: number, o?: StoreOptions): void {
+    st32(this.a, this.i, v, o?.release ? 'release' : 'plain', dependencyView(o?.dependsOn));
+    note(`${this.name} ${o?.release ? ':= (release)' : ':='} ${v}`);
   }
 
-  /** Returns the previous value; stores `v` only if it was `expected`. */
-  cmpxchg(expected: number, v: number): number {
-    const old = cas32(this.a, this.i, expected, v);
-    note(old === expected ? `${this.name}: ${old} -> ${v} (cmpxchg)` : `${this.name} == ${old} (cmpxchg failed, wanted ${expected})`);
+  /** smp_store_release(). */
+  store_release(v: number): void {
+    this.store(v, { release: true });
+  }
+
+  /**
+   * cmpxchg(): returns the previous value; stores `v` only if it was `expected`. Fully ordered, as
+   * the kernel's cmpxchg() is, unless `order` says _relaxed, _acquire or _release (arm64 only).
+   */
+  cmpxchg(expected: number, v: number, order: RmwOrder = 'full'): number {
+    const old = cas32(this.a, this.i, expected, v, order);
+    note(old === expected ? `${this.name}: ${old} -> ${v} (cmpxchg${suffix(order)})` : `${this.name} == ${old} (cmpxchg${suffix(order)} failed, wanted ${expected})`);
     return old;
   }
 
-  xchg(v: number): number {
-    const old = xchg32(this.a, this.i, v);
-    note(`${this.name}: ${old} -> ${v} (xchg)`);
+  /** xchg(), fully ordered unless `order` says otherwise. */
+  xchg(v: number, order: RmwOrder = 'full'): number {
+    const old = xchg32(this.a, this.i, v, order);
+    note(`${this.name}: ${old} -> ${v} (xchg${suffix(order)})`);
     return old;
   }
 
-  /** atomic_add_return. */
-  add(delta: number): number {
-    const v = add32(this.a, this.i, delta) + delta;
+  /** atomic_add_return(), fully ordered unless `order` says otherwise. */
+  add(delta: number, order: RmwOrder = 'full'): number {
+    const v = add32(this.a, this.i, delta, order) + delta;
     note(`${this.name}: ${v - delta} -> ${v}`);
     return v;
   }
+}
+
+/** A shared word, or an element of a 64-bit array, whose last loaded value another access depends on. */
+export type Dependency = Word | { array: BigWordArray; index: number };
+
+/** How a load orders under the arm64 memory model (Word.load, BigWordArray.load); sequentially consistent it changes nothing. */
+export interface LoadOptions {
+  /** smp_load_acquire() rather than READ_ONCE(). */
+  acquire?: boolean;
+  /** Address dependencies: the values this actor last loaded from these. */
+  dependsOn?: readonly Dependency[];
+}
+
+/** How a store orders under the arm64 memory model (Word.store, BigWordArray.store); sequentially consistent it changes nothing. */
+export interface StoreOptions {
+  /** smp_store_release() rather than WRITE_ONCE(). */
+  release?: boolean;
+  /** Address or data dependencies: the values this actor last loaded from these. */
+  dependsOn?: readonly Dependency[];
+}
+
+function suffix(order: RmwOrder): string {
+  return order === 'full' ? '' : `_${order}`;
+}
+
+/** The view the dependencies carry under arm64 (0 when sequentially consistent). */
+function dependencyView(deps: readonly Dependency[] | undefined): number {
+  const m = memoryModel.arm64;
+  if (!deps?.length || !m || execution.actor < 0) return 0;
+  return m.dependencyView(execution.actor, deps.map(dependencyWord));
+}
+
+/** The word a dependency names (by shape: a test runner may hold two copies of these classes). */
+export function dependencyWord(d: Dependency): number {
+  return 'wordIndex' in d.array ? (d as { array: BigWordArray; index: number }).array.wordIndex(d.index) : d.index;
 }
 
 /** A named array of 32-bit words, e.g. a per-CPU variable. */
@@ -202,24 +282,36 @@ export class BigWordArray {
   ) {}
 
   /** Reserves the array in `layout`. */
-  static in(layout: Layout, name: string, length: number, elementName?: (i: number) => string): BigWordArray {
+  static in(layout: Layout, name: string, length: number, elementName?: (i: number) => string, o: WordOptions = {}): BigWordArray {
     const arr = new BigWordArray(name, length, elementName);
-    layout.bigwords(name, length, (i64, start) => {
-      arr.a = i64;
-      arr.base = start;
-    });
+    layout.bigwords(
+      name,
+      length,
+      (i64, start) => {
+        arr.a = i64;
+        arr.base = start;
+      },
+      o,
+    );
     return arr;
   }
 
-  load(i: number): bigint {
-    const v = ld64(this.a, this.base + this.check(i));
+  /** READ_ONCE() of element i (see Word.load for the options). */
+  load(i: number, o?: LoadOptions): bigint {
+    const v = ld64(this.a, this.base + this.check(i), o?.acquire ? 'acquire' : 'plain', dependencyView(o?.dependsOn));
     note(`${this.elementName(i)} == ${hex(v)}`);
     return v;
   }
 
-  store(i: number, v: bigint): void {
-    st64(this.a, this.base + this.check(i), BigInt.asIntN(64, v));
-    note(`${this.elementName(i)} := ${hex(v)}`);
+  /** WRITE_ONCE() of element i (see Word.store for the options). */
+  store(i: number, v: bigint, o?: StoreOptions): void {
+    st64(this.a, this.base + this.check(i), BigInt.asIntN(64, v), o?.release ? 'release' : 'plain', dependencyView(o?.dependsOn));
+    note(`${this.elementName(i)} ${o?.release ? ':= (release)' : ':='} ${hex(v)}`);
+  }
+
+  /** Index, in 32-bit words of the whole buffer, of element i's first half. */
+  wordIndex(i: number): number {
+    return 2 * (this.base + this.check(i));
   }
 
   /** A read not shown in the step's touches, for invariants. */

@@ -7,6 +7,7 @@
 // mutex then sleeps on the lock word) until it gets the lock.
 import { add32, and32, cas32, count32, ld32, or32, st32, xchg32 } from './access.ts';
 import type { Layout } from './layout.ts';
+import { memoryModel } from './memory-model/active.ts';
 import { execution, actorName } from './execution.ts';
 import { note } from './recorder.ts';
 import { raiseViolation } from './violations.ts';
@@ -26,6 +27,7 @@ const MASK_HI = LINE_WORDS + 3;
 const ACQUISITIONS = LINE_WORDS + 4;
 const CONTENDED = LINE_WORDS + 5;
 const SEQ = LINE_WORDS + 6; // rwlock: bumped on every release, for sleepers in free mode
+const RELEASED = LINE_WORDS + 7; // arm64 model: the view releases published (an acquire orders after it)
 const WORDS = 2 * LINE_WORDS;
 
 /** Thrown when a machine takes a lock without having waited for it: an authoring error. */
@@ -72,6 +74,18 @@ abstract class LockBase {
     return execution.actor + 1;
   }
 
+  /** Acquire semantics under the arm64 model: what earlier holders did is visible from here on. */
+  protected acquired(): void {
+    const m = memoryModel.arm64;
+    if (m && execution.actor >= 0) m.acquireView(execution.actor, this.get(RELEASED));
+  }
+
+  /** Release semantics under the arm64 model: everything this holder did is published with the lock. */
+  protected released(): void {
+    const m = memoryModel.arm64;
+    if (m && execution.actor >= 0) this.set(RELEASED, Math.max(this.get(RELEASED), m.releaseView(execution.actor)));
+  }
+
   protected refuseUnwaited(op: string): never {
     throw new LockProtocolError(
       `${actorName(execution.actor)} called ${op}(${this.name}) while ${actorName(this.holder())} holds it, ` +
@@ -115,6 +129,7 @@ abstract class LockBase {
     }
     this.set(OWNER, this.me());
     count32(this.a, this.base + ACQUISITIONS);
+    this.acquired();
     execution.lockHook?.(this.name, 'acquire', false);
     note(`${op}(${this.name})`);
   }
@@ -141,6 +156,7 @@ export class Spinlock extends LockBase {
   unlock(op = 'spin_unlock'): void {
     if (!this.checkReleasable(op)) return;
     execution.lockHook?.(this.name, 'release', false);
+    this.released();
     this.set(OWNER, 0);
     this.set(STATE, 0);
     note(`${op}(${this.name})`);
@@ -172,6 +188,7 @@ export class Mutex extends LockBase {
   unlock(op = 'mutex_unlock'): void {
     if (!this.checkReleasable(op)) return;
     execution.lockHook?.(this.name, 'release', false);
+    this.released();
     this.set(OWNER, 0);
     if (xchg32(this.a, this.base + STATE, 0) === 2) Atomics.notify(this.a, this.base + STATE, 1);
     note(`${op}(${this.name})`);
@@ -221,6 +238,7 @@ export class RwLock extends LockBase {
       });
       this.markReader(true);
       count32(this.a, this.base + ACQUISITIONS);
+      this.acquired();
       execution.lockHook?.(this.name, 'acquire', true);
       note(`read_lock(${this.name})`);
       return;
@@ -228,6 +246,7 @@ export class RwLock extends LockBase {
     this.add(READERS, 1);
     this.markReader(true);
     count32(this.a, this.base + ACQUISITIONS);
+    this.acquired();
     note(`read_lock(${this.name})`);
   }
 
@@ -237,6 +256,7 @@ export class RwLock extends LockBase {
       return;
     }
     execution.lockHook?.(this.name, 'release', true);
+    this.released();
     this.markReader(false);
     this.add(READERS, -1);
     this.add(SEQ, 1);
@@ -263,6 +283,7 @@ export class RwLock extends LockBase {
     }
     this.set(OWNER, this.me());
     count32(this.a, this.base + ACQUISITIONS);
+    this.acquired();
     execution.lockHook?.(this.name, 'acquire', false);
     note(`write_lock(${this.name})`);
   }
@@ -270,6 +291,7 @@ export class RwLock extends LockBase {
   write_unlock(): void {
     if (!this.checkReleasable('write_unlock')) return;
     execution.lockHook?.(this.name, 'release', false);
+    this.released();
     this.set(OWNER, 0);
     this.set(STATE, 0);
     this.add(SEQ, 1);

@@ -113,11 +113,11 @@ export function speGuestVcpu(h: SpeHost, v: number, design: PinningDesign) {
       else programBuffer(args);
       return;
     }
-    const r = event.random(100);
-    if (r < 30) {
+    const r = event.pick([30, 8, 62]);
+    if (r === 0) {
       h.el.at(v).store(1 - el);
       note(el === 1 ? 'guest: ERET to EL0' : 'guest: exception to EL1');
-    } else if (r < 38) {
+    } else if (r === 1) {
       disableBuffer();
       drain();
       closeBlackout();

@@ -132,7 +132,7 @@ export function updateVttbr2012(h: UpdateVttbrHost, vcpu: number, v: UpdateVttbr
     },
     wait_ipi_acks: {
       wait: () => ipis.acksFor(cpu()),
-      step: { target: v.flush === 'on_each_cpu' ? order[0] : 'flush_vm_context' },
+      step: { actions: () => ipis.acknowledged(cpu()), target: v.flush === 'on_each_cpu' ? order[0] : 'flush_vm_context' },
     },
     flush_vm_context: { description: 'kvm_call_hyp(__kvm_flush_vm_context)', step: { actions: () => __kvm_flush_vm_context(tlbs), target: order[0] } },
     ...writes,

@@ -18,6 +18,8 @@ export interface ReportRow {
   schedules: number;
   elapsedMs: number;
   trace: string | null;
+  /** How the verdict was reached: verified (under which bound), found by verify, or sampled. */
+  how?: string;
 }
 
 export interface ReportInput {
@@ -49,10 +51,10 @@ tr.violating td.step { background: #fed7d7; } tr.violation td { color: #c53030; 
 
 export function renderReport(r: ReportInput): string {
   const ok = r.rows.every((x) => x.ok);
-  const verdicts = `<table class="verdicts"><thead><tr><th>scenario</th><th>design</th><th>expected</th><th>got</th><th></th><th>schedules</th><th>time</th><th>invariant</th></tr></thead><tbody>${r.rows
+  const verdicts = `<table class="verdicts"><thead><tr><th>scenario</th><th>design</th><th>expected</th><th>got</th><th></th><th>how</th><th>schedules</th><th>time</th><th>invariant</th></tr></thead><tbody>${r.rows
     .map(
       (x) =>
-        `<tr><td>${esc(x.scenario)}</td><td title="${esc(x.description)}">${esc(x.design)}</td><td>${x.expected}</td><td>${x.got}</td><td class="${x.ok ? 'ok' : 'bad'}">${x.ok ? 'ok' : 'UNEXPECTED'}</td><td>${x.schedules}</td><td>${(x.elapsedMs / 1000).toFixed(1)} s</td><td>${x.invariant ? `<a href="#${anchor('violation', x.scenario, x.design)}">${esc(x.invariant)}</a>` : ''}</td></tr>`,
+        `<tr><td>${esc(x.scenario)}</td><td title="${esc(x.description)}">${esc(x.design)}</td><td>${x.expected}</td><td>${x.got}</td><td class="${x.ok ? 'ok' : 'bad'}">${x.ok ? 'ok' : 'UNEXPECTED'}</td><td>${esc(x.how ?? 'sampled')}</td><td>${x.schedules}</td><td>${(x.elapsedMs / 1000).toFixed(1)} s</td><td>${x.invariant ? `<a href="#${anchor('violation', x.scenario, x.design)}">${esc(x.invariant)}</a>` : ''}</td></tr>`,
     )
     .join('')}</tbody></table>`;
 

@@ -12,4 +12,5 @@ export const CATALOGUE: Readonly<Record<string, ScenarioRef>> = {
   'spe-finalize': here('./spe-finalize.ts'),
   'spe-pinning': here('./spe-pinning.ts'),
   locktorture: here('./locktorture.ts'),
+  litmus: here('./litmus.ts'),
 };

@@ -137,7 +137,7 @@ export default defineScenario({
       tlbs: new Tlbs(layout, cpus, opts.tasks + 2, { tag: 'VMID', address: 'IPA', owner: 'task' }),
       vmid: new KvmVmid2022(layout, opts.tasks, opts.cpus, opts.vmidBits),
       activeTask: layout.words('active_task', opts.cpus, (c) => `cpu${c}.active_task`),
-      atSchedLoop: layout.words('at_sched_loop', opts.cpus, (c) => `cpu${c}.at_sched_loop (ghost)`),
+      atSchedLoop: layout.words('at_sched_loop', opts.cpus, (c) => `cpu${c}.at_sched_loop (ghost)`, { ghost: true }),
     };
   },
   init: (h) => {

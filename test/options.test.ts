@@ -8,6 +8,7 @@ import { budgetOf, designContext, type AnyScenario, type OptionSpec } from '../a
 import { buildWorld } from '../actors/world.ts';
 import { CATALOGUE } from '../scenarios/index.ts';
 import idregs from '../scenarios/idregs.ts';
+import litmus from '../scenarios/litmus.ts';
 import locktorture from '../scenarios/locktorture.ts';
 import speFinalize from '../scenarios/spe-finalize.ts';
 import spePinning from '../scenarios/spe-pinning.ts';
@@ -16,7 +17,7 @@ import allocator from '../scenarios/vmid-allocator.ts';
 import rollover from '../scenarios/vmid-rollover.ts';
 
 // Imported here rather than loaded from the catalogue, so that they share this process's host modules.
-const SCENARIOS: AnyScenario[] = [rollover, allocator, idregs, stage2, speFinalize, spePinning, locktorture];
+const SCENARIOS: AnyScenario[] = [rollover, allocator, idregs, stage2, speFinalize, spePinning, locktorture, litmus];
 
 /** The values at the edges of a spec: its choices, or its bounds (arrays: shortest and longest, with the extreme elements). */
 function edges(spec: OptionSpec): unknown[] {

@@ -72,7 +72,7 @@ describe('traces', function () {
 
     it('refuses (exit 2) a trace of another format version or memory model', () => {
       expectOneLine(variant('v1', (t) => (t.version = 1)), 2, /is a trace of format version 1, which this hyprace cannot replay \(it replays version 2\)/);
-      expectOneLine(variant('arm64', (t) => ((t as { memory: string }).memory = 'arm64')), 2, /was recorded under memory model "arm64", which this hyprace cannot replay \(it replays: sc\)/);
+      expectOneLine(variant('arm64', (t) => ((t as { memory: string }).memory = 'power')), 2, /was recorded under memory model "power", which this hyprace cannot replay \(it replays: sc, arm64\)/);
     });
 
     it('refuses (exit 2) options the scenario does not take', () => {

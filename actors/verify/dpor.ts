@@ -16,6 +16,7 @@ import { Rng } from '../rng.ts';
 import { runOnce, type RunOptions, type RunResult, type StepRecord } from '../run.ts';
 import type { Scheduler } from '../schedulers/scheduler.ts';
 import { ChoiceError } from '../step-event.ts';
+import { Infeasible } from '../promises.ts';
 import { ChoiceCursor } from './choice-cursor.ts';
 import { EMPTY_FOOTPRINT, dependent, joinFootprints, makeFootprint, type Footprint } from './footprint.ts';
 import { HappensBefore, type ExecutedStep } from './happens-before.ts';
@@ -65,6 +66,8 @@ export interface DporStats {
   newSteps: number;
   /** Executions cut short at a state explored before (--state-cache). */
   cacheHits: number;
+  /** arm64: schedules dropped because an actor could no longer keep a promise. */
+  infeasible: number;
   /** Some order was left out because it needed more preemptions than the bound. */
   boundReached: boolean;
   maxDepth: number;
@@ -118,6 +121,9 @@ const PRUNED_CUT = new Pruned('cut');
 
 const NO_WORDS = new Int32Array(0);
 
+/** Words standing for each actor's own state (past any shared memory), for promise steps' dependence. */
+const OWNER_STATE = 1 << 29;
+
 export class NondeterministicDesign extends Error {}
 
 /** A step changed shared memory behind the accessors' back: verify cannot see what it depends on. */
@@ -138,7 +144,7 @@ export class Dpor {
   private initial: Int32Array | undefined;
   /** The audit's copy of memory before the step (the first executions only). */
   private audit: Int32Array | undefined;
-  readonly stats: DporStats = { executions: 0, steps: 0, sleepBlocked: 0, stepLimitExecutions: 0, newSteps: 0, cacheHits: 0, boundReached: false, maxDepth: 0 };
+  readonly stats: DporStats = { executions: 0, steps: 0, sleepBlocked: 0, stepLimitExecutions: 0, newSteps: 0, cacheHits: 0, infeasible: 0, boundReached: false, maxDepth: 0 };
   /** States explored, when the state cache is on. */
   readonly visited: VisitedStates | undefined;
   private hasher: StateHasher | undefined;
@@ -212,6 +218,14 @@ export class Dpor {
         return r;
       },
       (e: unknown) => {
+        if (e instanceof Infeasible) {
+          // arm64: a promise could not be kept; not an execution, nothing to analyse.
+          this.stats.executions++;
+          this.stats.infeasible++;
+          this.firstNew = this.stack.length;
+          this.o.onExecution?.(undefined, undefined);
+          return undefined;
+        }
         if (!(e instanceof Pruned)) throw e;
         if (e.why !== 'cut') this.stats.executions++;
         if (e.why === 'sleep') {
@@ -254,6 +268,7 @@ export class Dpor {
       variants: EMPTY_FOOTPRINT,
       fixed: rootStep !== undefined,
     };
+    if (parent && this.o.reduction && !this.visited) this.racesOfDisabling(step - 1, parent, enabled);
     if (this.visited && !node.fixed) {
       node.record = this.lookUp(node);
       node.snapshot = { backend: this.backend.save(), hasher: this.hasher!.save(), states: [...this.states] };
@@ -299,12 +314,24 @@ export class Dpor {
       this.visited!.add(key, record);
       return record;
     }
-    if (seen.onStack) return undefined; // a cycle: explore on, within the step limit
+    // Covered: explored (or being explored, further up this path: a cycle) with at least as much
+    // allowed from it. Every point tries every runnable actor here, so whatever the revisit could
+    // reach, that exploration reaches.
     if (bounded ? seen.preemptions <= node.preemptions : subsetOf(seen.sleep, sleep)) throw PRUNED_CACHE;
+    if (seen.onStack) return undefined; // a cycle that allows more this time: explore on, within the step limit
     seen.onStack = true;
     seen.sleep = seen.sleep.filter((q) => sleep.includes(q));
     seen.preemptions = Math.min(seen.preemptions, node.preemptions);
     return seen;
+  }
+
+  /**
+   * A step that makes another actor unable to run (it writes what that actor's wait reads) races
+   * with that actor's next step, which then never shows up in the execution to be analysed: the
+   * other order starts with the disabled actor, before the step.
+   */
+  private racesOfDisabling(i: number, at: Node, enabledNow: readonly number[]): void {
+    for (const q of at.enabled) if (q !== at.actor && !enabledNow.includes(q)) this.addInitial(i, [q]);
   }
 
   /**
@@ -361,7 +388,7 @@ export class Dpor {
     }
     this.stats.newSteps++;
     const fp = this.backend.lastFootprint;
-    const f = makeFootprint(this.waitReads.length ? [...this.waitReads, ...fp.reads] : fp.reads, fp.writes, this.o.visible.words);
+    const f = this.footprintOf(record.actor, this.waitReads.length ? [...this.waitReads, ...fp.reads] : fp.reads, fp.writes);
     if (!node.fixed) node.cursor.ran(this.backend.lastDrawn(record.actor));
     // With the state cache there are no races to find: only sleep sets need the footprint.
     if (this.visited) node.step = { actor: record.actor, footprint: f, clock: NO_WORDS, local: 0, written: NO_WORDS };
@@ -371,6 +398,20 @@ export class Dpor {
     }
     node.variants = joinFootprints(node.variants, f);
     this.hasher?.stepped(record.actor, f.writes, i32);
+  }
+
+  /**
+   * A step's footprint. Under arm64 with promises, a promise step looks ahead at its owner's
+   * future steps, so it depends on the owner's own state (its context, not shared memory): every
+   * step of the owner writes a word standing for that state, and its promise steps read it.
+   */
+  private footprintOf(actor: number, reads: number[], writes: number[]): Footprint {
+    const owners = this.backend.world.promiseOwners;
+    if (owners !== undefined) {
+      if (actor < owners) writes = [...writes, OWNER_STATE + actor];
+      else reads = [...reads, OWNER_STATE + actor - owners];
+    }
+    return makeFootprint(reads, writes, this.o.visible.words);
   }
 
   /** Every word the step changed must be one it recorded writing (or a statistic it bumped). */
@@ -554,7 +595,7 @@ export class Dpor {
             failed = true;
           }
           const fp = this.backend.lastFootprint;
-          const f = makeFootprint([...wait.reads, ...fp.reads], fp.writes, this.o.visible.words);
+          const f = this.footprintOf(a, [...wait.reads, ...fp.reads], fp.writes);
           this.race(f, a, wait.value.w);
           if (failed) break;
           cursor.ran(this.backend.lastDrawn(a));

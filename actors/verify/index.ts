@@ -5,6 +5,7 @@
 // actors/verify/.
 import { InlineBackend } from '../inline-backend.ts';
 import type { RunResult } from '../run.ts';
+import type { MemoryModel } from '../trace.ts';
 import { budgetOf, type AnyScenario } from '../scenario.ts';
 import { recordViolation, type FoundViolation } from '../violation-trace.ts';
 import { buildWorld, type World } from '../world.ts';
@@ -17,6 +18,10 @@ export type VerifyVerdict = 'verified' | 'violation' | 'incomplete';
 export type PreemptionBound = number | 'unbounded';
 
 export interface VerifyOptions {
+  /** The memory model steps run under (default: sequentially consistent). */
+  memoryModel?: MemoryModel;
+  /** arm64: promise steps per actor and run. */
+  promises?: number;
   /** Explore a state reached twice only once. */
   stateCache?: boolean;
   /** false: enumerate every schedule without partial-order reduction (a cross-check; slow). */
@@ -101,11 +106,11 @@ export interface Budget {
 }
 
 export function emptyStats(): DporStats {
-  return { executions: 0, steps: 0, sleepBlocked: 0, stepLimitExecutions: 0, newSteps: 0, cacheHits: 0, boundReached: false, maxDepth: 0 };
+  return { executions: 0, steps: 0, sleepBlocked: 0, stepLimitExecutions: 0, newSteps: 0, cacheHits: 0, infeasible: 0, boundReached: false, maxDepth: 0 };
 }
 
 export async function verifyDesign(scenario: AnyScenario, design: string, o: VerifyOptions): Promise<VerifyResult> {
-  const world = buildWorld(scenario, design, o.options);
+  const world = buildWorld(scenario, design, o.options, undefined, { memoryModel: o.memoryModel, promises: o.promises });
   const backend = new InlineBackend(world, false);
   return verifyBounds(world, o, (bound, visible, budget) => exploreBound(backend, bound, visible, budget, o));
 }
@@ -233,6 +238,7 @@ export function addStats(total: DporStats, s: DporStats): void {
   total.stepLimitExecutions += s.stepLimitExecutions;
   total.cacheHits += s.cacheHits;
   total.newSteps += s.newSteps;
+  total.infeasible += s.infeasible;
   total.boundReached ||= s.boundReached;
   total.maxDepth = Math.max(total.maxDepth, s.maxDepth);
 }

@@ -3,6 +3,7 @@
 import { InlineBackend } from '../inline-backend.ts';
 import type { RunResult } from '../run.ts';
 import { loadScenario, type ScenarioRef } from '../scenario-loader.ts';
+import type { MemoryModel } from '../trace.ts';
 import { buildWorld, type World } from '../world.ts';
 import { Dpor, type DporStats, type PathStep } from './dpor.ts';
 import { VisibleWords } from './visible-words.ts';
@@ -11,6 +12,8 @@ export interface VerifyJobTask {
   scenario: ScenarioRef;
   design: string;
   options?: Record<string, unknown>;
+  memoryModel: MemoryModel;
+  promises: number;
   root: PathStep[];
   preemptionBound: number | null;
   reduction: boolean;
@@ -40,10 +43,10 @@ export interface VerifyJobResult {
 const worlds = new Map<string, World>();
 
 export default async function runVerifyJob(t: VerifyJobTask): Promise<VerifyJobResult> {
-  const key = JSON.stringify([t.scenario, t.design, t.options]);
+  const key = JSON.stringify([t.scenario, t.design, t.options, t.memoryModel, t.promises]);
   let world = worlds.get(key);
   if (!world) {
-    world = buildWorld(await loadScenario(t.scenario), t.design, t.options);
+    world = buildWorld(await loadScenario(t.scenario), t.design, t.options, undefined, { memoryModel: t.memoryModel, promises: t.promises });
     worlds.set(key, world);
   }
   const flags = new Int32Array(t.shared);

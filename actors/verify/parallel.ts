@@ -19,7 +19,7 @@ const PREFIXES_PER_JOB = 8;
 const MAX_PREFIX_DEPTH = 12;
 
 export async function verifyJobs(ref: ScenarioRef, scenario: AnyScenario, design: string, o: VerifyOptions, jobs: number): Promise<VerifyResult> {
-  const world = buildWorld(scenario, design, o.options);
+  const world = buildWorld(scenario, design, o.options, undefined, { memoryModel: o.memoryModel, promises: o.promises });
   const backend = new InlineBackend(world, false);
   const pool = new Piscina({ filename: JOB_ENTRY, minThreads: jobs, maxThreads: jobs, concurrentTasksPerWorker: 1, idleTimeout: 60_000, atomics: 'disabled' });
   try {
@@ -71,6 +71,8 @@ async function exploreBoundInJobs(
             scenario: ref,
             design,
             options: backend.world.design.options as Record<string, unknown>,
+            memoryModel: backend.world.memoryModel,
+            promises: backend.world.promises,
             root,
             preemptionBound,
             reduction: o.reduction !== false,

@@ -21,6 +21,11 @@ import { duration, printJson, table } from '../format.ts';
 import { Progress } from '../progress.ts';
 import { allScenarios, blamingUserFile, resolveScenario, type ResolvedScenario } from '../resolve.ts';
 import { DEFAULT_SHRINK_SECONDS, MODES, stepLimitLines } from './explore.ts';
+import { runVerify, scenarioVerifySettings } from './verify.ts';
+import type { PreemptionBound } from '../../actors/verify/index.ts';
+
+/** check's default exhaustive budget per design (the scenario's verify budget if smaller). */
+export const CHECK_VERIFY_SECONDS = 20;
 
 export interface CheckFlags {
   mode?: string;
@@ -35,7 +40,17 @@ export interface CheckFlags {
   /** Write report/index.html here. */
   report?: string;
   stepTimeout?: string;
+  /** false: no exhaustive search after sampling (--no-verify). */
+  verify?: boolean;
+  verifyTime?: string;
 }
+
+/**
+ * How a verdict was reached: `verified` (exhaustively, within the bound in `bound`), `verify` (a
+ * violation found by the exhaustive search), `sampled` (schedules tried; when verify ran out of
+ * time, `bound` says up to which preemption bound it had covered everything).
+ */
+export type CheckMethod = 'verified' | 'verify' | 'sampled';
 
 /** unfinished: no violation, but some runs reached the step limit (a possible livelock): not 'holds'. */
 export type CheckVerdict = 'caught' | 'holds' | 'unfinished';
@@ -56,6 +71,11 @@ export interface CheckRow {
   stepLimitRuns: number;
   livelock: ExploreResult['livelock'];
   coverage: DesignCoverage;
+  method: CheckMethod;
+  /** verified: the preemption bound it holds for ('unbounded': every execution); sampled: the largest bound verify fully explored, if any. */
+  bound: PreemptionBound | null;
+  /** Executions verify explored (0 if it did not run). */
+  executions: number;
 }
 
 /** The verdict of one design's search. */
@@ -71,6 +91,7 @@ export async function checkCommand(names: string[], f: CheckFlags): Promise<numb
   const time = seconds('--time', f.time);
   const seed = integer('--seed', f.seed, 0, 2 ** 32 - 1) ?? 1;
   const stepTimeoutMs = stepTimeout(f.stepTimeout);
+  const verifyTime = seconds('--verify-time', f.verifyTime);
   const scenarios = names.length ? await Promise.all(names.map((n) => resolveScenario(n, { typecheck: f.typecheck }))) : await allScenarios();
   checkTraceDir(f.traceDir);
   const progress = Progress.forOutput(!!f.json);
@@ -94,25 +115,50 @@ export async function checkCommand(names: string[], f: CheckFlags): Promise<numb
         shrinkMs: f.shrink === false ? 0 : DEFAULT_SHRINK_SECONDS * 1000,
         stepTimeoutMs,
       }));
-      const got = verdictOf(r);
-      const problem = r.violation && traceProblem(r.violation);
+      let got = verdictOf(r);
+      let violation = r.violation;
+      let method: CheckMethod = 'sampled';
+      let bound: PreemptionBound | null = null;
+      let executions = 0;
+      let elapsedMs = r.elapsedMs;
+      if (!violation && f.verify !== false) {
+        // Sampling found nothing: the exhaustive search turns "holds" into "verified", or finds
+        // what sampling missed.
+        const settings = scenarioVerifySettings(scenario, f.traceDir);
+        const v = await blamingUserFile(resolved.file, () => runVerify(resolved, design, { ...settings, timeSeconds: verifyTime ?? Math.min(settings.timeSeconds, CHECK_VERIFY_SECONDS) }, progress));
+        executions = v.executions;
+        elapsedMs += v.elapsedMs;
+        bound = v.preemptionBound;
+        if (v.verdict === 'violation') {
+          violation = v.violation;
+          got = 'caught';
+          method = 'verify';
+        } else if (v.verdict === 'verified' && v.stepLimitExecutions === 0) {
+          got = 'holds';
+          method = 'verified';
+        }
+      }
+      const problem = violation && traceProblem(violation);
       if (problem) problems.push(`${scenario.name}/${design}: ${problem}`);
-      const invariantOk = !r.violation || !d.expectInvariants || d.expectInvariants.includes(r.violation.invariant);
+      const invariantOk = !violation || !d.expectInvariants || d.expectInvariants.includes(violation.invariant);
       rows.push({
         scenario: scenario.name,
         design,
         expected: d.expect,
         got,
         ok: got === d.expect && invariantOk,
-        invariant: r.violation?.invariant ?? null,
-        message: r.violation?.message ?? null,
+        invariant: violation?.invariant ?? null,
+        message: violation?.message ?? null,
         schedules: r.iterations,
         steps: r.steps,
-        elapsedMs: r.elapsedMs,
-        trace: r.violation?.trace ?? null,
+        elapsedMs,
+        trace: violation?.trace ?? null,
         stepLimitRuns: r.stepLimitRuns,
         livelock: r.livelock,
         coverage: designCoverage(designGraphs(buildWorld(scenario, design)), r.coverage.machines, scenario.name, design),
+        method,
+        bound,
+        executions,
       });
       coverageData = mergeCoverage(coverageData, r.coverage);
     }
@@ -124,8 +170,8 @@ export async function checkCommand(names: string[], f: CheckFlags): Promise<numb
   } else {
     console.log(
       table(
-        ['scenario', 'design', 'expected', 'got', '', 'schedules', 'time', 'invariant'],
-        rows.map((r) => [r.scenario, r.design, r.expected, r.got, r.ok ? 'ok' : 'UNEXPECTED', String(r.schedules), duration(r.elapsedMs), r.invariant ?? '']),
+        ['scenario', 'design', 'expected', 'got', '', 'how', 'schedules', 'time', 'invariant'],
+        rows.map((r) => [r.scenario, r.design, r.expected, r.got, r.ok ? 'ok' : 'UNEXPECTED', howText(r), String(r.schedules), duration(r.elapsedMs), r.invariant ?? '']),
       ),
     );
     const unfinished = rows.filter((r) => r.got === 'unfinished');
@@ -136,6 +182,13 @@ export async function checkCommand(names: string[], f: CheckFlags): Promise<numb
   }
   if (problems.length) throw new Error(problems.join('; '));
   return ok ? EXIT.OK : EXIT.VIOLATION;
+}
+
+/** How the verdict was reached, in a few words: verified (and under which bound), found by verify, or sampled. */
+export function howText(r: Pick<CheckRow, 'method' | 'bound' | 'executions'>): string {
+  if (r.method === 'verify') return `verify (${r.executions} executions)`;
+  if (r.method === 'verified') return r.bound === 'unbounded' ? 'verified' : `verified, <=${r.bound} preemptions`;
+  return r.bound === null || r.bound === undefined ? 'sampled' : `sampled; verified <=${r.bound} preemptions`;
 }
 
 /** The HTML report: verdicts, every machine's coverage graph, growth, and each violation's timeline. */
@@ -149,7 +202,7 @@ async function writeReport(dir: string, scenarios: ResolvedScenario[], rows: Che
     scenario: scenario.name,
     lines: Object.keys(scenario.designs).map((d) => ({ label: d, curve: growthCurve(coverage, scenario.name, d) })),
   }));
-  const reportRows: ReportRow[] = rows.map((r) => ({ ...r, description: scenarios.find((s) => s.scenario.name === r.scenario)!.scenario.designs[r.design].description }));
+  const reportRows: ReportRow[] = rows.map((r) => ({ ...r, how: howText(r), description: scenarios.find((s) => s.scenario.name === r.scenario)!.scenario.designs[r.design].description }));
   const traces = reportRows.filter((r) => r.trace).map((row) => ({ row, trace: readTrace(row.trace!) }));
   const html = renderReport({ title: 'hyprace check', subtitle: `${rows.length} designs, ${mode} mode, seed ${seed}, hyprace ${TOOL_VERSION}`, rows: reportRows, machines, growth, traces });
   const file = join(dir, 'index.html');

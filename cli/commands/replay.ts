@@ -48,7 +48,7 @@ export async function replayCommand(file: string, f: ReplayFlags): Promise<numbe
   const optionsWrong = optionsProblem(scenario, trace.options);
   if (optionsWrong) throw unfit(optionsWrong);
   const only = narrowedFilter(scenario, trace, f.invariant);
-  const world = buildWorld(scenario, trace.design, trace.options);
+  const world = buildWorld(scenario, trace.design, trace.options, undefined, { memoryModel: trace.memory });
   try {
     checkModel(world, trace);
   } catch (e) {

@@ -4,7 +4,8 @@
 import { DEFAULT_BUDGET, DEFAULT_VERIFY_SECONDS, budgetOf, type AnyScenario } from '../../actors/scenario.ts';
 import { verifyDesign, type PreemptionBound, type VerifyResult } from '../../actors/verify/index.ts';
 import { verifyJobs } from '../../actors/verify/parallel.ts';
-import { checkedOptions, integer, optionOverrides, seconds } from '../args.ts';
+import { checkedOptions, integer, oneOf, optionOverrides, seconds } from '../args.ts';
+import { MEMORY_MODELS, type MemoryModel } from '../../actors/trace.ts';
 import { checkTraceDir, traceProblem } from '../trace-dir.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { duration } from '../format.ts';
@@ -14,6 +15,8 @@ import { blamingUserFile, checkDesign, resolveScenario, type ResolvedScenario } 
 import { DEFAULT_SHRINK_SECONDS } from './explore.ts';
 
 export interface VerifyFlags {
+  memory?: string;
+  promises?: string;
   design?: string[];
   preemptions?: string;
   maxExecutions?: string;
@@ -32,6 +35,8 @@ export interface VerifyFlags {
 }
 
 export interface VerifySettings {
+  memoryModel?: MemoryModel;
+  promises?: number;
   preemptions?: PreemptionBound;
   maxExecutions: number;
   timeSeconds: number;
@@ -43,6 +48,22 @@ export interface VerifySettings {
   only?: ReadonlySet<string>;
   traceDir: string;
   shrinkMs: number;
+}
+
+/** What the scenario asks verify for (its verify configuration), with hyprace's defaults. */
+export function scenarioVerifySettings(scenario: AnyScenario, traceDir: string): VerifySettings {
+  const cfg = scenario.verify ?? {};
+  return {
+    maxExecutions: Number.MAX_SAFE_INTEGER,
+    timeSeconds: cfg.timeSeconds ?? DEFAULT_VERIFY_SECONDS,
+    jobs: 1,
+    stateCache: cfg.stateCache ?? false,
+    reduction: true,
+    stepLimit: cfg.stepLimit ?? budgetOf(scenario).stepLimit ?? DEFAULT_BUDGET.stepLimit,
+    options: verifyOptions(scenario, undefined),
+    traceDir,
+    shrinkMs: DEFAULT_SHRINK_SECONDS * 1000,
+  };
 }
 
 /** The options verify runs a design with: the scenario's verify configuration, then --set. */
@@ -72,6 +93,8 @@ export function runVerify(r: ResolvedScenario, design: string, s: VerifySettings
     scenarioFile: r.file,
     stateCache: s.stateCache,
     reduction: s.reduction,
+    memoryModel: s.memoryModel,
+    promises: s.promises,
     onProgress: (p: { bound: PreemptionBound; executions: number; elapsedMs: number; progress: number }) =>
       progress.line(`${label}: bound ${p.bound}, ${p.executions} executions, ${(p.elapsedMs / 1000).toFixed(1)} s, ~${Math.round(p.progress * 100)}% of this bound`),
   };
@@ -83,20 +106,23 @@ export async function verifyCommand(scenarioArg: string, f: VerifyFlags): Promis
   const r = await resolveScenario(scenarioArg, { typecheck: f.typecheck });
   const { scenario, file } = r;
   const designs = f.design?.length ? f.design.map((d) => checkDesign(scenario, d)) : [checkDesign(scenario, undefined)];
-  const cfg = scenario.verify ?? {};
   const settings: VerifySettings = {
+    ...scenarioVerifySettings(scenario, f.traceDir),
     preemptions: parsePreemptions(f.preemptions),
     maxExecutions: integer('--max-executions', f.maxExecutions, 1) ?? Number.MAX_SAFE_INTEGER,
-    timeSeconds: seconds('--time', f.time) ?? cfg.timeSeconds ?? DEFAULT_VERIFY_SECONDS,
     jobs: integer('--jobs', f.jobs, 1, 64) ?? 1,
-    stateCache: f.stateCache ?? cfg.stateCache ?? false,
     reduction: f.reduction !== false,
-    stepLimit: integer('--step-limit', f.stepLimit, 1) ?? cfg.stepLimit ?? budgetOf(scenario).stepLimit ?? DEFAULT_BUDGET.stepLimit,
+    memoryModel: oneOf<MemoryModel>('--memory', f.memory, MEMORY_MODELS) ?? 'sc',
+    promises: integer('--promises', f.promises, 0, 16),
     options: verifyOptions(scenario, optionOverrides(f.set, scenario)),
     only: invariantFilter(scenario, f.invariant),
-    traceDir: f.traceDir,
     shrinkMs: f.shrink === false ? 0 : (seconds('--shrink-time', f.shrinkTime) ?? DEFAULT_SHRINK_SECONDS) * 1000,
   };
+  const time = seconds('--time', f.time);
+  if (time) settings.timeSeconds = time;
+  if (f.stateCache !== undefined) settings.stateCache = f.stateCache;
+  const stepLimit = integer('--step-limit', f.stepLimit, 1);
+  if (stepLimit) settings.stepLimit = stepLimit;
   if (!settings.reduction && settings.jobs > 1) throw new UsageError('--no-reduction is a cross-check and runs in one job: drop --jobs');
   for (const design of designs) checkedOptions(scenario, design, settings.options);
   checkTraceDir(settings.traceDir);

@@ -36,9 +36,9 @@ export class KvmIdRegs {
     this.target = layout.words('vcpu.target', vcpus, (v) => `vcpu${v}->arch.target`);
     this.features = layout.words('vcpu.features', vcpus, (v) => `vcpu${v}->arch.features`);
     this.vcpu_has_run = layout.words('vcpu.has_run_once', vcpus, (v) => `vcpu${v}->arch.has_run_once`);
-    this.vmHasRun = layout.words('ghost.vm_has_run', 1, () => 'VM has run (ghost)');
-    this.atFirstRun = BigWordArray.in(layout, 'ghost.at_first_run', this.storage.locations().length, (i) => `value at first run[${i}] (ghost)`);
-    this.initialisedAtFirstRun = layout.words('ghost.initialised_at_first_run', 1, () => 'vCPUs initialised at first run (ghost)');
+    this.vmHasRun = layout.words('ghost.vm_has_run', 1, () => 'VM has run (ghost)', { ghost: true });
+    this.atFirstRun = BigWordArray.in(layout, 'ghost.at_first_run', this.storage.locations().length, (i) => `value at first run[${i}] (ghost)`, { ghost: true });
+    this.initialisedAtFirstRun = layout.words('ghost.initialised_at_first_run', 1, () => 'vCPUs initialised at first run (ghost)', { ghost: true });
     this.results = layout.words('set_one_reg results', 3, (i) => ['KVM_SET_ONE_REG = 0', 'KVM_SET_ONE_REG = -EINVAL', 'KVM_SET_ONE_REG = -EBUSY'][i]);
   }
 

@@ -200,7 +200,7 @@ export function speHost(layout: Layout, opts: SpeOptions): SpeHost {
     kvmPinned: layout.words('kvm pinned', n * PINNED_PER_VCPU, (i) => `vcpu${Math.floor(i / PINNED_PER_VCPU)}.spe.pinned[${i % PINNED_PER_VCPU}]`),
     pending: layout.words('records pending', n, (v) => `vcpu${v}.records in buffer`),
     faultGfn: layout.words('spe fault gfn', n, (v) => `vcpu${v}.spe fault gfn`),
-    faultCause: layout.words('spe fault cause', n, (v) => `vcpu${v}.spe fault cause (ghost)`),
+    faultCause: layout.words('spe fault cause', n, (v) => `vcpu${v}.spe fault cause (ghost)`, { ghost: true }),
     blackoutSince: layout.words('blackout since', n, (v) => `vcpu${v}.blackout since step`),
     blackoutCause: layout.words('blackout cause', n, (v) => `vcpu${v}.blackout cause`),
     nextBufferGfn: layout.word('guest: next free buffer page'),

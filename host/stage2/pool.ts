@@ -36,7 +36,7 @@ export class TablePool {
       this.eBase = start;
     });
     this.refcount = layout.words('table page refcount', pages, (p) => `page_count(table ${p})`);
-    this.generation = layout.words('table page generation', pages, (p) => `table ${p} generation (ghost)`);
+    this.generation = layout.words('table page generation', pages, (p) => `table ${p} generation (ghost)`, { ghost: true });
     this.freeList = layout.words('table free list', pages, (i) => `table free list[${i}]`);
     this.root = layout.word('stage-2 root table page');
     this.counters = layout.words('table pool counters', 4, (i) => ['free tables', 'tables allocated', 'tables freed', 'tables in use, peak'][i]);

@@ -1,0 +1,340 @@
+// ARMv8's memory model, operationally: the view-based semantics of Promising-ARM (Pulte,
+// Pichon-Pharabod, Kang, Lee, Hur, "Promising-ARM/RISC-V: a simpler and faster operational
+// concurrency model", PLDI 2019), shown equivalent there to the axiomatic ARMv8 model of Pulte et
+// al., "Simplifying ARM concurrency" (POPL 2018) and herd7's aarch64.cat.
+//
+// Memory is, per location, the list of writes to it in coherence order, each with a global
+// timestamp. A store appends. A load may return any write its actor's views do not rule out:
+// not older than the latest write at or before max(its coherence view of the location, the view
+// its barriers, acquires and dependencies impose). Which one is a draw of the step, so sampling
+// picks it and `verify` explores every choice. Barriers, acquire/release and dependencies move
+// views; a store may also be promised earlier than it runs (promises.ts), which is how stores
+// overtake earlier loads and stores.
+//
+// Everything lives in shared memory (one region, zeroed with the run), read and written through
+// the recorded accessors, so the same state is seen by traces, snapshots and the state cache.
+import { ld32, st32 } from '../access.ts';
+import type { Layout } from '../layout.ts';
+
+/** Writes kept per location: a read can see at most this far back (a stated bound of the model). */
+export const HISTORY = 8;
+
+// Per actor (thread) views: timestamps.
+const V_ROLD = 0; // reads done (for dmb.ld / dmb.sy / release)
+const V_WOLD = 1; // writes done (for dmb.st / dmb.sy / release)
+const V_RNEW = 2; // floor for later reads (barriers, acquires)
+const V_WNEW = 3; // floor for later writes
+const V_CAP = 4; // control and address dependencies so far (isb; later writes)
+const V_REL = 5; // latest store-release (a later acquire orders after it)
+const V_OUTSTANDING = 6; // promises not yet fulfilled
+const V_PROMISED = 7; // promise steps taken in this run (each may promise nothing)
+const V_FINISHED = 8; // 1 once the actor is in a final state (its promise steps stop)
+const VIEW_WORDS = 9;
+
+// Per location: the number of writes kept, then HISTORY writes of (ts, lo, hi).
+const M_TS = 0;
+const M_LO = 1;
+const M_HI = 2;
+const MSG = 3;
+const LOC_WORDS = 1 + HISTORY * MSG;
+
+// Per actor and location: coherence view, view of its last load (dependencies), its last write
+// (forwarding: a load of it sees the write's own view, not its timestamp), and the timestamp of
+// its promise there not yet fulfilled (0: none). Private to the actor: no other step reads them.
+const C_COH = 0;
+const C_LAST = 1;
+const C_FWD_TS = 2;
+const C_FWD_VIEW = 3;
+const C_PROMISE = 4;
+const CELL_WORDS = 5;
+
+export type LoadKind = 'plain' | 'acquire';
+export type StoreKind = 'plain' | 'release';
+export type RmwOrder = 'full' | 'relaxed' | 'acquire' | 'release';
+export type Barrier = 'sy' | 'ld' | 'st' | 'isb';
+
+export interface Value {
+  lo: number;
+  hi: number;
+}
+
+export class Arm64Memory {
+  private a: Int32Array = new Int32Array(0);
+  private base = 0;
+  /** Location (slot) + 1 of each 32-bit word of the scenario's memory; 0 if not modelled. */
+  readonly slotOf: Int32Array;
+  private readonly locations: number;
+  /** Set when a location's history held more writes than HISTORY (the oldest was dropped). */
+  historyOverflow = false;
+  /** While set (a promise's solo run), told of every store: which word, what value, and whether it appended a new write (rather than fulfilling a promise). */
+  onStore: ((word: number, v: Value, appended: boolean) => void) | undefined;
+
+  /**
+   * `modelled` lists the scenario's memory words to model (64-bit elements as their first word,
+   * with `wide` set); `actors` the threads that access them.
+   */
+  constructor(layout: Layout, modelled: readonly { word: number; wide: boolean }[], totalWords: number, readonly actors: number) {
+    this.slotOf = new Int32Array(totalWords);
+    modelled.forEach((m, s) => {
+      this.slotOf[m.word] = s + 1;
+      if (m.wide) this.slotOf[m.word + 1] = s + 1;
+    });
+    this.locations = modelled.length;
+    const words = 1 + actors * VIEW_WORDS + this.locations * LOC_WORDS + actors * this.locations * CELL_WORDS;
+    const region = layout.reserve('arm64 memory model', words * 4, (m) => {
+      this.a = m.i32;
+      this.base = region.byteOffset / 4;
+    });
+  }
+
+  covers(word: number): boolean {
+    return word < this.slotOf.length && this.slotOf[word] !== 0;
+  }
+
+  // --- raw fields (recorded accesses: they are part of the state) ---
+  private now(): number {
+    return ld32(this.a, this.base);
+  }
+  private view(actor: number, f: number): number {
+    return ld32(this.a, this.base + 1 + actor * VIEW_WORDS + f);
+  }
+  private setView(actor: number, f: number, v: number): void {
+    st32(this.a, this.base + 1 + actor * VIEW_WORDS + f, v);
+  }
+  private joinView(actor: number, f: number, v: number): void {
+    if (v > this.view(actor, f)) this.setView(actor, f, v);
+  }
+  private loc(slot: number): number {
+    return this.base + 1 + this.actors * VIEW_WORDS + slot * LOC_WORDS;
+  }
+  private cell(actor: number, slot: number, f: number): number {
+    return this.base + 1 + this.actors * VIEW_WORDS + this.locations * LOC_WORDS + (actor * this.locations + slot) * CELL_WORDS + f;
+  }
+
+  private slot(word: number): number {
+    return this.slotOf[word] - 1;
+  }
+
+  /** The writes kept for a location, oldest first; the initial value (ts 0) if none yet. */
+  private messages(slot: number, initial: () => Value): { ts: number; lo: number; hi: number }[] {
+    const at = this.loc(slot);
+    const n = ld32(this.a, at);
+    if (n === 0) {
+      const v = initial();
+      return [{ ts: 0, lo: v.lo, hi: v.hi }];
+    }
+    const out = [];
+    for (let i = 0; i < n; i++) {
+      const m = at + 1 + i * MSG;
+      out.push({ ts: ld32(this.a, m + M_TS), lo: ld32(this.a, m + M_LO), hi: ld32(this.a, m + M_HI) });
+    }
+    return out;
+  }
+
+  private append(slot: number, initial: () => Value, ts: number, v: Value): void {
+    const at = this.loc(slot);
+    let n = ld32(this.a, at);
+    if (n === 0) {
+      // The location's first write: keep its initial value as the write at time 0.
+      const i = initial();
+      st32(this.a, at + 1 + M_TS, 0);
+      st32(this.a, at + 1 + M_LO, i.lo);
+      st32(this.a, at + 1 + M_HI, i.hi);
+      n = 1;
+    }
+    if (n === HISTORY) {
+      this.historyOverflow = true;
+      for (let i = 1; i < n; i++) for (let f = 0; f < MSG; f++) st32(this.a, at + 1 + (i - 1) * MSG + f, ld32(this.a, at + 1 + i * MSG + f));
+      n--;
+    }
+    const m = at + 1 + n * MSG;
+    st32(this.a, m + M_TS, ts);
+    st32(this.a, m + M_LO, v.lo);
+    st32(this.a, m + M_HI, v.hi);
+    st32(this.a, at, n + 1);
+  }
+
+  /** The view a dependency on these words' last loads by `actor` carries. */
+  dependencyView(actor: number, words: readonly number[]): number {
+    let v = 0;
+    for (const w of words) if (this.covers(w)) v = Math.max(v, ld32(this.a, this.cell(actor, this.slot(w), C_LAST)));
+    return v;
+  }
+
+  /**
+   * A load by `actor`: every write its views allow, one drawn with `draw(n)`. `dep`: the view of
+   * its address dependencies.
+   */
+  load(actor: number, word: number, initial: () => Value, draw: (n: number) => number, kind: LoadKind, dep: number): Value {
+    const slot = this.slot(word);
+    let pre = Math.max(dep, this.view(actor, V_RNEW));
+    if (kind === 'acquire') pre = Math.max(pre, this.view(actor, V_REL));
+    const coh = ld32(this.a, this.cell(actor, slot, C_COH));
+    const floor = Math.max(pre, coh);
+    const msgs = this.messages(slot, initial);
+    // The latest write at or before the floor, and every later one, except the actor's own
+    // promise (a write cannot be read before it is made by the thread that makes it).
+    const own = ld32(this.a, this.cell(actor, slot, C_PROMISE));
+    let first = 0;
+    for (let i = 0; i < msgs.length; i++) if (msgs[i].ts <= floor) first = i;
+    const readable = msgs.slice(first).filter((m) => m.ts !== own || own === 0);
+    const m = readable[readable.length > 1 ? draw(readable.length) : 0];
+    const fwd = ld32(this.a, this.cell(actor, slot, C_FWD_TS)) === m.ts && m.ts !== 0;
+    const post = Math.max(pre, fwd ? ld32(this.a, this.cell(actor, slot, C_FWD_VIEW)) : m.ts);
+    if (post > coh) st32(this.a, this.cell(actor, slot, C_COH), post);
+    st32(this.a, this.cell(actor, slot, C_LAST), post);
+    this.joinView(actor, V_ROLD, post);
+    if (kind === 'acquire') {
+      this.joinView(actor, V_RNEW, post);
+      this.joinView(actor, V_WNEW, post);
+    }
+    return { lo: m.lo, hi: m.hi };
+  }
+
+  /**
+   * A store by `actor`: fulfils one of its promises of this value, when its views allow (a draw
+   * among those and appending a new write, when there is a choice), or appends. Returns whether
+   * it appended (the plain word then holds the latest value).
+   */
+  store(actor: number, word: number, initial: () => Value, draw: (n: number) => number, v: Value, kind: StoreKind, dep: number): boolean {
+    const slot = this.slot(word);
+    let pre = Math.max(dep, this.view(actor, V_WNEW), this.view(actor, V_CAP));
+    if (kind === 'release') pre = Math.max(pre, this.view(actor, V_ROLD), this.view(actor, V_WOLD));
+    const coh = ld32(this.a, this.cell(actor, slot, C_COH));
+    const own = ld32(this.a, this.cell(actor, slot, C_PROMISE));
+    // Its promise of this value here, if the store's views allow fulfilling it (then it may, or
+    // it may append and leave the promise to a later store).
+    const fulfil = own !== 0 && own > pre && own > coh && this.messages(slot, initial).some((m) => m.ts === own && m.lo === v.lo && m.hi === v.hi);
+    let ts: number;
+    const fulfils = fulfil && draw(2) === 0;
+    if (fulfils) {
+      ts = own;
+      st32(this.a, this.cell(actor, slot, C_PROMISE), 0);
+      this.setView(actor, V_OUTSTANDING, this.view(actor, V_OUTSTANDING) - 1);
+    } else {
+      ts = this.now() + 1;
+      st32(this.a, this.base, ts);
+      this.append(slot, initial, ts, v);
+    }
+    st32(this.a, this.cell(actor, slot, C_COH), ts);
+    st32(this.a, this.cell(actor, slot, C_FWD_TS), ts);
+    st32(this.a, this.cell(actor, slot, C_FWD_VIEW), dep);
+    this.joinView(actor, V_WOLD, ts);
+    if (kind === 'release') this.joinView(actor, V_REL, ts);
+    this.onStore?.(word, v, !fulfils);
+    return !fulfils;
+  }
+
+  /** True if `word` is the first half of a 64-bit location. */
+  wide(word: number): boolean {
+    return this.covers(word + 1) && this.slotOf[word + 1] === this.slotOf[word];
+  }
+
+  /**
+   * An atomic read-modify-write (LDXR/STXR or an LSE atomic): it reads the location's latest
+   * write and writes right after it. `full` is the kernel's fully ordered RMW (cmpxchg, xchg,
+   * atomic_*_return): a barrier on each side. Returns the old value; `f` gives the new one, or
+   * null to write nothing (a failed cmpxchg, which only reads).
+   */
+  rmw(actor: number, word: number, initial: () => Value, order: RmwOrder, f: (old: Value) => Value | null): Value {
+    if (order === 'full') this.barrier(actor, 'sy');
+    const slot = this.slot(word);
+    const msgs = this.messages(slot, initial);
+    const last = msgs[msgs.length - 1];
+    const old = { lo: last.lo, hi: last.hi };
+    const acquire = order === 'acquire' || order === 'full';
+    const post = Math.max(last.ts, this.view(actor, V_RNEW));
+    st32(this.a, this.cell(actor, slot, C_COH), Math.max(post, ld32(this.a, this.cell(actor, slot, C_COH))));
+    st32(this.a, this.cell(actor, slot, C_LAST), post);
+    this.joinView(actor, V_ROLD, post);
+    if (acquire) {
+      this.joinView(actor, V_RNEW, post);
+      this.joinView(actor, V_WNEW, post);
+    }
+    const next = f(old);
+    if (next) {
+      const ts = this.now() + 1;
+      st32(this.a, this.base, ts);
+      this.append(slot, initial, ts, next);
+      st32(this.a, this.cell(actor, slot, C_COH), ts);
+      st32(this.a, this.cell(actor, slot, C_FWD_TS), ts);
+      st32(this.a, this.cell(actor, slot, C_FWD_VIEW), post);
+      this.joinView(actor, V_WOLD, ts);
+      if (order === 'release' || order === 'full') this.joinView(actor, V_REL, ts);
+    }
+    if (order === 'full') this.barrier(actor, 'sy');
+    return old;
+  }
+
+  /** DMB SY / DMB LD / DMB ST, and ISB (control dependencies then order later loads too). */
+  barrier(actor: number, kind: Barrier): void {
+    const rOld = this.view(actor, V_ROLD);
+    const wOld = this.view(actor, V_WOLD);
+    if (kind === 'sy') {
+      this.joinView(actor, V_RNEW, Math.max(rOld, wOld));
+      this.joinView(actor, V_WNEW, Math.max(rOld, wOld));
+    } else if (kind === 'ld') {
+      this.joinView(actor, V_RNEW, rOld);
+      this.joinView(actor, V_WNEW, rOld);
+    } else if (kind === 'st') {
+      this.joinView(actor, V_WNEW, wOld);
+    } else {
+      this.joinView(actor, V_RNEW, this.view(actor, V_CAP));
+    }
+  }
+
+  /** A control dependency on these words' last loads: later stores (and, after an ISB, loads) order after them. */
+  controlDependency(actor: number, words: readonly number[]): void {
+    this.joinView(actor, V_CAP, this.dependencyView(actor, words));
+  }
+
+  /** What a release of a lock publishes: everything the actor did before. */
+  releaseView(actor: number): number {
+    return Math.max(this.view(actor, V_ROLD), this.view(actor, V_WOLD));
+  }
+
+  /** A lock acquired from a release that published `view`: later accesses order after it. */
+  acquireView(actor: number, view: number): void {
+    this.joinView(actor, V_RNEW, view);
+    this.joinView(actor, V_WNEW, view);
+    this.joinView(actor, V_ROLD, view);
+  }
+
+  // --- promises (see promises.ts) ---
+
+  outstanding(actor: number): number {
+    return this.view(actor, V_OUTSTANDING);
+  }
+
+  /** Promise steps `actor` has taken in this run. */
+  promised(actor: number): number {
+    return this.view(actor, V_PROMISED);
+  }
+
+  notePromiseStep(actor: number): void {
+    this.setView(actor, V_PROMISED, this.promised(actor) + 1);
+  }
+
+  finished(actor: number): boolean {
+    return this.view(actor, V_FINISHED) !== 0;
+  }
+
+  setFinished(actor: number): void {
+    if (!this.finished(actor)) this.setView(actor, V_FINISHED, 1);
+  }
+
+  /** Whether `actor` may promise a store to `word` (one outstanding promise per location). */
+  canPromise(actor: number, word: number): boolean {
+    return ld32(this.a, this.cell(actor, this.slot(word), C_PROMISE)) === 0;
+  }
+
+  /** `actor` promises to write `v` to `word`: the write is appended now, to be fulfilled by its own store. */
+  promise(actor: number, word: number, initial: () => Value, v: Value): void {
+    const ts = this.now() + 1;
+    st32(this.a, this.base, ts);
+    const slot = this.slot(word);
+    this.append(slot, initial, ts, v);
+    st32(this.a, this.cell(actor, slot, C_PROMISE), ts);
+    this.setView(actor, V_OUTSTANDING, this.outstanding(actor) + 1);
+  }
+}
