@@ -42,7 +42,8 @@ function normalize(text: string, traceDir: string): string {
     .replace(/\b\d[\d,]*(\.\d+)? (ms|s)\b/g, 'T')
     .replace(/-[0-9a-f]{8}\.trace\.json/g, '-H.trace.json')
     .split('\n')
-    .map((l) => l.replace(/\s+/g, ' ').trim())
+    // A table's rule under its headers is as wide as its widest cell (a time of 10 s or more).
+    .map((l) => l.replace(/-{2,}/g, '-').replace(/\s+/g, ' ').trim())
     .filter((l) => l.length)
     .join('\n');
 }
