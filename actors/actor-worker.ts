@@ -107,6 +107,8 @@ export default async function runActor(t: ActorTask): Promise<number> {
       for (let step = w[STEP]; ; step++) {
         const seed = w[NEXT_SEED] >>> 0;
         const from = stepper.state;
+        // A step is drawn in the lane where it began (run.ts: startedOn ?? where() ?? lane).
+        const startedOn = world.actors[me].where?.();
         let transition: number;
         try {
           transition = stepOnce(seed, step);
@@ -115,7 +117,7 @@ export default async function runActor(t: ActorTask): Promise<number> {
           next = -1;
           break;
         }
-        loop.record(step, me, seed, from, stepper.state, transition);
+        loop.record(step, me, seed, from, stepper.state, transition, startedOn);
         w[STEP] = step + 1;
         loop.check(step);
         next = loop.decide(step + 1);

@@ -205,7 +205,8 @@ export function compileMachine(machine: AnyStateMachine): CompiledMachine {
     choice,
     branches,
     waits,
-    waitUsesContext: leaves.map((n) => typeof n.meta?.wait === 'function'),
+    // A wait function that takes a parameter may read the context; `() => ...` cannot.
+    waitUsesContext: leaves.map((n) => typeof n.meta?.wait === 'function' && (n.meta.wait as (...a: unknown[]) => unknown).length > 0),
     createContext(input: unknown) {
       if (typeof contextConfig === 'function') return (contextConfig as (a: { input: unknown }) => Record<string, unknown>)({ input });
       return contextConfig ? structuredClone(contextConfig as Record<string, unknown>) : {};

@@ -234,12 +234,12 @@ export class TurnLoop {
   }
 
   /** The tail of run.ts's loop: the step `actor` just took, logged with its timeline lane. */
-  record(step: number, actor: number, seed: number, from: number, to: number, transition: number): void {
+  record(step: number, actor: number, seed: number, from: number, to: number, transition: number, startedOn: string | undefined): void {
     const w = this.block.w;
     Atomics.store(this.world.control.a, this.stateAt[actor], to);
     w[this.block.lastStepAt + actor] = step;
     w[this.block.stepsSinceAt + actor]++;
-    const where = this.world.actors[actor].where?.();
+    const where = startedOn ?? this.world.actors[actor].where?.() ?? this.world.actors[actor].lane;
     const at = this.block.logAt + step * LOG_WORDS;
     w[at] = actor;
     w[at + 1] = seed;
