@@ -19,6 +19,9 @@ export interface BudgetedRun {
   /** Check only these invariants. */
   only?: ReadonlySet<string>;
   stepTimeoutMs?: number;
+  /** A shard's share of the runs (cli/shard.ts sampledShare): runs first, first + stride, ... */
+  firstIteration?: number;
+  iterationStride?: number;
 }
 
 export async function exploreUnderBudget(r: ResolvedScenario, design: string, o: BudgetedRun): Promise<ExploreResult> {
@@ -30,6 +33,8 @@ export async function exploreUnderBudget(r: ResolvedScenario, design: string, o:
       strategy: budget.strategy,
       depth: budget.depth,
       iterations: o.iterations,
+      firstIteration: o.firstIteration,
+      iterationStride: o.iterationStride,
       timeSeconds: o.timeSeconds,
       seed: o.seed,
       stepLimit: budget.stepLimit,
