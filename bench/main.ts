@@ -7,6 +7,7 @@ import { toViolation, type ToViolation } from './to-violation.ts';
 import { stage2Bench } from './stage2.ts';
 import { lockBench } from './locks.ts';
 import { lockTable } from './lock-table.ts';
+import { shardSpeedup } from './shards.ts';
 import { allScenarios } from '../cli/resolve.ts';
 import { table } from '../cli/format.ts';
 
@@ -33,6 +34,8 @@ export async function main(argv: string[]): Promise<number> {
 
   const locks = await lockBench(quick ? 200 : 500, log, 3);
 
+  const shards = await shardSpeedup(2, quick ? 600 : 1500, 3, log);
+
   const toViolations: ToViolation[] = [];
   const seeds = quick ? 3 : 7;
   for (const { scenario } of await allScenarios()) {
@@ -58,6 +61,7 @@ export async function main(argv: string[]): Promise<number> {
     toViolation: toViolations,
     stage2,
     locks,
+    shardSpeedup: shards,
   };
   if (json) {
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
@@ -72,6 +76,7 @@ export async function main(argv: string[]): Promise<number> {
         ['inline engine steps', fmt(inline), `${result.inlineVsRawXstate}x`, 'raw xstate (target >= 0.5x)'],
         ['inline steps, unwatched / with the watchdog heartbeat (interleaved)', `${fmt(watch.plain)} / ${fmt(watch.watched)}`, `${round(watch.watched / watch.plain)}x`, 'unwatched'],
         ['threads engine steps', fmt(threads), `${result.threadsVsRawPingPong}x`, 'raw ping-pong (target >= 0.5x)'],
+        [`runs, ${shards.shards} shard processes at once (${shards.runs} runs in all)`, fmt(shards.runs / shards.shardedSeconds), `${shards.speedup}x`, `one process (${fmt(shards.runs / shards.oneProcessSeconds)}/s; target >= ${0.8 * shards.shards}x)`],
       ],
     ),
   );
