@@ -93,6 +93,7 @@ export function verdictOf(r: ExploreResult): CheckVerdict {
 }
 
 export async function checkCommand(names: string[], f: CheckFlags): Promise<number> {
+  const shard = shardOf(f.shard) ?? (f.out ? { index: 1, count: 1 } : undefined);
   const mode = oneOf<Mode>('--mode', f.mode, MODES) ?? 'inline';
   if (f.jobs !== undefined && mode !== 'inline') throw new UsageError('--jobs runs independent runs inline in parallel workers; it does not apply to --mode threads');
   const jobs = integer('--jobs', f.jobs, 1, 256) ?? (mode === 'inline' ? Math.min(2, availableParallelism()) : 1);
@@ -106,7 +107,6 @@ export async function checkCommand(names: string[], f: CheckFlags): Promise<numb
   const progress = Progress.forOutput(!!f.json);
   const rows: CheckRow[] = [];
   let coverageData = emptyCoverage();
-  const shard = shardOf(f.shard) ?? (f.out ? { index: 1, count: 1 } : undefined);
   if (f.out) checkTraceDir(f.out, '--out');
   const shardDesigns: CheckShard['designs'] = [];
   for (const resolved of scenarios) {

@@ -47,6 +47,7 @@ export function readCoverageFile(file: string): CoverageData {
 }
 
 export async function coverageCommand(names: string[], f: CoverageFlags): Promise<number> {
+  const shard = shardOf(f.shard);
   const min = f.minTransitions === undefined ? undefined : Number(f.minTransitions);
   if (min !== undefined && (!Number.isFinite(min) || min < 0 || min > 100)) throw new UsageError(`--min-transitions must be a percentage from 0 to 100, got '${f.minTransitions}'`);
   const mode = oneOf<Mode>('--mode', f.mode, MODES) ?? 'inline';
@@ -56,7 +57,6 @@ export async function coverageCommand(names: string[], f: CoverageFlags): Promis
   const time = seconds('--time', f.time);
   const scenarios = names.length ? await Promise.all(names.map((n) => resolveScenario(n, { typecheck: f.typecheck }))) : await allScenarios();
   checkTraceDir(f.out, '--out');
-  const shard = shardOf(f.shard);
   // What this invocation adds; merged into the file as it is at the end, under a lock, so that
   // another hyprace writing the same file meanwhile loses nothing.
   let added = emptyCoverage();

@@ -62,6 +62,7 @@ export const MODES: readonly Mode[] = ['threads', 'inline'];
 export const DEFAULT_SHRINK_SECONDS = 5;
 
 export async function exploreCommand(scenarioArg: string, f: ExploreFlags): Promise<number> {
+  const shard = shardOf(f.shard) ?? (f.out ? { index: 1, count: 1 } : undefined);
   const { ref, scenario, file } = await resolveScenario(scenarioArg, { typecheck: f.typecheck });
   const design = checkDesign(scenario, f.design);
   const budget = budgetOf(scenario);
@@ -81,7 +82,6 @@ export async function exploreCommand(scenarioArg: string, f: ExploreFlags): Prom
   const shrinkSeconds = seconds('--shrink-time', f.shrinkTime) ?? DEFAULT_SHRINK_SECONDS;
   const stepTimeoutMs = stepTimeout(f.stepTimeout);
   checkTraceDir(f.traceDir);
-  const shard = shardOf(f.shard) ?? (f.out ? { index: 1, count: 1 } : undefined);
   if (f.out) checkTraceDir(f.out, '--out');
 
   const progress = Progress.forOutput(!!f.json);

@@ -122,6 +122,7 @@ export function runVerify(r: ResolvedScenario, design: string, s: VerifySettings
 }
 
 export async function verifyCommand(scenarioArg: string, f: VerifyFlags): Promise<number> {
+  const given = shardOf(f.shard);
   const r = await resolveScenario(scenarioArg, { typecheck: f.typecheck });
   const { scenario, file } = r;
   const designs = f.design?.length ? f.design.map((d) => checkDesign(scenario, d)) : [checkDesign(scenario, undefined)];
@@ -143,7 +144,6 @@ export async function verifyCommand(scenarioArg: string, f: VerifyFlags): Promis
   const stepLimit = integer('--step-limit', f.stepLimit, 1);
   if (stepLimit) settings.stepLimit = stepLimit;
   if (!settings.reduction && settings.jobs > 1) throw new UsageError('--no-reduction is a cross-check and runs in one job: drop --jobs');
-  const given = shardOf(f.shard);
   if (!settings.reduction && given && given.count > 1) throw new UsageError('--no-reduction is a cross-check and runs in one job: drop --shard');
   // --out alone is shard 1/1: the split of --jobs J, explored whole, in a file merge reads.
   const shard = given ?? (f.out ? { index: 1, count: 1 } : undefined);
