@@ -34,7 +34,7 @@ export async function main(argv: string[]): Promise<number> {
 
   const locks = await lockBench(quick ? 200 : 500, log, 3);
 
-  const shards = await shardSpeedup(2, quick ? 600 : 1500, 3, log);
+  const shards = await shardSpeedup(2, quick ? 1000 : 3000, 3, log);
 
   const toViolations: ToViolation[] = [];
   const seeds = quick ? 3 : 7;
