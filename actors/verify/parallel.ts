@@ -59,9 +59,11 @@ async function exploreBoundInJobs(
   let topRestarts = 0;
   let subtrees = 0;
   const preemptionBound = bound === 'unbounded' ? null : bound;
-  const outcome = (o: BoundOutcome): BoundOutcome => {
-    split.onBound?.({ bound, status: o.status, top: topStats, own: ownStats, progress: o.progress, subtrees, states: o.states, stateBytes: o.stateBytes, topRestarts, restarts: o.restarts - topRestarts });
-    return o;
+  // Every way out of this bound goes through here, so that a shard records each bound it explored.
+  const outcome = (result: BoundOutcome): BoundOutcome => {
+    const r = result;
+    split.onBound?.({ bound, status: r.status, top: topStats, own: ownStats, progress: r.progress, subtrees, states: r.states, stateBytes: r.stateBytes, topRestarts, restarts: r.restarts - topRestarts });
+    return result;
   };
   for (;;) {
     const top = await enumeratePrefixes(backend, preemptionBound, visible, budget, o, split.width);
