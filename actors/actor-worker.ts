@@ -1,13 +1,19 @@
 // One actor in its own worker thread: it builds the same world over the shared buffer, then
-// waits on its turn slot and runs one step per turn the scheduler hands it.
-import type { MessagePort } from 'node:worker_threads';
+// waits on its turn slot. A Step command runs one step for the scheduling thread; a Continue
+// hands it the turn of a whole run (actors/turn-loop.ts): it steps, decides who runs next,
+// steps again while that is itself, and passes the turn to the next actor or back to the main
+// thread.
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { execution } from '../host/execution.ts';
 import { recorder } from '../host/recorder.ts';
 import { createStepper, stepAs, type Interpreter } from './actor-runtime.ts';
 import { Cmd, CMD, ERROR, READY, SEED, STATE, STEP_INDEX, TRANSITION } from './control.ts';
+import { awaitChange, post } from './handoff.ts';
+import { DONE, EndCode, NEXT_SEED, RUN, RunBlock, STEP, TURN } from './run-block.ts';
+import { InvariantError } from './run.ts';
 import { loadScenario, type ScenarioRef } from './scenario-loader.ts';
+import { TurnLoop } from './turn-loop.ts';
 import { buildWorld } from './world.ts';
-import { awaitChange } from './handoff.ts';
 import type { FailureKind } from './backend.ts';
 import { failure } from './inline-backend.ts';
 
@@ -16,6 +22,9 @@ export interface ActorTask {
   design: string;
   options?: Record<string, unknown>;
   sab: SharedArrayBuffer;
+  /** The run block and the steps it has room for. */
+  block: SharedArrayBuffer;
+  blockCapacity: number;
   actor: number;
   port: MessagePort;
   record: boolean;
@@ -26,50 +35,136 @@ export type WorkerMessage =
   | { type: 'error'; actor: number; message: string; kind: FailureKind }
   | { type: 'log'; actor: number; entries: [number, string[]][] };
 
+/** Sent on an actor's port before Cmd.Attach. */
+export interface AttachMessage {
+  block: SharedArrayBuffer;
+  capacity: number;
+}
+
 export default async function runActor(t: ActorTask): Promise<number> {
   execution.mode = 'controlled';
   const scenario = await loadScenario(t.scenario);
   const world = buildWorld(scenario, t.design, t.options, t.sab);
   const { control } = world;
   const a = control.a;
-  const stepper = createStepper(world.actors[t.actor], t.actor, t.interpreter);
-  const cmdIndex = control.at(t.actor, CMD);
+  const me = t.actor;
+  const stepper = createStepper(world.actors[me], me, t.interpreter);
+  const cmdIndex = control.at(me, CMD);
+  let block = new RunBlock(t.blockCapacity, t.block);
+  const loop = new TurnLoop(world, block);
+  // An actor without initial actions touches only its own locals when reset, so it is reset
+  // here, when it first gets the turn in a run, rather than by a round trip to the main thread.
+  let resetForRun = -1;
   let log: [number, string[]][] = [];
   let steps = 0;
-  control.set(t.actor, READY, 1);
-  Atomics.notify(a, control.at(t.actor, READY));
+
+  const stepOnce = (seed: number, index: number): number => {
+    execution.step = index;
+    if (t.record) {
+      recorder.touches = [];
+      recorder.on = true;
+    }
+    try {
+      return stepAs(stepper, me, seed);
+    } finally {
+      if (t.record) {
+        recorder.on = false;
+        log.push([index, recorder.touches]);
+      }
+      steps++;
+    }
+  };
+  const actorFailure = (e: unknown) => failure(e, world.actors[me].name, world.programs[me].stateIds[stepper.state]);
+  /** A step or reset of this actor failed: the run ends with the failure, as inline's would. */
+  const failRun = (e: unknown) => {
+    const f = actorFailure(e);
+    loop.fail(f.kind === 'exited' ? EndCode.ActorExited : EndCode.ActorThrew, me, f.message);
+  };
+  const reset = () => {
+    stepper.reset();
+    log = [];
+    resetForRun = block.w[RUN];
+  };
+
+  // Holds the turn until it goes to another actor or back to the main thread.
+  const takeTurn = (): void => {
+    const w = block.w;
+    let next = -1;
+    if (resetForRun !== w[RUN]) {
+      try {
+        reset();
+      } catch (e) {
+        failRun(e);
+        w[TURN] = -1;
+        post(w, DONE, 1);
+        return;
+      }
+    }
+    try {
+      loop.take();
+      for (let step = w[STEP]; ; step++) {
+        const seed = w[NEXT_SEED] >>> 0;
+        const from = stepper.state;
+        let transition: number;
+        try {
+          transition = stepOnce(seed, step);
+        } catch (e) {
+          failRun(e);
+          next = -1;
+          break;
+        }
+        loop.record(step, me, seed, from, stepper.state, transition);
+        w[STEP] = step + 1;
+        loop.check(step);
+        next = loop.decide(step + 1);
+        if (next !== me) break;
+      }
+      loop.release();
+    } catch (e) {
+      next = -1;
+      loop.fail(e instanceof InvariantError ? EndCode.InvariantThrew : EndCode.EngineThrew, me, e instanceof Error ? e.message : String(e));
+    }
+    if (next >= 0) {
+      w[TURN] = next;
+      post(a, control.at(next, CMD), Cmd.Continue);
+      return;
+    }
+    w[TURN] = -1;
+    post(w, DONE, 1);
+  };
+
+  control.set(me, READY, 1);
+  Atomics.notify(a, control.at(me, READY));
 
   for (;;) {
     awaitChange(a, cmdIndex, Cmd.Idle);
     const cmd = Atomics.load(a, cmdIndex);
     if (cmd === Cmd.Stop) break;
+    if (cmd === Cmd.Continue) {
+      // Idle before passing the turn on: the turn may come back before this thread sleeps.
+      Atomics.store(a, cmdIndex, Cmd.Idle);
+      takeTurn();
+      continue;
+    }
     try {
       if (cmd === Cmd.Step) {
-        execution.step = control.get(t.actor, STEP_INDEX);
-        if (t.record) {
-          recorder.touches = [];
-          recorder.on = true;
-        }
-        try {
-          control.set(t.actor, TRANSITION, stepAs(stepper, t.actor, control.get(t.actor, SEED)));
-        } finally {
-          if (t.record) {
-            recorder.on = false;
-            log.push([control.get(t.actor, STEP_INDEX), recorder.touches]);
-          }
-        }
-        steps++;
+        control.set(me, TRANSITION, stepOnce(control.get(me, SEED), control.get(me, STEP_INDEX)));
       } else if (cmd === Cmd.Reset) {
-        stepper.reset();
-        log = [];
+        reset();
       } else if (cmd === Cmd.Dump) {
-        t.port.postMessage({ type: 'log', actor: t.actor, entries: log } satisfies WorkerMessage);
+        const entries = resetForRun === block.w[RUN] ? log : [];
+        t.port.postMessage({ type: 'log', actor: me, entries } satisfies WorkerMessage);
+      } else if (cmd === Cmd.Attach) {
+        const m = receiveMessageOnPort(t.port)?.message as AttachMessage | undefined;
+        if (!m) throw new Error('no run block was sent with Attach');
+        block = new RunBlock(m.capacity, m.block);
+        loop.attach(block);
       }
-      control.set(t.actor, STATE, stepper.state);
+      control.set(me, STATE, stepper.state);
     } catch (e) {
-      const f = failure(e, world.actors[t.actor].name, world.programs[t.actor].stateIds[stepper.state]);
-      t.port.postMessage({ type: 'error', actor: t.actor, message: f.message, kind: f.kind } satisfies WorkerMessage);
-      control.set(t.actor, ERROR, 1);
+      const f = actorFailure(e);
+      t.port.postMessage({ type: 'error', actor: me, message: f.message, kind: f.kind } satisfies WorkerMessage);
+      control.set(me, ERROR, 1);
     }
     Atomics.store(a, cmdIndex, Cmd.Idle);
     Atomics.notify(a, cmdIndex);

@@ -1,5 +1,8 @@
 // Where actors' steps execute: in this thread (inline) or each in its own worker (threads).
 // The run loop (run.ts) is the same for both, so a seed gives the same trace either way.
+import type { Rng } from './rng.ts';
+import type { RunOptions, RunResult } from './run.ts';
+import type { Scheduler } from './schedulers/scheduler.ts';
 import type { World } from './world.ts';
 
 export type Mode = 'threads' | 'inline';
@@ -11,12 +14,21 @@ export interface Backend {
   /** Puts every actor back in its initial state (memory has been reset); returns the states. */
   resetActors(): number[] | Promise<number[]>;
   /**
+   * Takes a whole run (run.ts's loop, where the steps execute) when it can; undefined leaves it
+   * to run.ts, step by step.
+   */
+  runWhole?(scheduler: Scheduler, rngs: { schedule: Rng; steps: Rng }, opts: RunOptions): Promise<RunResult> | undefined;
+  /**
    * Runs one step of `actor`; returns its new state index. Its random draws come from `seed`, or
    * are the values `choices` lists (verify's explicit choices).
    */
   step(actor: number, seed: number, choices?: readonly number[]): number | Promise<number>;
   /** The values `actor`'s last step drew, when they were scripted. */
   lastChoices(actor: number): number[] | undefined;
+  /** arm64 with promises: throws Infeasible if some actor can no longer keep its promises (checked before a violation is reported). */
+  completable?(): void;
+  /** arm64 with promises: some actor has promised a store it has not made yet. */
+  promisesOutstanding?(): boolean;
   /** Index of the transition `actor`'s last step took (-1 if the interpreter cannot tell). */
   lastTransition(actor: number): number;
   /** What each step of the current run touched, in step order (empty lists if not recorded). */

@@ -18,6 +18,10 @@ export const enum Cmd {
   Reset = 2,
   Stop = 3,
   Dump = 4,
+  /** Threads mode, direct handoff: the turn is this actor's; see actors/turn-loop.ts. */
+  Continue = 5,
+  /** Attach the run block the main thread sent on the actor's port. */
+  Attach = 6,
 }
 
 export class ControlBlock {

@@ -12,6 +12,8 @@ import { Infeasible } from './promises.ts';
 export interface ExploreOptions {
   /** The memory model steps run under (default: sequentially consistent). */
   memoryModel?: MemoryModel;
+  /** arm64: promise steps per actor and run (default: the world's default). */
+  promises?: number;
   strategy: StrategyName;
   depth: number;
   iterations: number;

@@ -38,7 +38,7 @@ export default async function runJob(t: JobTask): Promise<JobResult> {
   const board = new JobBoard(t.jobs, t.board);
   try {
     const scenario = await loadScenario(t.scenario);
-    const backend = new InlineBackend(buildWorld(scenario, t.design, t.options, undefined, { memoryModel: t.explore.memoryModel }), true, t.interpreter);
+    const backend = new InlineBackend(buildWorld(scenario, t.design, t.options, undefined, { memoryModel: t.explore.memoryModel, promises: t.explore.promises }), true, t.interpreter);
     backend.heartbeat = board.heartbeat(t.job);
     const result = await explore(backend, {
       ...t.explore,

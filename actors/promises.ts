@@ -76,13 +76,10 @@ export class PromiseEngine {
     const s = list[list.length > 1 ? execution.draw!(list.length) : 0];
     const i32 = this.host.world.memory.i32;
     this.m.promise(owner, s.word, () => ({ lo: i32[s.word], hi: this.m.wide(s.word) ? i32[s.word + 1] : 0 }), s.v);
-    // The promised write is the latest one: memory (as invariants see it) holds it now.
+    // Loads of the word may read the promised write from now on (the plain word, which holds
+    // the latest executed write for the invariants, changes when the actor makes the store).
     if (footprint.on) footprint.writes.push(s.word);
-    Atomics.store(i32, s.word, s.v.lo);
-    if (this.m.wide(s.word)) {
-      if (footprint.on) footprint.writes.push(s.word + 1);
-      Atomics.store(i32, s.word + 1, s.v.hi);
-    }
+    if (footprint.on && this.m.wide(s.word)) footprint.writes.push(s.word + 1);
   }
 
   /** After a step of `actor` (or of its promise daemon): its promises must stay certifiable. */

@@ -12,6 +12,15 @@ export class Rng {
     this.s = seed >>> 0;
   }
 
+  /** The generator's whole state: a thread that sets it continues the same sequence. */
+  get state(): number {
+    return this.s;
+  }
+
+  set state(s: number) {
+    this.s = s >>> 0;
+  }
+
   nextU32(): number {
     this.s = (this.s + 0x9e3779b9) >>> 0;
     let z = this.s;

@@ -71,8 +71,11 @@ export interface RunOptions {
    * backend has been put back in the state after `prior`, whose last step left the actors in `states`.
    */
   resume?: { states: readonly number[]; prior: readonly StepRecord[] };
-  /** Told every shared word the invariant checks read (verify: steps writing them are visible). */
-  onInvariantReads?: (reads: readonly number[]) => void;
+  /**
+   * Told every shared word the invariant checks read (verify: steps writing them are visible), and
+   * the ghost words they wrote (an invariant's memo).
+   */
+  onInvariantReads?: (reads: readonly number[], writes: readonly number[]) => void;
   /** Records each step taken, for state-machine coverage. */
   coverage?: CoverageRecorder;
   /** Called after each step (replay checks each lands where the recording says). */
@@ -86,6 +89,10 @@ export function runRngs(seed: number, iteration: number): { schedule: Rng; steps
 }
 
 export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { schedule: Rng; steps: Rng }, opts: RunOptions): Promise<RunResult> {
+  // Threads mode runs this loop in its workers, the turn passing between them
+  // (actors/turn-loop.ts mirrors every rule below; the cross-mode tests compare the two).
+  const whole = backend.runWhole?.(scheduler, rngs, opts);
+  if (whole) return whole;
   const world = backend.world;
   const { actors, programs } = world;
   execution.step = -1;
@@ -110,7 +117,7 @@ export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { sc
   const checkViolations = (step: number): RunViolation | null => {
     if (!opts.onInvariantReads) return findViolation(step);
     const seen = withFootprint(() => findViolation(step));
-    opts.onInvariantReads(seen.reads);
+    opts.onInvariantReads(seen.reads, seen.writes);
     return seen.value;
   };
   const findViolation = (step: number): RunViolation | null => {
@@ -122,6 +129,9 @@ export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { sc
       if (wanted(raised.invariant)) return { ...raised, step };
       world.violations.clear();
     }
+    // arm64: while a store some actor promised is still to be made, the memory is between two
+    // of that actor's program points; the state invariants are judged once every promise is kept.
+    if (backend.promisesOutstanding?.()) return null;
     for (const inv of invariants) {
       let msg: string | null | undefined;
       try {
@@ -202,7 +212,10 @@ export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { sc
     opts.afterStep?.(step, record);
     violation = checkViolations(step);
   }
-  if (violation) end = 'violation';
+  if (violation) {
+    backend.completable?.();
+    end = 'violation';
+  }
   scheduler.endRun?.(steps.length);
   opts.coverage?.endRun();
   const figures = world.scenario.figures?.(world.host, world.design) ?? {};
@@ -210,7 +223,7 @@ export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { sc
   return { steps, end, violation, blockedSteps, figures, stillStepping };
 }
 
-function describeWaits(blocked: { actor: number; wait: Wait }[]): string {
+export function describeWaits(blocked: { actor: number; wait: Wait }[]): string {
   const parts = blocked.map(({ actor, wait }) => {
     const h = wait.holder?.();
     return `${actorName(actor)} waits for ${wait.what}${h !== undefined && h >= 0 ? ` (held by ${actorName(h)})` : ''}`;

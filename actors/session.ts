@@ -19,10 +19,12 @@ export interface SessionOptions extends ExploreOptions {
 }
 
 export async function exploreDesign(ref: ScenarioRef, scenario: AnyScenario, design: string, o: SessionOptions): Promise<ExploreResult> {
-  const world = buildWorld(scenario, design, o.options, undefined, { memoryModel: o.memoryModel });
+  const world = buildWorld(scenario, design, o.options, undefined, { memoryModel: o.memoryModel, promises: o.promises });
   const stepTimeoutMs = o.stepTimeoutMs ?? THREADS_DEFAULTS.stepTimeoutMs;
   if (o.mode === 'inline') return exploreParallel(ref, world, o, o.jobs, { ...JOB_LIMITS, stepTimeoutMs });
   if (o.jobs > 1) throw new Error('parallel jobs run inline; use mode inline with jobs > 1');
+  // Promises are certified by running an actor alone, which needs every actor in this thread.
+  if (world.memoryModel === 'arm64') throw new Error('the arm64 memory model runs inline only');
   const backend = await ThreadsBackend.start(world, ref, { interpreter: o.interpreter, stepTimeoutMs });
   try {
     return await explore(backend, o);

@@ -1,15 +1,25 @@
-// Every actor on its own worker thread (piscina), all over one SharedArrayBuffer. The scheduler
-// stays in this thread and hands out turns through each actor's slot; a step runs in the
-// actor's worker while this thread waits. Workers are created once and reused across runs.
+// Every actor on its own worker thread (piscina), all over one SharedArrayBuffer. A run's turn
+// travels between the workers (direct handoff): the worker that took a step decides the next
+// one (actors/turn-loop.ts) and runs it or wakes its actor, so this thread only starts a run
+// and collects it. Runs the workers cannot take whole (replay, shrinking's schedules, a
+// scheduler other than random/pct/rr, verify's scripted choices, the arm64 memory model) are
+// stepped from here under run.ts's loop, one command per step, as is every run with handoff
+// 'central'. Workers are created once and reused across runs.
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { execution } from '../host/execution.ts';
 import type { Interpreter } from './actor-runtime.ts';
 import { ActorFailure, type Backend } from './backend.ts';
 import { Cmd, CMD, ERROR, READY, SEED, STATE, STEP_INDEX, TRANSITION } from './control.ts';
 import { awaitChangeFor, post } from './handoff.ts';
-import type { ActorTask, WorkerMessage } from './actor-worker.ts';
+import type { ActorTask, AttachMessage, WorkerMessage } from './actor-worker.ts';
+import { DONE, END, EndCode, FAILURE_ACTOR, RUN, RunBlock, STEP, TURN, VIOLATION_STEP } from './run-block.ts';
+import { DAEMON_ONLY_STEPS, InvariantError, type RunEnd, type RunOptions, type RunResult, type StepRecord } from './run.ts';
+import type { Rng } from './rng.ts';
 import type { ScenarioRef } from './scenario-loader.ts';
-import type { World } from './world.ts';
+import { isPortable, type PortableScheduler, type Scheduler } from './schedulers/scheduler.ts';
+import { TurnLoop } from './turn-loop.ts';
+import { resetHost, type World } from './world.ts';
 
 const WORKER_ENTRY = new URL('./actor-worker.mjs', import.meta.url).href;
 
@@ -20,9 +30,26 @@ export interface ThreadsOptions {
   stepTimeoutMs: number;
   /** Time allowed for every worker to load the scenario and report ready. */
   startTimeoutMs: number;
+  /** direct: the turn travels between workers; central: this thread hands out every step. */
+  handoff: 'direct' | 'central';
 }
 
-export const THREADS_DEFAULTS: ThreadsOptions = { record: true, interpreter: 'compiled', stepTimeoutMs: 10_000, startTimeoutMs: 60_000 };
+export const THREADS_DEFAULTS: ThreadsOptions = { record: true, interpreter: 'compiled', stepTimeoutMs: 10_000, startTimeoutMs: 60_000, handoff: 'direct' };
+
+/** Steps the run block first has room for; it grows for longer step bounds. */
+const INITIAL_LOG = 4096;
+/** Longer runs are stepped from the main thread (the log would take 24 bytes a step). */
+const MAX_LOGGED_STEPS = 1 << 20;
+
+/** The run options the workers' loop implements (actors/turn-loop.ts). */
+const DIRECT_OPTIONS: ReadonlySet<string> = new Set(['stepLimit', 'daemonOnlySteps', 'only', 'coverage'] satisfies (keyof RunOptions)[]);
+
+const END_NAMES: Partial<Record<EndCode, RunEnd>> = {
+  [EndCode.Done]: 'done',
+  [EndCode.StepLimit]: 'step-limit',
+  [EndCode.Violation]: 'violation',
+  [EndCode.Stuck]: 'stuck',
+};
 
 /** Worker threads alive right now, across all backends: a command must leave none behind. */
 let liveWorkers = 0;
@@ -39,6 +66,12 @@ export class ThreadsBackend implements Backend {
   private crashed: { actor: number; error: unknown } | undefined;
   private stepIndex = 0;
   private exited: Promise<unknown>[] = [];
+  private block: RunBlock;
+  private readonly loop: TurnLoop;
+  /** Runs the workers took whole, the turn travelling between them (the rest ran step by step). */
+  wholeRuns = 0;
+  /** Actors with initial actions: reset by command, in order, before each run. */
+  private readonly resetFirst: number[];
 
   private constructor(
     readonly world: World,
@@ -46,6 +79,9 @@ export class ThreadsBackend implements Backend {
     private readonly o: ThreadsOptions,
   ) {
     this.a = world.control.a;
+    this.block = new RunBlock(INITIAL_LOG);
+    this.loop = new TurnLoop(world, this.block);
+    this.resetFirst = world.programs.flatMap((p, i) => (p.initialActions.length ? [i] : []));
   }
 
   static async start(world: World, scenario: ScenarioRef, options?: Partial<ThreadsOptions>): Promise<ThreadsBackend> {
@@ -65,7 +101,18 @@ export class ThreadsBackend implements Backend {
       port1.on('message', (m: WorkerMessage) => backend.messages.push(m));
       port1.unref();
       backend.ports.push(port1);
-      const task: ActorTask = { scenario, design: world.design.name, options: world.design.options, sab, actor: i, port: port2, record: o.record, interpreter: o.interpreter };
+      const task: ActorTask = {
+        scenario,
+        design: world.design.name,
+        options: world.design.options,
+        sab,
+        block: backend.block.sab,
+        blockCapacity: backend.block.capacity,
+        actor: i,
+        port: port2,
+        record: o.record,
+        interpreter: o.interpreter,
+      };
       const p = pool.run(task, { transferList: [port2] as never });
       p.catch((error: unknown) => {
         backend.crashed ??= { actor: i, error };
@@ -145,10 +192,113 @@ export class ThreadsBackend implements Backend {
 
   resetActors(): Promise<number[]> {
     this.stepIndex = 0;
+    this.block.w[RUN]++;
     return (async () => {
       for (let i = 0; i < this.world.actors.length; i++) await this.command(i, Cmd.Reset);
       return this.world.actors.map((_, i) => this.world.control.get(i, STATE));
     })();
+  }
+
+  runWhole(scheduler: Scheduler, rngs: { schedule: Rng; steps: Rng }, opts: RunOptions): Promise<RunResult> | undefined {
+    if (this.o.handoff !== 'direct' || !isPortable(scheduler) || !TurnLoop.fits(scheduler, this.world.actors.length)) return undefined;
+    // Schedules fixed in advance (replay, shrinking), scripted choices, resumed runs, per-step
+    // callbacks and any option the workers' loop does not know stay step by step, under run.ts's
+    // own loop; so does a world under the arm64 memory model (its promises are inline's).
+    if (this.world.arm64 || this.world.promiseOwners !== undefined) return undefined;
+    const unknown = Object.entries(opts).some(([k, v]) => v !== undefined && !DIRECT_OPTIONS.has(k));
+    if (unknown || opts.stepLimit > MAX_LOGGED_STEPS) return undefined;
+    this.wholeRuns++;
+    return this.runDirect(scheduler, rngs, opts);
+  }
+
+  /** run.ts's runOnce, with the loop carried by the workers between the first and last step. */
+  private async runDirect(scheduler: PortableScheduler, rngs: { schedule: Rng; steps: Rng }, opts: RunOptions): Promise<RunResult> {
+    if (opts.stepLimit > this.block.capacity) await this.growBlock(opts.stepLimit);
+    const { world, loop } = this;
+    const { control, programs, actors } = world;
+    const w = this.block.w;
+    execution.step = -1;
+    resetHost(world);
+    w[RUN]++;
+    w[STEP] = 0;
+    w[DONE] = 0;
+    for (const i of this.resetFirst) await this.command(i, Cmd.Reset);
+    const state = programs.map((p, i) => (p.initialActions.length ? control.get(i, STATE) : p.initial));
+    state.forEach((s, i) => control.set(i, STATE, s));
+    scheduler.beginRun({ rng: rngs.schedule, actors: actors.length, stepLimit: opts.stepLimit });
+    opts.coverage?.beginRun(state);
+    const stall = opts.daemonOnlySteps ?? DAEMON_ONLY_STEPS;
+    loop.beginRun(scheduler, rngs.steps, opts.stepLimit, stall, opts.only);
+    loop.check(-1);
+    const first = loop.decide(0);
+    loop.release();
+    if (first >= 0) {
+      w[TURN] = first;
+      post(this.a, control.at(first, CMD), Cmd.Continue);
+      await this.awaitRunEnd();
+    }
+    loop.endRun(rngs.steps);
+    const n = w[STEP];
+    this.stepIndex = n;
+    const code = w[END] as EndCode;
+    if (code === EndCode.ActorThrew || code === EndCode.ActorExited) {
+      const name = actors[w[FAILURE_ACTOR]].name;
+      throw new ActorFailure(this.block.result(), name, code === EndCode.ActorExited ? 'exited' : 'threw');
+    }
+    if (code === EndCode.InvariantThrew) throw new InvariantError(this.block.result());
+    if (code === EndCode.EngineThrew) throw new Error(`threads mode: ${this.block.result()}`);
+    const steps: StepRecord[] = [];
+    for (let i = 0; i < n; i++) {
+      const record: StepRecord = loop.stepRecord(i);
+      steps.push(record);
+      opts.coverage?.record(record);
+    }
+    const violation = code === EndCode.Violation ? { ...(JSON.parse(this.block.result()) as { invariant: string; message: string }), step: w[VIOLATION_STEP] } : null;
+    const blockedSteps = loop.blockedSteps();
+    execution.step = n - 1;
+    scheduler.endRun?.(steps.length);
+    opts.coverage?.endRun();
+    const figures = world.scenario.figures?.(world.host, world.design) ?? {};
+    const end = END_NAMES[code]!;
+    // run.ts's: at the step limit, the unfinished non-daemon actors that stepped lately.
+    const stillStepping = end !== 'step-limit' ? [] : loop.lastSteps().flatMap((last, a) => (!world.daemon[a] && !programs[a].final[control.get(a, STATE)] && last >= n - stall ? [a] : []));
+    return { steps, end, violation, blockedSteps, figures, stillStepping };
+  }
+
+  /** Sleeps until the run ends, looking now and then for a worker that died or hangs. */
+  private async awaitRunEnd(): Promise<void> {
+    const w = this.block.w;
+    let lastStep = -1;
+    let lastProgress = performance.now();
+    for (;;) {
+      Atomics.wait(w, DONE, 0, 20);
+      if (Atomics.load(w, DONE) === 1) return;
+      await new Promise((r) => setImmediate(r));
+      this.throwIfCrashed();
+      const step = Atomics.load(w, STEP);
+      const now = performance.now();
+      if (step !== lastStep) {
+        lastStep = step;
+        lastProgress = now;
+      } else if (now - lastProgress > this.o.stepTimeoutMs) {
+        const turn = Math.max(0, Atomics.load(w, TURN));
+        const name = this.world.actors[turn].name;
+        const state = this.world.programs[turn].stateIds[this.world.control.get(turn, STATE)];
+        throw new ActorFailure(`the worker of ${name} did not finish its step from state '${state}' within ${this.o.stepTimeoutMs} ms: hung`, name, 'hung');
+      }
+    }
+  }
+
+  /** A bigger run block for longer runs, sent to every worker. */
+  private async growBlock(steps: number): Promise<void> {
+    const block = new RunBlock(Math.max(steps, this.block.capacity * 2));
+    block.copyFrom(this.block);
+    for (let i = 0; i < this.world.actors.length; i++) {
+      this.ports[i].postMessage({ block: block.sab, capacity: block.capacity } satisfies AttachMessage);
+      await this.command(i, Cmd.Attach);
+    }
+    this.block = block;
+    this.loop.attach(block);
   }
 
   lastChoices(): number[] | undefined {

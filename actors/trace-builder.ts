@@ -31,6 +31,7 @@ export function buildTrace(world: World, run: RunResult, touches: string[][], c:
     options: world.design.options as Record<string, unknown>,
     ...(c.only ? { only: [...c.only] } : {}),
     memory: world.memoryModel,
+    ...(world.memoryModel === 'arm64' ? { promises: world.promises } : {}),
     stepLimit: c.stepLimit,
     daemonOnlySteps: c.daemonOnlySteps,
     mode: c.mode,

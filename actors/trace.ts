@@ -11,7 +11,7 @@ import type { Mode } from './backend.ts';
 export const TRACE_FORMAT = 'hyprace-trace';
 /** 2: the invariant filter, memory model and bounds are recorded; replay compares transitions. */
 export const TRACE_VERSION = 2;
-/** Memory models this hyprace replays: sequential consistency (every access in step order). */
+/** Memory models this hyprace replays: sequential consistency (every access in step order), and arm64 (host/memory-model/arm64.ts). */
 export const MEMORY_MODELS = ['sc', 'arm64'] as const;
 export type MemoryModel = (typeof MEMORY_MODELS)[number];
 
@@ -52,6 +52,8 @@ export interface Trace {
   /** The invariants checked (--invariant); all of the design's and the built-in ones if absent. */
   only?: string[];
   memory: MemoryModel;
+  /** arm64: promise steps each actor could take per run (the world's promise daemons depend on it). */
+  promises?: number;
   /** The run's step bound, and how long only daemons may run before it is a deadlock. */
   stepLimit: number;
   daemonOnlySteps: number;
@@ -109,6 +111,7 @@ function validateTrace(t: unknown, path: string): Trace {
   if (!(MEMORY_MODELS as readonly unknown[]).includes(o.memory)) {
     throw new TraceFormatError(`${path} was recorded under memory model ${JSON.stringify(o.memory)}, which this hyprace cannot replay (it replays: ${MEMORY_MODELS.join(', ')})`);
   }
+  if (o.memory === 'arm64' && (!Number.isInteger(o.promises) || (o.promises as number) < 0 || (o.promises as number) > 16)) bad(`'promises' (arm64's promise steps per actor) is missing or not an integer from 0 to 16`);
   for (const k of ['stepLimit', 'daemonOnlySteps'] as const) if (!Number.isInteger(o[k]) || (o[k] as number) < 1) bad(`'${k}' is missing`);
   if (o.only !== undefined && (!Array.isArray(o.only) || o.only.some((x) => typeof x !== 'string'))) bad(`'only' is not a list of invariant names`);
   for (const k of ['scenario', 'design', 'mode', 'strategy'] as const) if (typeof o[k] !== 'string') bad(`'${k}' is missing`);

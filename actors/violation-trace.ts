@@ -45,7 +45,7 @@ export interface ViolationTraceOptions {
 /** An inline backend over `world`'s design that records touches: `backend` if it is one, else a fresh world's. */
 function recordingInline(world: World, backend?: Backend): InlineBackend {
   if (backend instanceof InlineBackend && backend.records) return backend;
-  return new InlineBackend(buildWorld(world.scenario, world.design.name, world.design.options as Record<string, unknown>, undefined, { memoryModel: world.memoryModel }));
+  return new InlineBackend(buildWorld(world.scenario, world.design.name, world.design.options as Record<string, unknown>, undefined, { memoryModel: world.memoryModel, promises: world.promises }));
 }
 
 /** `run`'s schedule again, exactly (actors, seeds, choices), with every touch recorded. */

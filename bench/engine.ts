@@ -1,35 +1,41 @@
 // Engine throughput: steps per second of a holding design, inline and in threads mode (workers
-// already started, as in a long exploration).
+// already started and warmed up, as in a long exploration: each worker's isolate compiles its
+// own code, and the first second runs several times slower), under one strategy. Inline and
+// threads samples alternate, so a change in the machine's load hits both, and the ratio is the
+// median of the pairs' ratios.
 import { explore } from '../actors/explore.ts';
 import { InlineBackend } from '../actors/inline-backend.ts';
-import { ThreadsBackend } from '../actors/threads-backend.ts';
+import type { StrategyName } from '../actors/scenario.ts';
+import { ThreadsBackend, type ThreadsOptions } from '../actors/threads-backend.ts';
 import { buildWorld } from '../actors/world.ts';
 import { CATALOGUE } from '../scenarios/index.ts';
 import rollover from '../scenarios/vmid-rollover.ts';
 import { JobBoard } from '../actors/job-board.ts';
-import { median, medianOf } from './stats.ts';
+import { median } from './stats.ts';
 
-const DESIGN = 'v2018-lockless';
-const run = (seconds: number) => ({ strategy: 'random' as const, depth: 3, iterations: Number.MAX_SAFE_INTEGER, timeSeconds: seconds, seed: 1, stepLimit: 3000 });
+export const ENGINE_DESIGN = 'v2018-lockless';
+const DEPTH = 4;
 
-export async function inlineStepsPerSec(seconds: number, runs: number): Promise<number> {
-  const backend = new InlineBackend(buildWorld(rollover, DESIGN));
-  return medianOf(runs, async () => {
-    const r = await explore(backend, run(seconds));
-    return r.steps / (r.elapsedMs / 1000);
-  });
+export interface EngineFigures {
+  strategy: StrategyName;
+  inlineStepsPerSec: number;
+  threadsStepsPerSec: number;
+  /** Median over the pairs of threads / inline. */
+  threadsVsInline: number;
 }
+
+const window = (strategy: StrategyName, seconds: number) => ({ strategy, depth: DEPTH, iterations: Number.MAX_SAFE_INTEGER, timeSeconds: seconds, seed: 1, stepLimit: 3000 });
 
 /**
  * Inline steps per second without and with the heartbeat the job watchdog reads (how the
  * commands run inline), samples interleaved so that the machine's load falls on both alike.
  */
 export async function inlineWatchedStepsPerSec(seconds: number, runs: number): Promise<{ plain: number; watched: number }> {
-  const plain = new InlineBackend(buildWorld(rollover, DESIGN));
-  const watched = new InlineBackend(buildWorld(rollover, DESIGN));
+  const plain = new InlineBackend(buildWorld(rollover, ENGINE_DESIGN));
+  const watched = new InlineBackend(buildWorld(rollover, ENGINE_DESIGN));
   watched.heartbeat = new JobBoard(1).heartbeat(0);
   const rate = async (b: InlineBackend) => {
-    const r = await explore(b, run(seconds));
+    const r = await explore(b, window('random', seconds));
     return r.steps / (r.elapsedMs / 1000);
   };
   const xs: number[] = [];
@@ -41,14 +47,27 @@ export async function inlineWatchedStepsPerSec(seconds: number, runs: number): P
   return { plain: median(xs), watched: median(ys) };
 }
 
-export async function threadsStepsPerSec(seconds: number, runs: number): Promise<number> {
-  const backend = await ThreadsBackend.start(buildWorld(rollover, DESIGN), CATALOGUE['vmid-rollover']);
+export async function engineFigures(strategy: StrategyName, seconds: number, samples: number, threads: Partial<ThreadsOptions> = {}): Promise<EngineFigures> {
+  const inline = new InlineBackend(buildWorld(rollover, ENGINE_DESIGN));
+  const workers = await ThreadsBackend.start(buildWorld(rollover, ENGINE_DESIGN), CATALOGUE['vmid-rollover'], threads);
+  const i: number[] = [];
+  const t: number[] = [];
   try {
-    return await medianOf(runs, async () => {
-      const r = await explore(backend, run(seconds));
-      return r.steps / (r.elapsedMs / 1000);
-    });
+    await explore(inline, window(strategy, seconds));
+    await explore(workers, window(strategy, seconds));
+    for (let k = 0; k < samples; k++) {
+      const a = await explore(inline, window(strategy, seconds));
+      i.push(a.steps / (a.elapsedMs / 1000));
+      const b = await explore(workers, window(strategy, seconds));
+      t.push(b.steps / (b.elapsedMs / 1000));
+    }
   } finally {
-    await backend.close();
+    await workers.close();
   }
+  return {
+    strategy,
+    inlineStepsPerSec: Math.round(median(i)),
+    threadsStepsPerSec: Math.round(median(t)),
+    threadsVsInline: Math.round(median(t.map((x, k) => x / i[k])) * 1000) / 1000,
+  };
 }

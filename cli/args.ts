@@ -2,6 +2,8 @@
 import { optionProblem, optionsProblem } from '../actors/options.ts';
 import { designContext, type AnyScenario } from '../actors/scenario.ts';
 import { UsageError } from './exit.ts';
+import { MEMORY_MODELS, type MemoryModel } from '../actors/trace.ts';
+import type { Mode } from '../actors/backend.ts';
 
 export function integer(flag: string, value: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (value === undefined) return undefined;
@@ -58,4 +60,33 @@ export function checkedOptions(scenario: AnyScenario, design: string, overrides:
 /** --step-timeout SECONDS: how long a step may take before it counts as a hang, in ms (default 10 s). */
 export function stepTimeout(value: string | undefined): number {
   return (seconds('--step-timeout', value) ?? 10) * 1000;
+}
+
+/** The memory model a command runs steps under, and arm64's promise steps per actor and run. */
+export interface MemorySettings {
+  memoryModel: MemoryModel;
+  /** arm64 only (undefined: the default); never set under sc. */
+  promises?: number;
+}
+
+/** --memory sc|arm64 and --promises N (arm64 only: refused with sc). */
+export function memorySettings(f: { memory?: string; promises?: string }): MemorySettings {
+  const memoryModel = oneOf<MemoryModel>('--memory', f.memory, MEMORY_MODELS) ?? 'sc';
+  const promises = integer('--promises', f.promises, 0, 16);
+  if (promises !== undefined && memoryModel !== 'arm64') throw new UsageError('--promises applies to --memory arm64 (promises are how arm64 stores overtake earlier accesses)');
+  return { memoryModel, ...(promises !== undefined ? { promises } : {}) };
+}
+
+/**
+ * The mode a command runs in: arm64 runs inline only (an actor's promises are certified by
+ * running it alone, which needs every actor in one thread), so an explicit --mode threads is
+ * refused there and the default becomes inline.
+ */
+export function modeFor(flag: string | undefined, fallback: Mode, memory: MemorySettings): Mode {
+  const mode = oneOf<Mode>('--mode', flag, ['threads', 'inline']);
+  if (memory.memoryModel === 'arm64') {
+    if (mode === 'threads') throw new UsageError('--memory arm64 runs inline only (promises are certified by running an actor alone, which needs every actor in one thread): drop --mode threads');
+    return 'inline';
+  }
+  return mode ?? fallback;
 }

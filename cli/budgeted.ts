@@ -6,6 +6,7 @@ import { budgetOf } from '../actors/scenario.ts';
 import { exploreDesign } from '../actors/session.ts';
 import { Progress } from './progress.ts';
 import type { ResolvedScenario } from './resolve.ts';
+import type { MemorySettings } from './args.ts';
 
 export interface BudgetedRun {
   mode: Mode;
@@ -22,12 +23,15 @@ export interface BudgetedRun {
   /** A shard's share of the runs (cli/shard.ts sampledShare): runs first, first + stride, ... */
   firstIteration?: number;
   iterationStride?: number;
+  /** The memory model, and arm64's promises (default: sc). */
+  memory?: MemorySettings;
 }
 
 export async function exploreUnderBudget(r: ResolvedScenario, design: string, o: BudgetedRun): Promise<ExploreResult> {
   const budget = budgetOf(r.scenario);
   try {
     return await exploreDesign(r.ref, r.scenario, design, {
+      ...o.memory,
       mode: o.mode,
       jobs: o.mode === 'inline' ? o.jobs : 1,
       strategy: budget.strategy,

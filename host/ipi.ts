@@ -22,10 +22,13 @@ export class Ipis {
 
   constructor(layout: Layout, private readonly cpus: PhysCpus) {
     const n = cpus.count;
-    this.pending = layout.words('ipi_pending', n, (c) => `cpu${c}.ipi_pending`);
-    this.func = layout.words('ipi_func', n, (c) => `cpu${c}.ipi_func`);
-    this.outstanding = layout.words('ipi_outstanding', n, (c) => `cpu${c}.ipi_outstanding`);
-    this.sent = layout.words('ipi_sent', 1, () => 'ipis_sent');
+    // The generic IPI code orders its own accesses (csd_lock() acquires, csd_unlock() releases, the
+    // send is preceded by a dsb): its words are not relaxed memory under any model.
+    const ordered = { ordered: true };
+    this.pending = layout.words('ipi_pending', n, (c) => `cpu${c}.ipi_pending`, ordered);
+    this.func = layout.words('ipi_func', n, (c) => `cpu${c}.ipi_func`, ordered);
+    this.outstanding = layout.words('ipi_outstanding', n, (c) => `cpu${c}.ipi_outstanding`, ordered);
+    this.sent = layout.words('ipi_sent', 1, () => 'ipis_sent', ordered);
   }
 
   /** smp_call_function_many(all other CPUs, func, wait): returns how many IPIs were sent. */

@@ -34,12 +34,12 @@ export class Vcpus {
     const count = this.ids.length;
     const named = (field: string) => (i: number) => `${this.ids[i].name}->${field}`;
     this.target = layout.words('vcpu.target', count, named('arch.target'));
-    this.cpu = layout.words('vcpu.cpu', count, named('cpu'));
+    this.cpu = layout.words('vcpu.cpu', count, named('cpu'), { ordered: true });
     this.mode = layout.words('vcpu.mode', count, named('mode'));
-    this.running_vmid = layout.words('vcpu.running_vmid', count, named('running_vmid (ghost)'));
-    this.enoexec = layout.words('vcpu.enoexec', count, named('ENOEXEC returns'));
-    this.eintr = layout.words('vcpu.eintr', count, named('EINTR returns'));
-    this.entries = layout.words('vcpu.entries', count, named('guest entries'));
+    this.running_vmid = layout.words('vcpu.running_vmid', count, named('running_vmid (ghost)'), { ghost: true });
+    this.enoexec = layout.words('vcpu.enoexec', count, named('ENOEXEC returns'), { ghost: true });
+    this.eintr = layout.words('vcpu.eintr', count, named('EINTR returns'), { ghost: true });
+    this.entries = layout.words('vcpu.entries', count, named('guest entries'), { ghost: true });
   }
 
   get count(): number {

@@ -36,6 +36,17 @@ export interface WordOptions {
    * shares (`pages added (ghost)`). Ghost words are always sequentially consistent.
    */
   ghost?: boolean;
+  /**
+   * Sequentially consistent under every memory model: a CPU's register or other state that is not
+   * memory (VTTBR_EL2, PSTATE.I, which thread the CPU runs), or memory whose code orders every
+   * access itself (the generic IPI code's csd_lock()/csd_unlock()).
+   */
+  ordered?: boolean;
+}
+
+/** Whether a weak memory model covers words made with these options. */
+function modelled(o: WordOptions): boolean {
+  return !o.ghost && !o.ordered;
 }
 
 export class Layout {
@@ -61,21 +72,21 @@ export class Layout {
   words(name: string, count: number, elementName?: (i: number) => string, o: WordOptions = {}): WordArray {
     const array = new WordArray(name, count, elementName);
     const region = this.reserve(name, count * 4, (m) => array.bind(m.i32, region.byteOffset / 4));
-    if (!o.ghost) for (let i = 0; i < count; i++) this.modelled.push({ word: region.byteOffset / 4 + i, wide: false });
+    if (modelled(o)) for (let i = 0; i < count; i++) this.modelled.push({ word: region.byteOffset / 4 + i, wide: false });
     return array;
   }
 
   word(name: string, o: WordOptions = {}): Word {
     const w = new Word(name);
     const region = this.reserve(name, 4, (m) => w.bind(m.i32, region.byteOffset / 4));
-    if (!o.ghost) this.modelled.push({ word: region.byteOffset / 4, wide: false });
+    if (modelled(o)) this.modelled.push({ word: region.byteOffset / 4, wide: false });
     return w;
   }
 
   /** A region of 64-bit words, returned as the index of its first element in `memory.i64`. */
   bigwords(name: string, count: number, bind: (i64: BigInt64Array, start: number) => void, o: WordOptions = {}): Region {
     const region = this.reserve(name, count * 8, (m) => bind(m.i64, region.byteOffset / 8));
-    if (!o.ghost) for (let i = 0; i < count; i++) this.modelled.push({ word: region.byteOffset / 4 + 2 * i, wide: true });
+    if (modelled(o)) for (let i = 0; i < count; i++) this.modelled.push({ word: region.byteOffset / 4 + 2 * i, wide: true });
     return region;
   }
 

@@ -3,7 +3,9 @@
 //   v2012-merged    re-check under the lock, force_vm_exit() + one broadcast flush; still
 //                   publishes kvm->arch.vmid_gen before vmid and vttbr
 //   v2018-rwlock    f0cf47d939d0: kvm_vmid_lock an rwlock, read-locked around the fast check
-//   v2018-lockless  fb544d1ca65a: spinlock again; vmid and vttbr written, smp_wmb(), then vmid_gen
+//   v2018-lockless  fb544d1ca65a: spinlock again; vmid and vttbr written, smp_wmb(), then vmid_gen;
+//                   need_new_vmid_gen() reads kvm_vmid_gen, smp_rmb(), then kvm->arch.vmid_gen
+import { ctrl_dep, isb, smp_wmb } from '../host/barriers.ts';
 import type { Ipis } from '../host/ipi.ts';
 import type { RwLock, Spinlock } from '../host/locks.ts';
 import type { KvmVmid2012 } from '../host/vmid/vmid-2012.ts';
@@ -17,6 +19,10 @@ export interface UpdateVttbrVariant {
   lock: 'spin' | 'rw';
   /** kvm->arch.vmid_gen written before (true) or after (false, with smp_wmb) vmid and vttbr. */
   publishGenFirst: boolean;
+  /** smp_wmb() between the vttbr store and the vmid_gen store (with publishGenFirst false). */
+  smpWmb: boolean;
+  /** smp_rmb() in need_new_vmid_gen(), between reading kvm_vmid_gen and kvm->arch.vmid_gen. */
+  smpRmb: boolean;
   /** on_each_cpu(reset_vm_context) (posted), or force_vm_exit() then __kvm_flush_vm_context. */
   flush: 'on_each_cpu' | 'force_vm_exit';
 }
@@ -30,7 +36,7 @@ export function updateVttbr2012(h: UpdateVttbrHost, vcpu: number, v: UpdateVttbr
   const { vmid: alloc, ipis, tlbs } = h;
   const vm = h.vcpus.ids[vcpu].vm;
   const cpu = () => h.vcpus.cpu.peek(vcpu);
-  const stale = () => alloc.need_new_vmid_gen(vm);
+  const stale = () => alloc.need_new_vmid_gen(vm, v.smpRmb);
   const spin = alloc.kvm_vmid_lock as Spinlock;
   const rw = alloc.kvm_vmid_lock as RwLock;
   const lock = () => (v.lock === 'rw' ? rw.write_lock() : spin.lock());
@@ -38,7 +44,15 @@ export function updateVttbr2012(h: UpdateVttbrHost, vcpu: number, v: UpdateVttbr
   const lockState = v.lock === 'rw' ? 'write_lock' : 'spin_lock';
 
   const writes: Record<string, StepState<Locals>> = {
-    write_vmid_gen: { description: 'kvm->arch.vmid_gen = atomic64_read(&kvm_vmid_gen)', step: { actions: () => alloc.vmid_gen.at(vm).store(alloc.kvm_vmid_gen.load()) } },
+    write_vmid_gen: {
+      description: `${!v.publishGenFirst && v.smpWmb ? 'smp_wmb(); ' : ''}WRITE_ONCE(kvm->arch.vmid_gen, atomic64_read(&kvm_vmid_gen))`,
+      step: {
+        actions: () => {
+          if (!v.publishGenFirst && v.smpWmb) smp_wmb(); // vmid and vttbr are visible before the generation that vouches for them
+          alloc.vmid_gen.at(vm).store(alloc.kvm_vmid_gen.load());
+        },
+      },
+    },
     write_vmid: {
       description: 'kvm->arch.vmid = kvm_next_vmid; kvm_next_vmid++',
       step: {
@@ -139,7 +153,13 @@ export function updateVttbr2012(h: UpdateVttbrHost, vcpu: number, v: UpdateVttbr
     entry: v.lock === 'rw' ? 'read_lock' : 'update_vttbr',
     states,
     staleWithIrqsOff: stale,
-    vttbr: () => alloc.vttbr.at(vm).load(),
+    vttbr: () => {
+      // The branch on need_new_vmid_gen() and the HVC into the hypervisor (an exception entry,
+      // which synchronizes context like an isb) order this read after the vmid_gen read.
+      ctrl_dep(alloc.vmid_gen.at(vm));
+      isb();
+      return alloc.vttbr.at(vm).load();
+    },
     resetVm: () => {
       alloc.vmid_gen.at(vm).store(0);
       alloc.vmid.at(vm).store(0);

@@ -77,6 +77,7 @@ export function vcpuRunLoop(id: string, h: RunLoopHost, vcpu: number, o: RunLoop
     cpus.vttbr_el2.at(c).store(0);
     cpus.curr.at(c).store(NONE);
     vcpus.cpu.at(vcpu).store(NONE);
+    cpus.scheduleOut(c);
   };
   const irqs = (disabled: number) => () => cpus.irqs_disabled.at(cpu()).store(disabled);
   const inGuest = () => cpus.guest.peek(cpu()) === vcpu;
@@ -122,6 +123,7 @@ export function vcpuRunLoop(id: string, h: RunLoopHost, vcpu: number, o: RunLoop
         actions: ({ event }) => {
           const free = freeCpus();
           const c = free[event.random(free.length)];
+          cpus.scheduleIn(c);
           cpus.curr.at(c).store(vcpu);
           vcpus.cpu.at(vcpu).store(c);
           d.onLoad?.(c);

@@ -5,7 +5,7 @@ export interface GrowthLine {
   curve: [number, number][];
 }
 
-const COLORS = ['#2b6cb0', '#c05621', '#2f855a', '#9b2c2c', '#6b46c1', '#b7791f', '#285e61', '#97266d', '#4a5568'];
+export const COLORS = ['#2b6cb0', '#c05621', '#2f855a', '#9b2c2c', '#6b46c1', '#b7791f', '#285e61', '#97266d', '#4a5568'];
 
 export function growthSvg(lines: GrowthLine[], title: string): string {
   const w = 640;

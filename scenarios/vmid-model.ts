@@ -59,6 +59,8 @@ export const VMID_DEFAULTS: VmidOptions = {
   recheckUnderLock: true,
   lock: 'spin',
   publishGenFirst: false,
+  smpWmb: true,
+  smpRmb: true,
   flush: 'force_vm_exit',
   fastPath: 'cmpxchg',
   markReserved: true,
@@ -138,6 +140,12 @@ export const VMID_DESIGNS = {
     expect: 'holds',
     options: { allocator: '2012', recheckUnderLock: true, lock: 'spin', publishGenFirst: false, flush: 'force_vm_exit' },
   },
+  'v2018-lockless-no-wmb': {
+    description: 'v2018-lockless without the writer\'s smp_wmb(): vmid_gen may become visible before vttbr (holds under sc, caught under arm64)',
+    expect: 'holds',
+    expectUnder: { arm64: 'caught' },
+    options: { allocator: '2012', recheckUnderLock: true, lock: 'spin', publishGenFirst: false, smpWmb: false, flush: 'force_vm_exit' },
+  },
   'v2022-vmid': {
     description: 'arch/arm64/kvm/vmid.c (5.18): vmid_map, active/reserved VMIDs per CPU, cmpxchg fast path; stage 2 loaded after the update (nVHE)',
     expect: 'holds',
@@ -169,7 +177,7 @@ export function vmidHost(layout: Layout, design: DesignContext<VmidOptions>): Vm
   const vms = opts.vcpusPerVm.length;
   const v2012 = opts.allocator === '2012' ? new KvmVmid2012(layout, vms, opts.vmidBits, opts.lock) : undefined;
   const v2022 = opts.allocator === '2022' ? new KvmVmid2022(layout, vms, opts.cpus, opts.vmidBits) : undefined;
-  const walksLeft = layout.words('walks_left', opts.cpus, (c) => `cpu${c}.speculative_walks_left`);
+  const walksLeft = layout.words('walks_left', opts.cpus, (c) => `cpu${c}.speculative_walks_left`, { ghost: true });
   return { opts, cpus, vcpus, tlbs, ipis, v2012, v2022, walksLeft };
 }
 

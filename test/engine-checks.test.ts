@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { ActorFailure } from '../actors/backend.ts';
 import { ThreadsBackend, liveActorWorkers } from '../actors/threads-backend.ts';
 import { explore } from '../actors/explore.ts';
+import { STRATEGIES } from '../actors/schedulers/index.ts';
 import { buildWorld } from '../actors/world.ts';
 import scenario from './fixtures/locks-scenario.ts';
 import { FIXTURE_REF, exploreInline } from './helpers.ts';
@@ -66,18 +67,24 @@ describe('worker threads', function () {
     expect(liveActorWorkers()).to.equal(0);
   });
 
-  it('reports an exception thrown in a worker with the actor and state', async () => {
+  it('reports an exception thrown in a worker with the actor and state, under every strategy', async () => {
     const world = buildWorld(scenario, 'throws');
     const backend = await ThreadsBackend.start(world, FIXTURE_REF);
-    let err: unknown;
     try {
-      await explore(backend, { strategy: 'rr', depth: 1, iterations: 10, timeSeconds: 30, seed: 1, stepLimit: 100 });
-    } catch (e) {
-      err = e;
+      // PCT runs thread0's steps back to back in its worker; rr switches at every step.
+      for (const strategy of STRATEGIES) {
+        let err: unknown;
+        try {
+          await explore(backend, { strategy, depth: 1, iterations: 10, timeSeconds: 30, seed: 1, stepLimit: 100 });
+        } catch (e) {
+          err = e;
+        }
+        expect(err, strategy).to.be.instanceOf(ActorFailure);
+        expect((err as Error).message, strategy).to.equal("thread0 threw in state 'fault': injected fault");
+      }
     } finally {
       await backend.close();
     }
-    expect((err as Error).message).to.equal("thread0 threw in state 'fault': injected fault");
     expect(liveActorWorkers()).to.equal(0);
   });
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { explore } from '../actors/explore.ts';
 import { InlineBackend } from '../actors/inline-backend.ts';
 import { replayTrace } from '../actors/replay.ts';
-import { ReplayDivergence } from '../actors/schedulers/index.ts';
+import { ReplayDivergence, STRATEGIES } from '../actors/schedulers/index.ts';
 import { ThreadsBackend, liveActorWorkers } from '../actors/threads-backend.ts';
 import { readTrace, type Trace } from '../actors/trace.ts';
 import { buildWorld } from '../actors/world.ts';
@@ -69,30 +69,36 @@ describe('trace and replay', function () {
 describe('threads and inline', function () {
   this.timeout(180_000);
 
-  it('give the same trace for the same seed, and leave no worker running', async () => {
-    const inlineDir = tempDir();
-    const threadsDir = tempDir();
-    const design = 'v2012-merged';
-    const a = await explore(new InlineBackend(buildWorld(rollover, design)), { ...options, traceDir: inlineDir });
-    const world = buildWorld(rollover, design);
-    const threads = await ThreadsBackend.start(world, CATALOGUE['vmid-rollover']);
-    let b;
-    try {
-      b = await explore(threads, { ...options, traceDir: threadsDir });
-    } finally {
-      await threads.close();
-    }
-    expect(liveActorWorkers()).to.equal(0);
-    expect(b.violation?.iteration).to.equal(a.violation?.iteration);
-    const strip = (t: Trace) => ({ ...t, mode: 'x' });
-    const ta = readTrace(a.violation!.trace!);
-    const tb = readTrace(b.violation!.trace!);
-    expect(tb.mode).to.equal('threads');
-    expect(strip(tb)).to.deep.equal(strip(ta));
-    // And a threads-mode trace replays inline.
-    const file = join(threadsDir, 'copy.json');
-    writeFileSync(file, readFileSync(b.violation!.trace!));
-    const replayed = await replayTrace(new InlineBackend(buildWorld(rollover, design)), readTrace(file));
-    expect(replayed.run.violation?.invariant).to.equal(tb.violation!.invariant);
-  });
+  // A design each strategy catches with this seed, so every strategy's trace is compared.
+  const caughtBy = { random: 'v2012-merged', pct: 'v2012-merged', rr: 'v2012-posted' } as const;
+  for (const strategy of STRATEGIES) {
+    it(`give the same trace for the same seed under ${strategy}, and leave no worker running`, async () => {
+      const inlineDir = tempDir();
+      const threadsDir = tempDir();
+      const design = caughtBy[strategy];
+      const o = { ...options, strategy };
+      const a = await explore(new InlineBackend(buildWorld(rollover, design)), { ...o, traceDir: inlineDir });
+      expect(a.violation, `${strategy} finds the violation inline`).to.not.equal(null);
+      const world = buildWorld(rollover, design);
+      const threads = await ThreadsBackend.start(world, CATALOGUE['vmid-rollover']);
+      let b;
+      try {
+        b = await explore(threads, { ...o, traceDir: threadsDir });
+      } finally {
+        await threads.close();
+      }
+      expect(liveActorWorkers()).to.equal(0);
+      expect(b.violation?.iteration).to.equal(a.violation?.iteration);
+      const strip = (t: Trace) => ({ ...t, mode: 'x' });
+      const ta = readTrace(a.violation!.trace!);
+      const tb = readTrace(b.violation!.trace!);
+      expect(tb.mode).to.equal('threads');
+      expect(strip(tb)).to.deep.equal(strip(ta));
+      // And a threads-mode trace replays inline.
+      const file = join(threadsDir, 'copy.json');
+      writeFileSync(file, readFileSync(b.violation!.trace!));
+      const replayed = await replayTrace(new InlineBackend(buildWorld(rollover, design)), readTrace(file));
+      expect(replayed.run.violation?.invariant).to.equal(tb.violation!.invariant);
+    });
+  }
 });

@@ -119,6 +119,37 @@ describe('verify', function () {
     }
   });
 
+  it("lets an invariant keep a memo in a ghost word it writes through the accessors (as the stage-2 reference-count check does)", async () => {
+    const memo = defineScenario({
+      name: 'invariant-memo',
+      title: 'an invariant that skips its check when nothing changed since it last held',
+      options: {},
+      designs: { plain: { description: 'two writers', expect: 'holds' } },
+      host: (layout) => ({ w: [layout.word('w0'), layout.word('w1')], checked: layout.word('checked at (ghost)') }),
+      actors: (h: { w: Word[]; checked: Word }) =>
+        h.w.map((w, i) => ({
+          name: `t${i}`,
+          machine: defineStepMachine({ id: 'writer', initial: 'write', context: {}, states: { write: { step: { actions: () => w.store(i + 1), target: 'done' } }, done: { final: true } } }),
+        })),
+      invariants: [
+        {
+          name: 'small',
+          description: 'the words add up to at most 3',
+          check: (h: { w: Word[]; checked: Word }) => {
+            const sum = h.w[0].peek() + h.w[1].peek();
+            if (h.checked.peek() === sum + 1) return null;
+            if (sum > 3) return `sum ${sum}`;
+            h.checked.store(sum + 1);
+            return null;
+          },
+        },
+      ],
+    });
+    const r = await verifyDesign(memo as AnyScenario, 'plain', settings({ preemptions: 'unbounded' }));
+    expect(r.verdict).to.equal('verified');
+    expect(r.executions).to.be.greaterThan(1);
+  });
+
   describe('refuses what it cannot reason about', () => {
     it('a step that writes shared memory behind the accessors\' back', async () => {
       const raw = defineScenario({

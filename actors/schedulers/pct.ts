@@ -4,10 +4,11 @@
 // change point the running actor drops to priority i. A bug of depth d is found with
 // probability at least 1/(n * k^(d-1)) per run. k is estimated from the runs seen so far.
 import type { Rng } from '../rng.ts';
-import type { RunStart, Scheduler } from './scheduler.ts';
+import type { PortableScheduler, RunStart } from './scheduler.ts';
 
-export class PctScheduler implements Scheduler {
+export class PctScheduler implements PortableScheduler {
   readonly name = 'pct';
+  readonly strategy = 'pct';
   private priority: number[] = [];
   private changePoints = new Map<number, number>();
   private k: number;
@@ -42,6 +43,31 @@ export class PctScheduler implements Scheduler {
 
   endRun(steps: number): void {
     if (steps > this.k) this.k = steps;
+  }
+
+  // What pick() reads: the priorities and the change points still ahead. k is the main
+  // thread's (endRun), so it is not part of it.
+  saveState(out: Int32Array, at: number): number {
+    let i = at;
+    out[i++] = this.priority.length;
+    for (const p of this.priority) out[i++] = p;
+    out[i++] = this.changePoints.size;
+    for (const [step, drop] of this.changePoints) {
+      out[i++] = step;
+      out[i++] = drop;
+    }
+    return i - at;
+  }
+
+  loadState(from: Int32Array, at: number): void {
+    let i = at;
+    this.priority.length = from[i++];
+    for (let a = 0; a < this.priority.length; a++) this.priority[a] = from[i++];
+    this.changePoints.clear();
+    for (let c = from[i++]; c > 0; c--) {
+      const step = from[i++];
+      this.changePoints.set(step, from[i++]);
+    }
   }
 
   private highest(enabled: readonly number[]): number {

@@ -1,10 +1,12 @@
 // Uniform random choice among the runnable actors at every step.
-import type { Rng } from '../rng.ts';
-import type { RunStart, Scheduler } from './scheduler.ts';
+import { Rng } from '../rng.ts';
+import type { PortableScheduler, RunStart } from './scheduler.ts';
 
-export class RandomScheduler implements Scheduler {
+export class RandomScheduler implements PortableScheduler {
   readonly name = 'random';
-  private rng!: Rng;
+  readonly strategy = 'random';
+  readonly depth = 0;
+  private rng = new Rng(0);
 
   beginRun(run: RunStart): void {
     this.rng = run.rng;
@@ -12,5 +14,14 @@ export class RandomScheduler implements Scheduler {
 
   pick(enabled: readonly number[]): number {
     return enabled[this.rng.below(enabled.length)];
+  }
+
+  saveState(out: Int32Array, at: number): number {
+    out[at] = this.rng.state;
+    return 1;
+  }
+
+  loadState(from: Int32Array, at: number): void {
+    this.rng.state = from[at];
   }
 }

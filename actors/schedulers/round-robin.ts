@@ -1,9 +1,11 @@
 // Round-robin: the next runnable actor after the one that ran last, so every step switches
 // actors when it can. Deterministic; runs differ only in the actors' own random choices.
-import type { RunStart, Scheduler } from './scheduler.ts';
+import type { PortableScheduler, RunStart } from './scheduler.ts';
 
-export class RoundRobinScheduler implements Scheduler {
+export class RoundRobinScheduler implements PortableScheduler {
   readonly name = 'rr';
+  readonly strategy = 'rr';
+  readonly depth = 0;
   private last = -1;
 
   beginRun(_run: RunStart): void {
@@ -14,5 +16,14 @@ export class RoundRobinScheduler implements Scheduler {
     const next = enabled.find((a) => a > this.last) ?? enabled[0];
     this.last = next;
     return next;
+  }
+
+  saveState(out: Int32Array, at: number): number {
+    out[at] = this.last;
+    return 1;
+  }
+
+  loadState(from: Int32Array, at: number): void {
+    this.last = from[at];
   }
 }

@@ -204,7 +204,10 @@ export class Dpor {
       only: this.o.only,
       seedFor: () => 0,
       choicesFor: (step) => this.stack[step].cursor.choices,
-      onInvariantReads: (reads) => this.o.visible.add(reads),
+      onInvariantReads: (reads, writes) => {
+        this.o.visible.add(reads);
+        this.auditInvariantWrites(writes);
+      },
       afterStep: (step, record) => this.afterStep(step, record),
     }).then(
       (r) => {
@@ -222,6 +225,8 @@ export class Dpor {
           // arm64: a promise could not be kept; not an execution, nothing to analyse.
           this.stats.executions++;
           this.stats.infeasible++;
+          // Its steps' races were analysed as they ran; the steps still pending at its end race too.
+          if (this.o.reduction && !this.visited) this.probePending();
           this.firstNew = this.stack.length;
           this.o.onExecution?.(undefined, undefined);
           return undefined;
@@ -413,6 +418,13 @@ export class Dpor {
       else reads = [...reads, OWNER_STATE + actor - owners];
     }
     return makeFootprint(reads, writes, this.o.visible.words);
+  }
+
+  /** An invariant's memo (a ghost word it writes through the accessors) is no step's change. */
+  private auditInvariantWrites(writes: readonly number[]): void {
+    if (!this.audit) return;
+    const now = this.backend.world.memory.i32;
+    for (const w of writes) if (w < this.audit.length) this.audit[w] = now[w];
   }
 
   /** Every word the step changed must be one it recorded writing (or a statistic it bumped). */

@@ -1,7 +1,7 @@
 // hyprace check: every design of each scenario within its budget, against its expected verdict.
 import { availableParallelism } from 'node:os';
 import type { Mode } from '../../actors/backend.ts';
-import { budgetOf } from '../../actors/scenario.ts';
+import { budgetOf, type DesignDefinition, type Verdict } from '../../actors/scenario.ts';
 import { designCoverage, designGraphs, type DesignCoverage } from '../../actors/machine-graph.ts';
 import { emptyCoverage, growthCurve, mergeCoverage, type CoverageData } from '../../actors/coverage.ts';
 import { designMachines } from '../../actors/design-machines.ts';
@@ -11,16 +11,16 @@ import { writeCoverageFiles, type MachineReport } from '../../report/coverage-fi
 import { renderReport, type ReportRow } from '../../report/html.ts';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildWorld } from '../../actors/world.ts';
+import { DEFAULT_PROMISES, buildWorld } from '../../actors/world.ts';
 import { exploreUnderBudget } from '../budgeted.ts';
-import { integer, oneOf, seconds, stepTimeout } from '../args.ts';
+import { integer, memorySettings, modeFor, seconds, stepTimeout, type MemorySettings } from '../args.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { checkTraceDir, traceProblem } from '../trace-dir.ts';
 import type { ExploreResult } from '../../actors/explore.ts';
 import { duration, printJson, table } from '../format.ts';
 import { Progress } from '../progress.ts';
 import { allScenarios, blamingUserFile, resolveScenario, type ResolvedScenario } from '../resolve.ts';
-import { DEFAULT_SHRINK_SECONDS, MODES, stepLimitLines } from './explore.ts';
+import { DEFAULT_SHRINK_SECONDS, infeasibleLines, memoryText, stepLimitLines } from './explore.ts';
 import { runVerify, scenarioVerifySettings } from './verify.ts';
 import type { PreemptionBound, VerifyResult } from '../../actors/verify/index.ts';
 import { mergeVerifyShards, type BoundRecord, type VerifyShardResult } from '../../actors/verify/shard.ts';
@@ -50,6 +50,8 @@ export interface CheckFlags {
   verifyTime?: string;
   shard?: string;
   out?: string;
+  memory?: string;
+  promises?: string;
 }
 
 /**
@@ -76,6 +78,8 @@ export interface CheckRow {
   trace: string | null;
   /** Runs cut at the step limit, and those whose non-daemon actors were still stepping there. */
   stepLimitRuns: number;
+  /** arm64: schedules dropped because an actor could not keep a store it promised. */
+  infeasibleRuns: number;
   livelock: ExploreResult['livelock'];
   coverage: DesignCoverage;
   method: CheckMethod;
@@ -87,6 +91,11 @@ export interface CheckRow {
   violationRecord?: FoundViolation;
 }
 
+/** What a design should show under the memory model: its expectUnder entry for that model, else its expect. */
+export function expectedUnder(d: Pick<DesignDefinition<unknown>, 'expect' | 'expectUnder'>, memory: MemorySettings): Verdict {
+  return (memory.memoryModel === 'sc' ? undefined : d.expectUnder?.[memory.memoryModel]) ?? d.expect;
+}
+
 /** The verdict of one design's search. */
 export function verdictOf(r: ExploreResult): CheckVerdict {
   return r.violation ? 'caught' : r.stepLimitRuns ? 'unfinished' : 'holds';
@@ -94,7 +103,8 @@ export function verdictOf(r: ExploreResult): CheckVerdict {
 
 export async function checkCommand(names: string[], f: CheckFlags): Promise<number> {
   const shard = shardOf(f.shard) ?? (f.out ? { index: 1, count: 1 } : undefined);
-  const mode = oneOf<Mode>('--mode', f.mode, MODES) ?? 'inline';
+  const memory = memorySettings(f);
+  const mode = modeFor(f.mode, 'inline', memory);
   if (f.jobs !== undefined && mode !== 'inline') throw new UsageError('--jobs runs independent runs inline in parallel workers; it does not apply to --mode threads');
   const jobs = integer('--jobs', f.jobs, 1, 256) ?? (mode === 'inline' ? Math.min(2, availableParallelism()) : 1);
   const iterationsFlag = integer('--iterations', f.iterations, 1);
@@ -125,6 +135,7 @@ export async function checkCommand(names: string[], f: CheckFlags): Promise<numb
         progress,
         shrinkMs: f.shrink === false ? 0 : DEFAULT_SHRINK_SECONDS * 1000,
         stepTimeoutMs,
+        memory,
       }));
       let v: VerifyResult | null = null;
       const bounds: BoundRecord[] = [];
@@ -132,7 +143,7 @@ export async function checkCommand(names: string[], f: CheckFlags): Promise<numb
         // Sampling found nothing: the exhaustive search turns "holds" into "verified", or finds
         // what sampling missed. A shard explores its subtrees of the split for N jobs.
         const settings = scenarioVerifySettings(scenario, f.traceDir);
-        v = await blamingUserFile(resolved.file, () => runVerify(resolved, design, { ...settings, timeSeconds: verifyTime ?? Math.min(settings.timeSeconds, CHECK_VERIFY_SECONDS) }, progress, shard, (b) => bounds.push(structuredClone(b))));
+        v = await blamingUserFile(resolved.file, () => runVerify(resolved, design, { ...settings, ...memory, timeSeconds: verifyTime ?? Math.min(settings.timeSeconds, CHECK_VERIFY_SECONDS) }, progress, shard, (b) => bounds.push(structuredClone(b))));
       }
       if (f.out) {
         shardDesigns.push({
@@ -142,7 +153,7 @@ export async function checkCommand(names: string[], f: CheckFlags): Promise<numb
           verify: v && { result: v, bounds, trace: embedTrace(v.violation?.trace) },
         });
       }
-      rows.push(checkRow(scenario, design, r, v));
+      rows.push(checkRow(scenario, design, r, v, memory));
       coverageData = mergeCoverage(coverageData, r.coverage);
     }
   }
@@ -152,20 +163,21 @@ export async function checkCommand(names: string[], f: CheckFlags): Promise<numb
       shard: shard!,
       settings: shardSettings({ scenarios: names }, f),
       elapsedMs: rows.reduce((t, r) => t + r.elapsedMs, 0),
-      result: { mode, seed, designs: shardDesigns },
+      result: { mode, seed, memory, designs: shardDesigns },
     });
-    const exit = await finishCheck(scenarios, rows, coverageData, mode, seed, { ...f, report: undefined }, shard);
+    const exit = await finishCheck(scenarios, rows, coverageData, mode, seed, memory, { ...f, report: undefined }, shard);
     if (!f.json) console.log(`shard result: ${shardFile} (hyprace merge gives the verdicts of all shards)`);
     // The verdict is merge's to give: a batch engine must not retry a shard that found something.
     return exit === EXIT.VIOLATION ? EXIT.OK : exit;
   }
-  return finishCheck(scenarios, rows, coverageData, mode, seed, f, shard);
+  return finishCheck(scenarios, rows, coverageData, mode, seed, memory, f, shard);
 }
 
 /** One shard's share of a check: per design, its sampling and (if that found nothing) its verify share. */
 export interface CheckShard {
   mode: Mode;
   seed: number;
+  memory: MemorySettings;
   designs: {
     scenario: string;
     design: string;
@@ -178,7 +190,7 @@ export interface CheckShard {
 export async function mergeCheckShards(shards: ShardFile<CheckShard>[], f: { traceDir: string; json?: boolean; typecheck?: boolean }): Promise<number> {
   const names = (shards[0].settings.scenarios as string[] | undefined) ?? [];
   const scenarios = names.length ? await Promise.all(names.map((n) => resolveScenario(n, { typecheck: f.typecheck }))) : await allScenarios();
-  const { mode, seed } = shards[0].result;
+  const { mode, seed, memory } = shards[0].result;
   const rows: CheckRow[] = [];
   let coverageData = emptyCoverage();
   shards[0].result.designs.forEach((d, i) => {
@@ -191,16 +203,17 @@ export async function mergeCheckShards(shards: ShardFile<CheckShard>[], f: { tra
       v = withRestoredTrace(result, violationFrom === null ? null : verifies[violationFrom].trace, f.traceDir);
     }
     const scenario = scenarios.find((s) => s.scenario.name === d.scenario)!.scenario;
-    rows.push(checkRow(scenario, d.design, r, v));
+    rows.push(checkRow(scenario, d.design, r, v, memory));
     coverageData = mergeCoverage(coverageData, r.coverage);
   });
   const report = shards[0].settings.report as string | undefined;
-  return finishCheck(scenarios, rows, coverageData, mode, seed, { ...f, report }, undefined, shards.length);
+  return finishCheck(scenarios, rows, coverageData, mode, seed, memory, { ...f, report }, undefined, shards.length);
 }
 
 /** A design's row: its sampled result and, if sampling found nothing, what verify made of it. */
-function checkRow(scenario: AnyScenario, design: string, r: ExploreResult, v: VerifyResult | null): CheckRow {
+function checkRow(scenario: AnyScenario, design: string, r: ExploreResult, v: VerifyResult | null, memory: MemorySettings): CheckRow {
   const d = scenario.designs[design];
+  const expected = expectedUnder(d, memory);
   let got = verdictOf(r);
   let violation = r.violation;
   let method: CheckMethod = 'sampled';
@@ -224,9 +237,9 @@ function checkRow(scenario: AnyScenario, design: string, r: ExploreResult, v: Ve
   return {
     scenario: scenario.name,
     design,
-    expected: d.expect,
+    expected,
     got,
-    ok: got === d.expect && invariantOk,
+    ok: got === expected && invariantOk,
     invariant: violation?.invariant ?? null,
     message: violation?.message ?? null,
     schedules: r.iterations,
@@ -234,6 +247,7 @@ function checkRow(scenario: AnyScenario, design: string, r: ExploreResult, v: Ve
     elapsedMs,
     trace: violation?.trace ?? null,
     stepLimitRuns: r.stepLimitRuns,
+    infeasibleRuns: r.infeasibleRuns,
     livelock: r.livelock,
     coverage: designCoverage(designGraphs(buildWorld(scenario, design)), r.coverage.machines, scenario.name, design),
     method,
@@ -250,6 +264,7 @@ async function finishCheck(
   coverageData: CoverageData,
   mode: Mode,
   seed: number,
+  memory: MemorySettings,
   f: { json?: boolean; report?: string },
   shard?: Shard,
   shards?: number,
@@ -260,9 +275,9 @@ async function finishCheck(
   });
   for (const r of rows) delete r.violationRecord;
   const ok = rows.every((r) => r.ok);
-  const report = f.report ? await writeReport(f.report, scenarios, rows, coverageData, mode, seed) : undefined;
+  const report = f.report ? await writeReport(f.report, scenarios, rows, coverageData, `${mode} mode, ${memoryText(memory)}seed ${seed}`) : undefined;
   if (f.json) {
-    printJson({ ok, mode, seed, results: rows, ...(report ? { report } : {}), ...(shard ? { shard } : {}), ...(shards ? { shards } : {}) });
+    printJson({ ok, mode, memory: memory.memoryModel, ...(memory.memoryModel === 'arm64' ? { promises: memory.promises ?? DEFAULT_PROMISES } : {}), seed, results: rows, ...(report ? { report } : {}), ...(shard ? { shard } : {}), ...(shards ? { shards } : {}) });
   } else {
     console.log(
       table(
@@ -272,9 +287,10 @@ async function finishCheck(
     );
     const unfinished = rows.filter((r) => r.got === 'unfinished');
     for (const r of unfinished) console.log(`\n${r.scenario}/${r.design}: ${stepLimitLines({ ...r, iterations: r.schedules }).join('; ')}`);
+    for (const r of rows.filter((x) => x.infeasibleRuns)) console.log(`\n${r.scenario}/${r.design}: ${infeasibleLines({ ...r, iterations: r.schedules }).join('; ')}`);
     console.log();
     const split = shard ? `, shard ${shard.index}/${shard.count}` : shards ? `, merged from ${shards} shards` : '';
-    console.log(ok ? `all ${rows.length} verdicts as expected (${mode}, seed ${seed}${split})` : `${rows.filter((r) => !r.ok).length} of ${rows.length} verdicts NOT as expected${split ? ` (${split.slice(2)})` : ''}`);
+    console.log(ok ? `all ${rows.length} verdicts as expected (${mode}, ${memoryText(memory)}seed ${seed}${split})` : `${rows.filter((r) => !r.ok).length} of ${rows.length} verdicts NOT as expected (${mode}, ${memoryText(memory)}seed ${seed}${split})`);
     if (report) console.log(`report: ${report}`);
   }
   if (problems.length) throw new Error(problems.join('; '));
@@ -289,7 +305,7 @@ export function howText(r: Pick<CheckRow, 'method' | 'bound' | 'executions'>): s
 }
 
 /** The HTML report: verdicts, every machine's coverage graph, growth, and each violation's timeline. */
-async function writeReport(dir: string, scenarios: ResolvedScenario[], rows: CheckRow[], coverage: CoverageData, mode: string, seed: number): Promise<string> {
+async function writeReport(dir: string, scenarios: ResolvedScenario[], rows: CheckRow[], coverage: CoverageData, how: string): Promise<string> {
   const machines: MachineReport[] = [];
   for (const { scenario } of scenarios) {
     for (const design of Object.keys(scenario.designs)) machines.push(...(await writeCoverageFiles(join(dir, 'coverage'), designMachines(scenario, design), coverage)));
@@ -301,7 +317,7 @@ async function writeReport(dir: string, scenarios: ResolvedScenario[], rows: Che
   }));
   const reportRows: ReportRow[] = rows.map((r) => ({ ...r, how: howText(r), description: scenarios.find((s) => s.scenario.name === r.scenario)!.scenario.designs[r.design].description }));
   const traces = reportRows.filter((r) => r.trace).map((row) => ({ row, trace: readTrace(row.trace!) }));
-  const html = renderReport({ title: 'hyprace check', subtitle: `${rows.length} designs, ${mode} mode, seed ${seed}, hyprace ${TOOL_VERSION}`, rows: reportRows, machines, growth, traces });
+  const html = renderReport({ title: 'hyprace check', subtitle: `${rows.length} designs, ${how}, hyprace ${TOOL_VERSION}`, rows: reportRows, machines, growth, traces });
   const file = join(dir, 'index.html');
   writeFileSync(file, html);
   return file;

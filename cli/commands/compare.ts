@@ -1,17 +1,17 @@
 // hyprace compare: every design of a scenario under the same budget, side by side: the figures
 // the scenario reports (mean per run), schedules, and the verdict each design reached.
-import type { Mode } from '../../actors/backend.ts';
+import { DEFAULT_PROMISES } from '../../actors/world.ts';
 import { budgetOf } from '../../actors/scenario.ts';
 import { exploreUnderBudget } from '../budgeted.ts';
-import { integer, oneOf, seconds, stepTimeout } from '../args.ts';
+import { integer, memorySettings, modeFor, seconds, stepTimeout } from '../args.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { printJson, table } from '../format.ts';
 import { Progress } from '../progress.ts';
 import { blamingUserFile, resolveScenario } from '../resolve.ts';
-import { MODES, stepLimitLines } from './explore.ts';
+import { infeasibleLines, memoryText, stepLimitLines } from './explore.ts';
 import { invariantFilter } from '../invariants.ts';
 import { checkTraceDir, traceProblem } from '../trace-dir.ts';
-import { verdictOf, type CheckVerdict } from './check.ts';
+import { expectedUnder, verdictOf, type CheckVerdict } from './check.ts';
 import type { ExploreResult } from '../../actors/explore.ts';
 
 export interface CompareFlags {
@@ -25,6 +25,8 @@ export interface CompareFlags {
   typecheck?: boolean;
   invariant?: string[];
   stepTimeout?: string;
+  memory?: string;
+  promises?: string;
 }
 
 export interface CompareColumn {
@@ -35,6 +37,8 @@ export interface CompareColumn {
   runs: number;
   /** Runs cut at the step limit, and those whose non-daemon actors were still stepping there. */
   stepLimitRuns: number;
+  /** arm64: schedules dropped because an actor could not keep a store it promised. */
+  infeasibleRuns: number;
   livelock: ExploreResult['livelock'];
   steps: number;
   /** Each figure's mean over the runs. */
@@ -47,7 +51,8 @@ export async function compareCommand(scenarioArg: string, f: CompareFlags): Prom
   const resolved = await resolveScenario(scenarioArg, { typecheck: f.typecheck });
   const { scenario } = resolved;
   const budget = budgetOf(scenario);
-  const mode = oneOf<Mode>('--mode', f.mode, MODES) ?? 'inline';
+  const memory = memorySettings(f);
+  const mode = modeFor(f.mode, 'inline', memory);
   const iterations = integer('--iterations', f.iterations, 1) ?? (f.time ? Number.MAX_SAFE_INTEGER : Math.min(budget.iterations, 500));
   const timeSeconds = seconds('--time', f.time) ?? (f.iterations ? Number.MAX_SAFE_INTEGER / 1000 : budget.timeSeconds);
   const seed = integer('--seed', f.seed, 0, 2 ** 32 - 1) ?? 1;
@@ -59,15 +64,16 @@ export async function compareCommand(scenarioArg: string, f: CompareFlags): Prom
   const progress = Progress.forOutput(!!f.json);
   const columns: CompareColumn[] = [];
   for (const design of designs) {
-    const r = await blamingUserFile(resolved.file, () => exploreUnderBudget(resolved, design, { mode, jobs: 1, seed, traceDir: f.traceDir, iterations, timeSeconds, progress, shrinkMs: 0, only, stepTimeoutMs }));
+    const r = await blamingUserFile(resolved.file, () => exploreUnderBudget(resolved, design, { mode, jobs: 1, seed, traceDir: f.traceDir, iterations, timeSeconds, progress, shrinkMs: 0, only, stepTimeoutMs, memory }));
     const perRun = (m: Record<string, number>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, r.iterations ? v / r.iterations : 0]));
     columns.push({
       design,
-      expected: scenario.designs[design].expect,
+      expected: expectedUnder(scenario.designs[design], memory),
       got: verdictOf(r),
       invariant: r.violation?.invariant ?? null,
       runs: r.iterations,
       stepLimitRuns: r.stepLimitRuns,
+      infeasibleRuns: r.infeasibleRuns,
       livelock: r.livelock,
       steps: r.steps,
       figures: perRun(r.figures),
@@ -77,7 +83,7 @@ export async function compareCommand(scenarioArg: string, f: CompareFlags): Prom
     if (problem) throw new Error(`${scenario.name}/${design}: ${problem}`);
   }
   if (f.json) {
-    printJson({ scenario: scenario.name, mode, seed, designs: columns });
+    printJson({ scenario: scenario.name, mode, memory: memory.memoryModel, ...(memory.memoryModel === 'arm64' ? { promises: memory.promises ?? DEFAULT_PROMISES } : {}), seed, designs: columns });
     return EXIT.OK;
   }
   const names = [...new Set(columns.flatMap((c) => Object.keys(c.figures)))];
@@ -90,7 +96,8 @@ export async function compareCommand(scenarioArg: string, f: CompareFlags): Prom
   ];
   console.log(table(['', ...columns.map((c) => c.design)], rows));
   for (const c of columns.filter((x) => x.got === 'unfinished')) console.log(`\n${c.design}: ${stepLimitLines({ ...c, iterations: c.runs }).join('; ')}`);
-  console.log(`\n${scenario.name}, ${mode}, seed ${seed}; a design that breaks an invariant stops at that run, so its figures cover the runs before it${only ? '' : ' (--invariant narrows what is checked)'}`);
+  for (const c of columns.filter((x) => x.infeasibleRuns)) console.log(`\n${c.design}: ${infeasibleLines({ ...c, iterations: c.runs }).join('; ')}`);
+  console.log(`\n${scenario.name}, ${mode}, ${memoryText(memory)}seed ${seed}; a design that breaks an invariant stops at that run, so its figures cover the runs before it${only ? '' : ' (--invariant narrows what is checked)'}`);
   return EXIT.OK;
 }
 

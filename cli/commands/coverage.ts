@@ -4,18 +4,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { writeAtomically } from '../../actors/atomic-write.ts';
 import { withFileLock } from '../file-lock.ts';
 import { join } from 'node:path';
-import type { Mode } from '../../actors/backend.ts';
 import { COVERAGE_FORMAT, emptyCoverage, mergeCoverage, type CoverageData } from '../../actors/coverage.ts';
 import { designMachines } from '../../actors/design-machines.ts';
 import { budgetOf } from '../../actors/scenario.ts';
 import { writeCoverageFiles, type MachineReport } from '../../report/coverage-files.ts';
-import { integer, oneOf, seconds, stepTimeout } from '../args.ts';
+import { integer, memorySettings, modeFor, seconds, stepTimeout } from '../args.ts';
 import { exploreUnderBudget } from '../budgeted.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { printJson, table } from '../format.ts';
 import { Progress } from '../progress.ts';
 import { allScenarios, blamingUserFile, resolveScenario } from '../resolve.ts';
-import { MODES } from './explore.ts';
 import { checkTraceDir } from '../trace-dir.ts';
 import { sampledShare, shardOf, shardSettings, writeShardFile, type ShardFile } from '../shard.ts';
 import type { AnyScenario } from '../../actors/scenario.ts';
@@ -32,6 +30,8 @@ export interface CoverageFlags {
   typecheck?: boolean;
   stepTimeout?: string;
   shard?: string;
+  memory?: string;
+  promises?: string;
 }
 
 export function readCoverageFile(file: string): CoverageData {
@@ -50,7 +50,8 @@ export async function coverageCommand(names: string[], f: CoverageFlags): Promis
   const shard = shardOf(f.shard);
   const min = f.minTransitions === undefined ? undefined : Number(f.minTransitions);
   if (min !== undefined && (!Number.isFinite(min) || min < 0 || min > 100)) throw new UsageError(`--min-transitions must be a percentage from 0 to 100, got '${f.minTransitions}'`);
-  const mode = oneOf<Mode>('--mode', f.mode, MODES) ?? 'inline';
+  const memory = memorySettings(f);
+  const mode = modeFor(f.mode, 'inline', memory);
   const seed = integer('--seed', f.seed, 0, 2 ** 32 - 1) ?? 1;
   const stepTimeoutMs = stepTimeout(f.stepTimeout);
   const iterationsFlag = integer('--iterations', f.iterations, 1);
@@ -79,6 +80,7 @@ export async function coverageCommand(names: string[], f: CoverageFlags): Promis
           progress,
           shrinkMs: 0,
           stepTimeoutMs,
+          memory,
         }),
       );
       added = mergeCoverage(added, r.coverage);

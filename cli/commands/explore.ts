@@ -3,11 +3,12 @@ import { invariantFilter } from '../invariants.ts';
 import { DEFAULT_BUDGET, budgetOf, type StrategyName } from '../../actors/scenario.ts';
 import { designCoverage, designGraphs } from '../../actors/machine-graph.ts';
 import type { ExploreResult, FoundViolation } from '../../actors/explore.ts';
-import { buildWorld } from '../../actors/world.ts';
+import { DEFAULT_PROMISES, buildWorld } from '../../actors/world.ts';
 import { STRATEGIES } from '../../actors/schedulers/index.ts';
 import { exploreDesign } from '../../actors/session.ts';
 import type { Mode } from '../../actors/backend.ts';
-import { checkedOptions, integer, oneOf, optionOverrides, seconds, stepTimeout } from '../args.ts';
+import type { MemorySettings } from '../args.ts';
+import { checkedOptions, integer, memorySettings, modeFor, oneOf, optionOverrides, seconds, stepTimeout } from '../args.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { count, duration, printJson } from '../format.ts';
 import { Progress } from '../progress.ts';
@@ -34,6 +35,8 @@ export interface ExploreFlags {
   shrink?: boolean;
   shrinkTime?: string;
   stepTimeout?: string;
+  memory?: string;
+  promises?: string;
   shard?: string;
   out?: string;
 }
@@ -47,6 +50,7 @@ export interface ExploreSettings {
   seed: number;
   stepLimit: number;
   options?: Record<string, unknown>;
+  memory: MemorySettings;
 }
 
 /** One shard's share of an explore: its result (the violation's trace inside) and how it was made. */
@@ -72,7 +76,8 @@ export async function exploreCommand(scenarioArg: string, f: ExploreFlags): Prom
   const iterations = integer('--iterations', f.iterations, 1) ?? (f.time ? Number.MAX_SAFE_INTEGER : budget.iterations);
   const timeSeconds = seconds('--time', f.time) ?? (f.iterations ? Number.MAX_SAFE_INTEGER / 1000 : budget.timeSeconds);
   const seed = integer('--seed', f.seed, 0, 2 ** 32 - 1) ?? 1;
-  const mode = oneOf<Mode>('--mode', f.mode, MODES) ?? 'threads';
+  const memory = memorySettings(f);
+  const mode = modeFor(f.mode, 'threads', memory);
   const jobs = integer('--jobs', f.jobs, 1, 256) ?? 1;
   const stepLimit = integer('--step-limit', f.stepLimit, 1) ?? budget.stepLimit ?? DEFAULT_BUDGET.stepLimit;
   if (jobs > 1 && mode !== 'inline') throw new UsageError('--jobs runs independent runs inline in parallel workers: add --mode inline');
@@ -86,6 +91,7 @@ export async function exploreCommand(scenarioArg: string, f: ExploreFlags): Prom
 
   const progress = Progress.forOutput(!!f.json);
   const result = await blamingUserFile(file, () => exploreDesign(ref, scenario, design, {
+    ...memory,
     mode,
     jobs,
     options,
@@ -104,7 +110,7 @@ export async function exploreCommand(scenarioArg: string, f: ExploreFlags): Prom
     onProgress: (p) => progress.update(`${scenario.name}/${design}`, p),
   })).finally(() => progress.done());
 
-  const settings: ExploreSettings = { strategy, depth, mode, jobs, seed, stepLimit, options };
+  const settings: ExploreSettings = { strategy, depth, mode, jobs, seed, stepLimit, options, memory };
   if (!f.out) return printExplore(scenario, design, result, settings, !!f.json, shard);
   const shardFile = writeShardFile<ExploreShard>(f.out, {
     command: 'explore',
@@ -121,7 +127,7 @@ export async function exploreCommand(scenarioArg: string, f: ExploreFlags): Prom
 
 /** What explore prints for `result` (human or JSON), and its exit code; merge prints merged shards through it too. */
 export function printExplore(scenario: AnyScenario, design: string, result: ExploreResult, s: ExploreSettings, json: boolean, shard?: Shard, shards?: number): number {
-  const { strategy, depth, mode, jobs, seed, stepLimit, options } = s;
+  const { strategy, depth, mode, jobs, seed, stepLimit, options, memory } = s;
   const v = result.violation;
   if (json) {
     printJson({
@@ -130,6 +136,8 @@ export function printExplore(scenario: AnyScenario, design: string, result: Expl
       strategy: result.strategy,
       ...(strategy === 'pct' ? { depth } : {}),
       mode: result.mode,
+      memory: memory.memoryModel,
+      ...(memory.memoryModel === 'arm64' ? { promises: memory.promises ?? DEFAULT_PROMISES } : {}),
       seed: result.seed,
       iterations: result.iterations,
       steps: result.steps,
@@ -139,6 +147,7 @@ export function printExplore(scenario: AnyScenario, design: string, result: Expl
         : null,
       stepLimit,
       stepLimitRuns: result.stepLimitRuns,
+      ...(memory.memoryModel === 'arm64' ? { infeasibleRuns: result.infeasibleRuns } : {}),
       livelock: result.livelock,
       figures: result.figures,
       coverage: designCoverage(designGraphs(buildWorld(scenario, design, options)), result.coverage.machines, scenario.name, design),
@@ -148,7 +157,7 @@ export function printExplore(scenario: AnyScenario, design: string, result: Expl
     return v ? violationExit(v) : EXIT.OK;
   }
   const split = shard ? `, shard ${shard.index}/${shard.count}` : shards ? `, merged from ${shards} shards` : '';
-  const how = `${strategy}${strategy === 'pct' ? ` depth ${depth}` : ''}, ${mode}${jobs > 1 ? ` x${jobs}` : ''}, seed ${seed}${split}`;
+  const how = `${strategy}${strategy === 'pct' ? ` depth ${depth}` : ''}, ${mode}${jobs > 1 ? ` x${jobs}` : ''}, ${memoryText(memory)}seed ${seed}${split}`;
   console.log(`${scenario.name} / ${design} (${how})`);
   if (v) {
     console.log(`VIOLATION of ${v.invariant} in run ${v.iteration}, step ${v.step} (after ${count(result.iterations, 'run')}, ${count(result.steps, 'step')}, ${duration(result.elapsedMs)}):`);
@@ -164,7 +173,7 @@ export function printExplore(scenario: AnyScenario, design: string, result: Expl
     return violationExit(v);
   }
   console.log(`no violation in ${result.iterations} runs, ${result.steps} steps, ${duration(result.elapsedMs)}`);
-  for (const line of stepLimitLines(result, stepLimit)) console.log(`  ${line}`);
+  for (const line of [...infeasibleLines(result), ...stepLimitLines(result, stepLimit)]) console.log(`  ${line}`);
   return EXIT.OK;
 }
 
@@ -173,6 +182,16 @@ function violationExit(v: FoundViolation): number {
   const problem = traceProblem(v);
   if (problem) throw new Error(problem);
   return EXIT.VIOLATION;
+}
+
+/** The memory model in a command's heading: nothing for sc, the default. */
+export function memoryText(m: MemorySettings): string {
+  return m.memoryModel === 'sc' ? '' : `memory ${m.memoryModel}, ${m.promises ?? DEFAULT_PROMISES} promise${(m.promises ?? DEFAULT_PROMISES) === 1 ? '' : 's'} per actor, `;
+}
+
+/** arm64: schedules dropped because an actor could not keep a store it had promised (not executions of the model). */
+export function infeasibleLines(r: Pick<ExploreResult, 'infeasibleRuns' | 'iterations'>): string[] {
+  return r.infeasibleRuns ? [`${r.infeasibleRuns} of ${r.iterations} runs were dropped as infeasible: an actor could no longer make a store it had promised (not an arm64 execution)`] : [];
 }
 
 /** What runs cut at the step limit mean: a possible livelock, or daemons alone for a while. */

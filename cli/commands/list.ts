@@ -7,13 +7,19 @@ import { EXIT } from '../exit.ts';
 import { printJson } from '../format.ts';
 import { allScenarios } from '../resolve.ts';
 
+/** A design's expected verdict, and where another memory model expects otherwise ("holds, arm64: caught"). */
+function expectText(d: { expect: string; expectUnder?: Record<string, string | undefined> }): string {
+  const under = Object.entries(d.expectUnder ?? {}).filter(([, v]) => v && v !== d.expect);
+  return [d.expect, ...under.map(([m, v]) => `${m}: ${v}`)].join(', ');
+}
+
 export async function listCommand(o: { json?: boolean }): Promise<number> {
   const scenarios = (await allScenarios()).map(({ scenario: s }) => ({
     name: s.name,
     title: s.title,
     seeds: s.seeds ?? [],
     budget: budgetOf(s),
-    designs: Object.entries(s.designs).map(([name, d]) => ({ name, expect: d.expect, description: d.description })),
+    designs: Object.entries(s.designs).map(([name, d]) => ({ name, expect: d.expect, ...(d.expectUnder ? { expectUnder: d.expectUnder } : {}), description: d.description })),
     invariants: s.invariants.map((i) => ({ name: i.name, description: i.description, designs: i.designs ?? 'all', checked: i.check ? 'after every step' : 'raised during steps' })),
     options: s.options,
     optionSpecs: s.optionSpecs ?? {},
@@ -25,7 +31,8 @@ export async function listCommand(o: { json?: boolean }): Promise<number> {
   for (const s of scenarios) {
     console.log(`${s.name}  ${s.title}${s.seeds.length ? `  (seed ${s.seeds.join(', ')})` : ''}`);
     console.log('  designs:');
-    for (const d of s.designs) console.log(`    ${d.name.padEnd(22)} ${d.expect.padEnd(7)} ${d.description}`);
+    const expectWidth = Math.max(7, ...s.designs.map((d) => expectText(d).length));
+    for (const d of s.designs) console.log(`    ${d.name.padEnd(22)} ${expectText(d).padEnd(expectWidth)} ${d.description}`);
     console.log('  invariants:');
     for (const i of s.invariants) console.log(`    ${i.name.padEnd(26)} ${i.description}${i.designs === 'all' ? '' : ` [${(i.designs as string[]).join(', ')}]`}`);
     const options = Object.entries(s.options as Record<string, unknown>);

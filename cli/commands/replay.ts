@@ -41,6 +41,7 @@ export async function replayCommand(file: string, f: ReplayFlags): Promise<numbe
     throw e;
   }
   const mode = oneOf<Mode>('--mode', f.mode, MODES) ?? 'inline';
+  if (trace.memory === 'arm64' && mode === 'threads') throw new UsageError(`${file} was recorded under --memory arm64, which runs inline only (promises are certified by running an actor alone): drop --mode threads`);
   const tail = integer('--tail', f.tail, 1);
   const { ref, scenario, file: scenarioFile } = await resolveScenario(trace.scenarioFile ?? trace.scenario, { typecheck: f.typecheck });
   checkDesign(scenario, trace.design);
@@ -48,7 +49,7 @@ export async function replayCommand(file: string, f: ReplayFlags): Promise<numbe
   const optionsWrong = optionsProblem(scenario, trace.options);
   if (optionsWrong) throw unfit(optionsWrong);
   const only = narrowedFilter(scenario, trace, f.invariant);
-  const world = buildWorld(scenario, trace.design, trace.options, undefined, { memoryModel: trace.memory });
+  const world = buildWorld(scenario, trace.design, trace.options, undefined, { memoryModel: trace.memory, promises: trace.promises });
   try {
     checkModel(world, trace);
   } catch (e) {

@@ -6,7 +6,7 @@ import { buildWorld } from '../../actors/world.ts';
 import { runStress, STRESS_DEFAULTS, type StressSnapshot } from '../../actors/stress.ts';
 import { CATALOGUE } from '../../scenarios/index.ts';
 import { lockJson, snapshotLines } from '../../report/torture-stats.ts';
-import { checkedOptions, integer, optionOverrides, seconds } from '../args.ts';
+import { checkedOptions, integer, memorySettings, optionOverrides, seconds } from '../args.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { printJson } from '../format.ts';
 import { checkTraceDir } from '../trace-dir.ts';
@@ -24,12 +24,15 @@ export interface StressFlags {
   traceDir: string;
   json?: boolean;
   typecheck?: boolean;
+  memory?: string;
 }
 
 /** --stutter without a value: run half a second, pause half a second. */
 const DEFAULT_STUTTER_S = 0.5;
 
 export async function stressCommand(scenarioArg: string, f: StressFlags): Promise<number> {
+  // Free threads interleave on the real machine: no step of theirs goes through a modelled memory.
+  if (memorySettings(f).memoryModel !== 'sc') throw new UsageError('stress runs free real threads, whose memory is the machine\'s own: --memory arm64 needs controlled steps (use explore, check or verify --memory arm64)');
   const { ref, scenario, file } = await resolveScenario(scenarioArg, { typecheck: f.typecheck });
   const profile = scenario.stress;
   if (!profile) {

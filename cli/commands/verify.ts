@@ -4,8 +4,8 @@
 import { DEFAULT_BUDGET, DEFAULT_VERIFY_SECONDS, budgetOf, type AnyScenario } from '../../actors/scenario.ts';
 import { verifyDesign, type PreemptionBound, type VerifyResult } from '../../actors/verify/index.ts';
 import { verifyJobs } from '../../actors/verify/parallel.ts';
-import { checkedOptions, integer, oneOf, optionOverrides, seconds } from '../args.ts';
-import { MEMORY_MODELS, type MemoryModel } from '../../actors/trace.ts';
+import { checkedOptions, integer, memorySettings, optionOverrides, seconds } from '../args.ts';
+import type { MemoryModel } from '../../actors/trace.ts';
 import { checkTraceDir, traceProblem } from '../trace-dir.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { duration } from '../format.ts';
@@ -132,8 +132,7 @@ export async function verifyCommand(scenarioArg: string, f: VerifyFlags): Promis
     maxExecutions: integer('--max-executions', f.maxExecutions, 1) ?? Number.MAX_SAFE_INTEGER,
     jobs: integer('--jobs', f.jobs, 1, 64) ?? 1,
     reduction: f.reduction !== false,
-    memoryModel: oneOf<MemoryModel>('--memory', f.memory, MEMORY_MODELS) ?? 'sc',
-    promises: integer('--promises', f.promises, 0, 16),
+    ...memorySettings(f),
     options: verifyOptions(scenario, optionOverrides(f.set, scenario)),
     only: invariantFilter(scenario, f.invariant),
     shrinkMs: f.shrink === false ? 0 : (seconds('--shrink-time', f.shrinkTime) ?? DEFAULT_SHRINK_SECONDS) * 1000,

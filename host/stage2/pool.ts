@@ -6,7 +6,7 @@
 //     and a data-cache model: a frame the host wrote stays dirty in the cache until a CMO cleans
 //     it, and a guest reading with its MMU off reads memory, not the cache.
 import type { Layout, Word, WordArray } from '../layout.ts';
-import { cas64, fill64, ld64, st64 } from '../access.ts';
+import { cas64, count32, fill64, ld64, st64 } from '../access.ts';
 import { note } from '../recorder.ts';
 import { raiseViolation } from '../violations.ts';
 import { PAGE_SHIFT, PTRS_PER_TABLE, type Pte } from './descriptor.ts';
@@ -25,17 +25,29 @@ export class TablePool {
   readonly counters: WordArray;
   /** The root table page of the stage 2 built from this pool: shared, so every thread walks from it. */
   readonly root: Word;
+  /** Ghost: bumped by every change to a table, a count or the free list (see changed()). */
+  readonly changes: Word;
 
   constructor(layout: Layout, readonly pages: number) {
+    // The tables are read by the hardware walker (a vCPU's guest access), which the arm64 model
+    // does not cover yet (its TLBI and DSB do not order a walker's loads): until it does, the
+    // tables and what the pool keeps with them stay sequentially consistent under every model.
+    const walked = { ordered: true };
     layout.bigwords('stage2 table pages', pages * PTRS_PER_TABLE, (i64, start) => {
       this.e = i64;
       this.eBase = start;
-    });
-    this.refcount = layout.words('table page refcount', pages, (p) => `page_count(table ${p})`);
-    this.generation = layout.words('table page generation', pages, (p) => `table ${p} generation (ghost)`);
-    this.freeList = layout.words('table free list', pages, (i) => `table free list[${i}]`);
-    this.root = layout.word('stage-2 root table page');
-    this.counters = layout.words('table pool counters', 4, (i) => ['free tables', 'tables allocated', 'tables freed', 'tables in use, peak'][i]);
+    }, walked);
+    this.refcount = layout.words('table page refcount', pages, (p) => `page_count(table ${p})`, walked);
+    this.generation = layout.words('table page generation', pages, (p) => `table ${p} generation (ghost)`, { ghost: true });
+    this.freeList = layout.words('table free list', pages, (i) => `table free list[${i}]`, walked);
+    this.root = layout.word('stage-2 root table page', walked);
+    this.counters = layout.words('table pool counters', 4, (i) => ['free tables', 'tables allocated', 'tables freed', 'tables in use, peak'][i], { ghost: true });
+    this.changes = layout.word('table pool changes (ghost)', { ghost: true });
+  }
+
+  /** Counts a change, so an invariant over the pool can tell nothing changed since it last ran. */
+  private changed(): void {
+    bumpGhost(this.changes);
   }
 
   /** All pages free, last page on top so allocation hands out 0, 1, 2... */
@@ -62,11 +74,14 @@ export class TablePool {
 
   write(page: number, idx: number, pte: Pte): void {
     st64(this.e, this.eBase + page * PTRS_PER_TABLE + idx, pte);
+    this.changed();
   }
 
   /** Returns the previous value; stores `pte` only if it was `old` (stage2_try_set_pte). */
   cmpxchg(page: number, idx: number, old: Pte, pte: Pte): Pte {
-    return cas64(this.e, this.eBase + page * PTRS_PER_TABLE + idx, old, pte);
+    const was = cas64(this.e, this.eBase + page * PTRS_PER_TABLE + idx, old, pte);
+    if (was === old) this.changed();
+    return was;
   }
 
   /** kvm_mmu_memory_cache / mm_ops->zalloc_page: a zeroed table page with one reference. */
@@ -77,6 +92,7 @@ export class TablePool {
     this.counters.at(0).store(depth - 1);
     fill64(this.e, this.eBase + page * PTRS_PER_TABLE, this.eBase + (page + 1) * PTRS_PER_TABLE, 0n);
     this.refcount.at(page).store(1);
+    this.changed();
     const inUse = this.pages - (depth - 1);
     if (inUse > this.counters.at(3).peek()) this.counters.at(3).store(inUse);
     this.counters.at(1).add(1);
@@ -86,10 +102,12 @@ export class TablePool {
 
   get_page(page: number): void {
     this.refcount.at(page).add(1);
+    this.changed();
   }
 
   put_page(page: number): void {
     const n = this.refcount.at(page).add(-1);
+    this.changed();
     if (n < 0) raiseViolation(REFCOUNT_BALANCE, `put_page() on table ${page} took its count below zero`);
   }
 
@@ -103,6 +121,7 @@ export class TablePool {
     this.freeList.at(depth).store(page);
     this.counters.at(0).store(depth + 1);
     this.counters.at(2).add(1);
+    this.changed();
     note(`free_page: table ${page} (count was ${refs})`);
   }
 
@@ -125,11 +144,15 @@ export class GuestFrames {
   readonly cacheDirty: WordArray;
   /** [0] bytes cleaned by CMOs. */
   readonly counters: WordArray;
+  /** Ghost: bumped by every change to a frame's count. */
+  readonly changes: Word;
 
   constructor(layout: Layout, readonly frames: number) {
-    this.refcount = layout.words('guest frame refcount', frames, (f) => `page_count(frame ${f})`);
-    this.cacheDirty = layout.words('guest frame dirty in cache', frames, (f) => `frame ${f} dirty in cache`);
-    this.counters = layout.words('cmo counters', 1, () => 'CMO bytes');
+    // As the tables (above): the walker and the CMOs are not in the arm64 model yet.
+    this.refcount = layout.words('guest frame refcount', frames, (f) => `page_count(frame ${f})`, { ordered: true });
+    this.cacheDirty = layout.words('guest frame dirty in cache', frames, (f) => `frame ${f} dirty in cache`, { ordered: true });
+    this.counters = layout.words('cmo counters', 1, () => 'CMO bytes', { ghost: true });
+    this.changes = layout.word('guest frame changes (ghost)', { ghost: true });
   }
 
   pa(frame: number): number {
@@ -143,10 +166,12 @@ export class GuestFrames {
 
   get_page(frame: number): void {
     this.refcount.at(frame).add(1);
+    bumpGhost(this.changes);
   }
 
   put_page(frame: number): void {
     const n = this.refcount.at(frame).add(-1);
+    bumpGhost(this.changes);
     if (n < 0) raiseViolation(REFCOUNT_BALANCE, `put_page() on guest frame ${frame} took its count below zero`);
   }
 
@@ -156,4 +181,14 @@ export class GuestFrames {
     this.counters.at(0).add(count * 4096);
     note(`CMO: clean frames ${firstFrame}..${firstFrame + count - 1} to PoC`);
   }
+}
+
+/**
+ * A ghost counter: not part of the modelled code, so not among a step's touches, and bumped as a
+ * statistic (in no footprint: verify does not make every pool operation depend on every other).
+ * Only the reference-count invariant's memo reads it, and that stays exact in any order of the
+ * steps: the count only grows, and adds commute.
+ */
+function bumpGhost(w: Word): void {
+  count32(w.array, w.index);
 }

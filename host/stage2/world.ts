@@ -47,7 +47,8 @@ export interface Stage2Host {
    * Ghost and figures: [0] step the region's entry went invalid (-1 closed), [1] steps it stayed
    * invalid while coalescing, [2] faults vCPUs took meanwhile, [3] table updates in progress,
    * [4] table updates done, [5] accesses, [6] faults, [7] -EAGAIN retries, [8] steps it stayed
-   * invalid while splitting, [9] faults meanwhile, [10] which window is open.
+   * invalid while splitting, [9] faults meanwhile, [10] which window is open, [11] the pool and
+   * frame changes (plus one) at the last reference-count check that held.
    */
   g: WordArray;
 }
@@ -63,6 +64,7 @@ export const G_EAGAIN = 7;
 export const G_SPLIT_WINDOW_STEPS = 8;
 export const G_SPLIT_WINDOW_FAULTS = 9;
 export const G_WINDOW_KIND = 10;
+export const G_REFCOUNTS_CHECKED = 11;
 export const WINDOW_COALESCE = 1;
 export const WINDOW_SPLIT = 2;
 
@@ -76,8 +78,22 @@ export function stage2Host(layout: Layout, opts: Stage2Options): Stage2Host {
   const frames = new GuestFrames(layout, REGION_PAGES);
   const pgt = new KvmPgtable(pool, frames, 40);
   const mmu_lock = usesRwLock(opts.design) ? new RwLock(layout, 'kvm->mmu_lock') : new Spinlock(layout, 'kvm->mmu_lock');
-  const g = layout.words('stage2 ghost', 11, (i) =>
-    ['region invalid since step', 'coalesce: invalid-window steps', 'coalesce: faults in the window', 'table updates in progress', 'table updates', 'guest accesses', 'stage-2 faults', '-EAGAIN retries', 'split: invalid-window steps', 'split: faults in the window', 'open window'][i],
+  const g = layout.words('stage2 ghost', 12, (i) =>
+    [
+      'region invalid since step',
+      'coalesce: invalid-window steps',
+      'coalesce: faults in the window',
+      'table updates in progress',
+      'table updates',
+      'guest accesses',
+      'stage-2 faults',
+      '-EAGAIN retries',
+      'split: invalid-window steps',
+      'split: faults in the window',
+      'open window',
+      'refcounts checked at (ghost)',
+    ][i],
+    { ghost: true },
   );
   return { opts, cpus, tlbs, pool, frames, pgt, mmu_lock, g };
 }

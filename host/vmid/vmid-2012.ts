@@ -1,5 +1,6 @@
 // The global-generation VMID allocator of arch/arm/kvm/arm.c (2012-2018): kvm_vmid_gen,
 // kvm_next_vmid and kvm_vmid_lock, and per VM kvm->arch.{vmid_gen, vmid, vttbr}.
+import { smp_rmb } from '../barriers.ts';
 import type { Layout, Word, WordArray } from '../layout.ts';
 import { RwLock, Spinlock } from '../locks.ts';
 import { make_vttbr } from '../cpu.ts';
@@ -23,8 +24,8 @@ export class KvmVmid2012 {
     this.vmid_gen = layout.words('kvm.vmid_gen', vms, (m) => `kvm${m}->arch.vmid_gen`);
     this.vmid = layout.words('kvm.vmid', vms, (m) => `kvm${m}->arch.vmid`);
     this.vttbr = layout.words('kvm.vttbr', vms, (m) => `kvm${m}->arch.vttbr`);
-    this.rollovers = layout.word('rollovers');
-    this.allocations = layout.word('vmid allocations');
+    this.rollovers = layout.word('rollovers', { ghost: true });
+    this.allocations = layout.word('vmid allocations', { ghost: true });
   }
 
   /**
@@ -41,9 +42,10 @@ export class KvmVmid2012 {
     return (1 << this.vmidBits) - 1;
   }
 
-  /** need_new_vmid_gen(): the VM's VMID belongs to an older generation. */
-  need_new_vmid_gen(vm: number): boolean {
+  /** need_new_vmid_gen(): the VM's VMID belongs to an older generation; `rmb`: smp_rmb() between the reads (fb544d1ca65a). */
+  need_new_vmid_gen(vm: number, rmb: boolean): boolean {
     const current = this.kvm_vmid_gen.load();
+    if (rmb) smp_rmb();
     return this.vmid_gen.at(vm).load() !== current;
   }
 

@@ -30,8 +30,8 @@ export class KvmVmid2022 {
     this.cpu_vmid_lock = new Spinlock(layout, 'cpu_vmid_lock');
     this.cur_idx = layout.word('cur_idx');
     this.id = layout.words('kvm.vmid.id', vms, (m) => `kvm${m}->arch.mmu.vmid.id`);
-    this.rollovers = layout.word('rollovers');
-    this.allocations = layout.word('vmid allocations');
+    this.rollovers = layout.word('rollovers', { ghost: true });
+    this.allocations = layout.word('vmid allocations', { ghost: true });
   }
 
   get VMID_FIRST_VERSION(): number {

@@ -1,0 +1,56 @@
+// Steps per second under the arm64 memory model against sequential consistency, on the same
+// design and schedules, samples interleaved so that the machine's load falls on both alike.
+// Steps of runs dropped as infeasible (a promise that could not be kept) do not count: they are
+// work the model costs, not executions it explored.
+import { explore } from '../actors/explore.ts';
+import { InlineBackend } from '../actors/inline-backend.ts';
+import { buildWorld, type WorldOptions } from '../actors/world.ts';
+import rollover from '../scenarios/vmid-rollover.ts';
+import { median } from './stats.ts';
+
+const DESIGN = 'v2018-lockless';
+
+export interface MemoryModelBench {
+  design: string;
+  scStepsPerSec: number;
+  arm64StepsPerSec: number;
+  /** arm64 without promises: loads reorder, stores never overtake. */
+  arm64NoPromisesStepsPerSec: number;
+  arm64VsSc: number;
+  arm64NoPromisesVsSc: number;
+  /** Share of arm64 runs dropped as infeasible. */
+  arm64InfeasibleShare: number;
+}
+
+export async function memoryModelBench(seconds: number, runs: number): Promise<MemoryModelBench> {
+  const backend = (w: WorldOptions) => new InlineBackend(buildWorld(rollover, DESIGN, undefined, undefined, w));
+  const sc = backend({ memoryModel: 'sc' });
+  const arm = backend({ memoryModel: 'arm64' });
+  const armNoPromises = backend({ memoryModel: 'arm64', promises: 0 });
+  const o = { strategy: 'random' as const, depth: 3, iterations: Number.MAX_SAFE_INTEGER, timeSeconds: seconds, seed: 1, stepLimit: 3000 };
+  const xs: number[] = [];
+  const ys: number[] = [];
+  const zs: number[] = [];
+  let runsSeen = 0;
+  let infeasible = 0;
+  for (let i = 0; i < runs; i++) {
+    const a = await explore(sc, o);
+    xs.push(a.steps / (a.elapsedMs / 1000));
+    const b = await explore(arm, o);
+    ys.push(b.steps / (b.elapsedMs / 1000));
+    runsSeen += b.iterations;
+    infeasible += b.infeasibleRuns;
+    const c = await explore(armNoPromises, o);
+    zs.push(c.steps / (c.elapsedMs / 1000));
+  }
+  const round = (x: number) => Math.round(x * 100) / 100;
+  return {
+    design: `vmid-rollover/${DESIGN}`,
+    scStepsPerSec: Math.round(median(xs)),
+    arm64StepsPerSec: Math.round(median(ys)),
+    arm64NoPromisesStepsPerSec: Math.round(median(zs)),
+    arm64VsSc: round(median(ys) / median(xs)),
+    arm64NoPromisesVsSc: round(median(zs) / median(xs)),
+    arm64InfeasibleShare: round(runsSeen ? infeasible / runsSeen : 0),
+  };
+}

@@ -1,0 +1,41 @@
+// The sizes the scaling benchmark measures (2 to 8 vCPUs, 2 to 8 CPUs) run in both modes
+// without a crash, a hang or a run over the step limit, and give the same runs in both.
+import { expect } from 'chai';
+import { explore, type ExploreResult } from '../actors/explore.ts';
+import { InlineBackend } from '../actors/inline-backend.ts';
+import { budgetOf } from '../actors/scenario.ts';
+import { ThreadsBackend, liveActorWorkers } from '../actors/threads-backend.ts';
+import { buildWorld } from '../actors/world.ts';
+import { SCALING_CONFIGS } from '../bench/scaling.ts';
+
+const RUNS = 10;
+
+describe('scaling sizes', function () {
+  this.timeout(300_000);
+
+  for (const c of SCALING_CONFIGS) {
+    it(`${c.scenario.name} with ${c.vcpus} vCPUs on ${c.cpus} CPUs runs to completion in both modes`, async () => {
+      const budget = budgetOf(c.scenario);
+      const options = { ...(c.scenario.designs[c.holds].options ?? {}), ...c.options };
+      const search = { strategy: budget.strategy, depth: budget.depth, iterations: RUNS, timeSeconds: 3600, seed: 1, stepLimit: budget.stepLimit };
+      const inline = await explore(new InlineBackend(buildWorld(c.scenario, c.holds, options)), search);
+      const world = buildWorld(c.scenario, c.holds, options);
+      expect(world.actors.filter((a) => !a.daemon).length, 'vCPU threads (and the host thread)').to.be.at.least(c.vcpus);
+      const threads = await ThreadsBackend.start(world, c.ref);
+      let inThreads: ExploreResult;
+      try {
+        inThreads = await explore(threads, search);
+      } finally {
+        await threads.close();
+      }
+      for (const r of [inline, inThreads]) {
+        expect(r.iterations, `${r.mode}: runs`).to.equal(RUNS);
+        expect(r.stepLimitRuns, `${r.mode}: runs over the step limit`).to.equal(0);
+        expect(r.violation, `${r.mode}: ${c.holds} holds`).to.equal(null);
+      }
+      expect(inThreads.steps).to.equal(inline.steps);
+      expect(inThreads.figures).to.deep.equal(inline.figures);
+      expect(liveActorWorkers()).to.equal(0);
+    });
+  }
+});
