@@ -1,5 +1,7 @@
-// The public API for writing scenarios: what built-in scenarios and users' own scenario files
-// import. A scenario file default-exports defineScenario({...}).
+// The public API for writing scenarios, `hyprace`: what built-in scenarios and users' own
+// scenario files import. A scenario file default-exports defineScenario({...}). The kernel
+// building blocks are in subpaths: hyprace/arm64, hyprace/vmid, hyprace/stage2, hyprace/spe,
+// hyprace/idregs, hyprace/locktorture (package.json "exports" lists them).
 export { defineScenario } from './actors/scenario.ts';
 export type {
   ActorDefinition,
@@ -17,18 +19,23 @@ export type {
   VerifyConfig,
 } from './actors/scenario.ts';
 export { defineStepMachine } from './machines/step-machine.ts';
-export type { StepAction, StepArgs, StepGuard, StepMachineConfig, StepState, StepTransition } from './machines/step-machine.ts';
-export type { StepEvent } from './actors/step-event.ts';
+export type { StepAction, StepArgs, StepBranch, StepGuard, StepMachineConfig, StepState, StepTransition, StepWait } from './machines/step-machine.ts';
+export { MAX_CHOICE_VALUES, type StepEvent } from './actors/step-event.ts';
+export { BUILT_IN_INVARIANTS, DEADLOCK } from './actors/built-in-invariants.ts';
 
 // Shared memory and the kernel primitives built on it.
-export { Layout, Word, WordArray, type SharedMemory, type Dependency, type LoadOptions, type StoreOptions, type WordOptions } from './host/layout.ts';
+export { BigWordArray, Layout, Word, WordArray, hex, type Region, type SharedMemory, type Dependency, type LoadOptions, type StoreOptions, type WordOptions } from './host/layout.ts';
 export { smp_mb, smp_rmb, smp_wmb, dmb, dsb, isb, ctrl_dep, READ_ONCE, WRITE_ONCE, smp_load_acquire, smp_store_release } from './host/barriers.ts';
 export type { RmwOrder } from './host/access.ts';
-export { Mutex, RwLock, Spinlock, LOCK_DISCIPLINE } from './host/locks.ts';
+export { LOCK_DISCIPLINE, LockProtocolError, Mutex, RwLock, Spinlock } from './host/locks.ts';
 export { waitUntil, type Wait } from './host/wait.ts';
 export { raiseViolation } from './host/violations.ts';
 export { note } from './host/recorder.ts';
-export { PhysCpus, NONE, make_vttbr, vttbr_vmid, vttbr_baddr } from './host/cpu.ts';
-export { Tlbs, type TlbEntry } from './host/tlb.ts';
-export { Ipis } from './host/ipi.ts';
-export { Vcpus } from './host/kvm.ts';
+export { actorName, execution, type ExecutionMode } from './host/execution.ts';
+
+// Architecture-neutral hardware and KVM structures.
+export { NONE, PhysCpus, type PhysCpusOptions } from './host/cpu.ts';
+export type { Stage2Register } from './host/stage2-register.ts';
+export { Tlbs, type TlbCounters, type TlbEntry, type TlbReach, type TlbScope, type TlbWords } from './host/tlb.ts';
+export { IpiProtocolError, Ipis, type IpiFunctions, type IpiTargets } from './host/ipi.ts';
+export { EINTR, ENOEXEC, IN_GUEST_MODE, OUTSIDE_GUEST_MODE, Vcpus, type VcpuId } from './host/kvm.ts';

@@ -2,7 +2,8 @@
 // or xstate's own interpreter as the reference (slower; the two must agree).
 import { createActor, type AnyActor } from 'xstate';
 import { execution } from '../host/execution.ts';
-import { compileMachine, pickTransition, MachineDefinitionError, type CompiledMachine } from './compile.ts';
+import type { Wait } from '../host/wait.ts';
+import { compileMachine, pickBranch, pickTransition, MachineDefinitionError, type CompiledMachine } from './compile.ts';
 import { guardProcessExit } from './exit-guard.ts';
 import { StepEvent, type ChoiceLog } from './step-event.ts';
 import type { ActorDefinition } from './scenario.ts';
@@ -21,6 +22,12 @@ export interface ActorStepper {
    * come from `seed`, or, when `choices` is given, are those values in order (verify).
    */
   step(seed: number, choices?: readonly number[]): number;
+  /** The branch the last step took out of a choice state (-1: it entered none, or the interpreter cannot tell). */
+  lastBranch(): number;
+  /** What the actor's current state waits for, given its context (undefined: it does not wait). A wait only reads. */
+  waitOf(): Wait | undefined;
+  /** The actor's context as it is now (the live object: read it, do not change it). */
+  context(): Record<string, unknown>;
   /** The values the last scripted step drew. */
   drawn(): ChoiceLog;
   /** The actor's state and a copy of its context, to come back to after a trial step (verify). */
@@ -39,7 +46,8 @@ export interface ActorSnapshot {
 
 class CompiledActor implements ActorStepper {
   state = 0;
-  private context: Record<string, unknown> = {};
+  private ctx: Record<string, unknown> = {};
+  private branch = -1;
   private readonly event = new StepEvent();
   readonly draw = (n: number) => this.event.random(n);
   constructor(readonly program: CompiledMachine, private readonly def: ActorDefinition, private readonly index: number) {}
@@ -49,9 +57,10 @@ class CompiledActor implements ActorStepper {
   }
 
   reset(): void {
-    this.context = this.program.createContext(this.def.input);
+    this.ctx = this.program.createContext(this.def.input);
     this.state = this.program.initial;
-    const args = { context: this.context, event: this.event.reseed(0) };
+    this.branch = -1;
+    const args = { context: this.ctx, event: this.event.reseed(0) };
     execution.actor = this.index;
     try {
       for (const a of this.program.initialActions) a(args);
@@ -65,24 +74,45 @@ class CompiledActor implements ActorStepper {
   }
 
   save(): ActorSnapshot {
-    return { state: this.state, context: structuredClone(this.context) };
+    return { state: this.state, context: structuredClone(this.ctx) };
   }
 
   hash(seed: number): number {
-    return hashValue(this.context, Math.imul(seed ^ this.state, 0x9e3779b1));
+    return hashValue(this.ctx, Math.imul(seed ^ this.state, 0x9e3779b1));
   }
 
   restore(s: ActorSnapshot): void {
     this.state = s.state;
-    this.context = structuredClone(s.context) as Record<string, unknown>;
+    this.ctx = structuredClone(s.context) as Record<string, unknown>;
+  }
+
+  lastBranch(): number {
+    return this.branch;
+  }
+
+  waitOf(): Wait | undefined {
+    return this.program.waits[this.state]?.(this.ctx);
+  }
+
+  context(): Record<string, unknown> {
+    return this.ctx;
   }
 
   step(seed: number, choices?: readonly number[]): number {
-    const args = { context: this.context, event: choices ? this.event.scripted(choices) : this.event.reseed(seed) };
+    const args = { context: this.ctx, event: choices ? this.event.scripted(choices) : this.event.reseed(seed) };
     const t = pickTransition(this.program, this.state, args);
     if (!t) throw new StuckMachineError(`${this.def.name} has no STEP transition enabled in state '${this.program.stateIds[this.state]}'`);
     for (const a of t.actions) a(args);
     this.state = t.target;
+    this.branch = -1;
+    // A choice state is left in the same step, by the first branch whose guard holds on what the
+    // actions just did (xstate takes the same eventless transition within its macrostep).
+    if (this.program.choice[this.state]) {
+      const b = pickBranch(this.program, this.state, args);
+      for (const a of b.actions) a(args);
+      this.state = b.target;
+      this.branch = b.index;
+    }
     return t.index;
   }
 }
@@ -132,6 +162,18 @@ class XstateReferenceActor implements ActorStepper {
 
   // xstate ignores an event no transition takes; a stuck machine then shows as a run that
   // differs from the compiled interpreter's, which is what this reference is for.
+  lastBranch(): number {
+    return -1;
+  }
+
+  waitOf(): Wait | undefined {
+    return this.program.waits[this.state]?.(this.context());
+  }
+
+  context(): Record<string, unknown> {
+    return this.actor!.getSnapshot().context as Record<string, unknown>;
+  }
+
   drawn(): ChoiceLog {
     return this.event.drawn();
   }

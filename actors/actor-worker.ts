@@ -7,7 +7,7 @@ import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { execution } from '../host/execution.ts';
 import { recorder } from '../host/recorder.ts';
 import { createStepper, stepAs, type Interpreter } from './actor-runtime.ts';
-import { Cmd, CMD, ERROR, READY, SEED, STATE, STEP_INDEX, TRANSITION } from './control.ts';
+import { BRANCH, Cmd, CMD, ERROR, READY, SEED, STATE, STEP_INDEX, TRANSITION } from './control.ts';
 import { awaitChange, post } from './handoff.ts';
 import { DONE, EndCode, NEXT_SEED, RUN, RunBlock, STEP, TURN } from './run-block.ts';
 import { InvariantError } from './run.ts';
@@ -27,6 +27,8 @@ export interface ActorTask {
   blockCapacity: number;
   actor: number;
   port: MessagePort;
+  /** Where the actor's context goes after a step into a state whose wait is a function of it. */
+  contextPort: MessagePort;
   record: boolean;
   interpreter: Interpreter;
 }
@@ -161,6 +163,9 @@ export default async function runActor(t: ActorTask): Promise<number> {
         loop.attach(block);
       }
       control.set(me, STATE, stepper.state);
+      control.set(me, BRANCH, stepper.lastBranch());
+      // The scheduling thread evaluates waits: one that reads the context needs it there.
+      if (cmd !== Cmd.Dump && world.programs[me].waitUsesContext[stepper.state]) t.contextPort.postMessage(stepper.context());
     } catch (e) {
       const f = actorFailure(e);
       t.port.postMessage({ type: 'error', actor: me, message: f.message, kind: f.kind } satisfies WorkerMessage);
@@ -172,5 +177,6 @@ export default async function runActor(t: ActorTask): Promise<number> {
   Atomics.store(a, cmdIndex, Cmd.Idle);
   Atomics.notify(a, cmdIndex);
   t.port.close();
+  t.contextPort.close();
   return steps;
 }

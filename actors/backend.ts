@@ -1,5 +1,6 @@
 // Where actors' steps execute: in this thread (inline) or each in its own worker (threads).
 // The run loop (run.ts) is the same for both, so a seed gives the same trace either way.
+import type { Wait } from '../host/wait.ts';
 import type { Rng } from './rng.ts';
 import type { RunOptions, RunResult } from './run.ts';
 import type { Scheduler } from './schedulers/scheduler.ts';
@@ -31,6 +32,13 @@ export interface Backend {
   promisesOutstanding?(): boolean;
   /** Index of the transition `actor`'s last step took (-1 if the interpreter cannot tell). */
   lastTransition(actor: number): number;
+  /** The branch `actor`'s last step took out of a choice state (-1: none, or the interpreter cannot tell). */
+  lastBranch(actor: number): number;
+  /**
+   * What `actor`'s current state waits for, evaluated in this (the scheduling) thread with the
+   * actor's context; undefined if it does not wait. A wait only reads shared memory.
+   */
+  waitOf(actor: number): Wait | undefined;
   /** What each step of the current run touched, in step order (empty lists if not recorded). */
   touches(): Promise<string[][]>;
   close(): Promise<void>;

@@ -6,12 +6,14 @@ import { LOCK_DISCIPLINE } from '../host/locks.ts';
 import { SLOTS_LOCK_HELD } from '../host/spe/stage2-ops.ts';
 import { REFCOUNT_BALANCE } from '../host/stage2/pool.ts';
 
+/** The built-in invariant broken when nobody can run while an actor is unfinished, or only daemons can, for long. */
 export const DEADLOCK = 'deadlock';
 /** Steps in which only daemons run while every unfinished non-daemon actor waits: then, a deadlock. */
 export const DAEMON_ONLY_STEPS = 100;
 /** ...provided every daemon still able to run took at least this many of them (its fair chance to free the others). */
 export const DAEMON_FAIR_STEPS = 8;
 
+/** The invariants hyprace checks or its host code raises for any scenario that uses it, with what each means. */
 export const BUILT_IN_INVARIANTS: readonly { name: string; description: string }[] = [
   { name: DEADLOCK, description: 'an unfinished actor can always take a step: never nobody, nor only daemons for long (checked for every design)' },
   { name: LOCK_DISCIPLINE, description: 'no lock is taken twice by its holder or released by anyone but its holder (raised by the locks)' },

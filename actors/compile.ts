@@ -2,10 +2,14 @@
 // (xstate's own interpreter and @xstate/graph read it as usual); this compiles the subset
 // hyprace needs into per-state transition tables:
 //   - atomic, compound and final states (no parallel or history states);
-//   - only the STEP event; no always/after/invoke;
+//   - only the STEP event; no after/invoke; `always` only in a choice state (below);
 //   - guards: named, parameterized, inline, and the and/or/not combinators;
 //   - actions: named, parameterized, inline, and assign; entry and exit actions.
-// A state's meta.wait (a Wait, or a function returning one) says what it blocks on.
+// A state's meta.wait (a Wait, or a function of the actor's context returning one) says what it
+// blocks on. A choice state is a leaf whose only transitions are `always` ones, the last without a
+// guard: a STEP that enters it leaves it at once, in the same step, by the first of them whose
+// guard holds (xstate's eventless transitions, taken within the same macrostep). That is how a
+// step branches on what its actions read: they keep it in the context, the branch guards read it.
 // test/compile.test.ts checks that it takes the same transitions as xstate's interpreter.
 import type { AnyStateMachine } from 'xstate';
 import type { Wait } from '../host/wait.ts';
@@ -21,10 +25,10 @@ interface Node {
   states: Record<string, Node>;
   entry: unknown[];
   exit: unknown[];
-  meta?: { wait?: Wait | (() => Wait | undefined) };
+  meta?: { wait?: Wait | WaitFn };
   transitions: Map<string, TransitionDef[]>;
   initial: { target: Node[] };
-  always?: unknown[];
+  always?: TransitionDef[];
   after: unknown[];
   invoke: unknown[];
   config: { description?: string };
@@ -40,6 +44,9 @@ interface TransitionDef {
 }
 
 type Args = { context: Record<string, unknown>; event: StepEvent };
+type WaitFn = (args: { context: Record<string, unknown> }) => Wait | undefined;
+/** A state's wait as compiled: what it blocks on, given the actor's context. */
+export type CompiledWait = (context: Record<string, unknown>) => Wait | undefined;
 type ActionFn = (args: Args) => void;
 type GuardFn = (args: Args) => boolean;
 
@@ -48,7 +55,7 @@ export interface CompiledTransition {
   /** Exit actions, transition actions, entry actions, in xstate's order. */
   actions: ActionFn[];
   target: number;
-  /** Index among the source state's STEP transitions (own, then ancestors'). */
+  /** Index among the source state's STEP transitions (own, then ancestors'); a branch: among the choice state's. */
   index: number;
   /** The state that declares it (the leaf or an ancestor), as a path, and its index there. */
   owner: string;
@@ -66,7 +73,14 @@ export interface CompiledMachine {
   readonly initialActions: readonly ActionFn[];
   readonly transitions: readonly (readonly CompiledTransition[])[];
   readonly final: readonly boolean[];
-  readonly waits: readonly (((() => Wait | undefined) | undefined))[];
+  /** Per state: a choice state, left within the step that enters it (never a step's start or end). */
+  readonly choice: readonly boolean[];
+  /** Per choice state: its branches (the `always` transitions), tried in order; empty elsewhere. */
+  readonly branches: readonly (readonly CompiledTransition[])[];
+  /** Per state: what it blocks on, given the actor's context (undefined: it never blocks). */
+  readonly waits: readonly (CompiledWait | undefined)[];
+  /** Per state: its wait is a function, which may read the context (threads mode ships it to the scheduler). */
+  readonly waitUsesContext: readonly boolean[];
   createContext(input: unknown): Record<string, unknown>;
 }
 
@@ -80,7 +94,7 @@ export function compileMachine(machine: AnyStateMachine): CompiledMachine {
   const leaves: Node[] = [];
   const visit = (n: Node) => {
     if (n.type === 'parallel' || n.type === 'history') throw new MachineDefinitionError(`${where(n)}: ${n.type} states are not supported`);
-    if (n.always && n.always.length) throw new MachineDefinitionError(`${where(n)}: 'always' transitions are not supported; every step is one STEP`);
+    if (n.always?.length && Object.keys(n.states).length) throw new MachineDefinitionError(`${where(n)}: 'always' transitions are supported only in a choice state (a leaf), not in a compound state; every step is one STEP`);
     if (n.after.length) throw new MachineDefinitionError(`${where(n)}: delayed ('after') transitions are not supported`);
     if (n.invoke.length) throw new MachineDefinitionError(`${where(n)}: 'invoke' is not supported`);
     for (const type of n.transitions.keys()) {
@@ -115,10 +129,10 @@ export function compileMachine(machine: AnyStateMachine): CompiledMachine {
     return cur;
   };
 
-  const compileTransition = (leaf: Node, t: TransitionDef, i: number): CompiledTransition => {
+  const compileTransition = (leaf: Node, t: TransitionDef, i: number, branch = false): CompiledTransition => {
     const label = t.description ?? t.source.config.description ?? '';
     const owner = t.source.path.join('.');
-    const ownIndex = (t.source.transitions.get(SUPPORTED) ?? []).indexOf(t);
+    const ownIndex = (branch ? (t.source.always ?? []) : (t.source.transitions.get(SUPPORTED) ?? [])).indexOf(t);
     if (!t.target || t.target.length === 0) {
       return { guard: t.guard === undefined ? undefined : guard(t.guard, t.source), actions: t.actions.map((a) => action(a, t.source)), target: index.get(leaf)!, index: i, owner, ownIndex, label };
     }
@@ -142,7 +156,26 @@ export function compileMachine(machine: AnyStateMachine): CompiledMachine {
     return { guard: t.guard === undefined ? undefined : guard(t.guard, t.source), actions: acts, target: index.get(finalLeaf)!, index: i, owner, ownIndex, label };
   };
 
+  const choice = leaves.map((n) => !!n.always?.length);
+  for (const n of leaves) {
+    if (!n.always?.length) continue;
+    const bad = (why: string) => new MachineDefinitionError(`${where(n)}: a choice state (with 'always' transitions) ${why}`);
+    if (n.type === 'final') throw bad('cannot be final');
+    if (n.transitions.get(SUPPORTED)?.length) throw bad('cannot also take STEP transitions');
+    if (n.meta?.wait !== undefined) throw bad('cannot wait: it is left within the step that enters it');
+    if (n.always[n.always.length - 1].guard !== undefined) throw bad('must end with a branch without a guard, so that a step always leaves it');
+    for (const t of n.always) {
+      if (!t.target?.length) throw bad('needs a target on every branch');
+      if (t.target.length > 1) throw bad('may have one target per branch');
+    }
+  }
+  const branches = leaves.map((leaf) => (leaf.always?.length ? leaf.always.map((t, i) => compileTransition(leaf, t, i, true)) : []));
+  for (const [i, bs] of branches.entries()) {
+    for (const b of bs) if (choice[b.target]) throw new MachineDefinitionError(`${where(leaves[i])}: a choice state's branch leads to another choice state ('${leaves[b.target].path.join('.')}'); one choice per step`);
+  }
+
   const transitions = leaves.map((leaf) => {
+    if (leaf.always?.length) return [];
     const defs: TransitionDef[] = [];
     for (let n: Node | undefined = leaf; n; n = n.parent) defs.push(...(n.transitions.get(SUPPORTED) ?? []));
     return defs.map((t, i) => compileTransition(leaf, t, i));
@@ -151,13 +184,14 @@ export function compileMachine(machine: AnyStateMachine): CompiledMachine {
   const initialActions: ActionFn[] = [];
   for (const a of root.entry) initialActions.push(action(a, root));
   const initialLeaf = enterDown(root, initialActions);
+  if (choice[index.get(initialLeaf)!]) throw new MachineDefinitionError(`${where(initialLeaf)}: the initial state cannot be a choice state`);
 
-  const waits = leaves.map((leaf) => {
+  const waits = leaves.map((leaf): CompiledWait | undefined => {
     const w = leaf.meta?.wait;
     if (w === undefined) return undefined;
-    if (typeof w === 'function') return w;
+    if (typeof w === 'function') return (context) => w({ context });
     if (typeof w === 'object' && typeof w.ready === 'function') return () => w;
-    throw new MachineDefinitionError(`${where(leaf)}: meta.wait must be a Wait or a function returning one`);
+    throw new MachineDefinitionError(`${where(leaf)}: meta.wait must be a Wait or a function of ({ context }) returning one`);
   });
 
   const contextConfig = (machine as unknown as { config: { context?: unknown } }).config.context;
@@ -168,7 +202,10 @@ export function compileMachine(machine: AnyStateMachine): CompiledMachine {
     initialActions,
     transitions,
     final: leaves.map((n) => n.type === 'final'),
+    choice,
+    branches,
     waits,
+    waitUsesContext: leaves.map((n) => typeof n.meta?.wait === 'function'),
     createContext(input: unknown) {
       if (typeof contextConfig === 'function') return (contextConfig as (a: { input: unknown }) => Record<string, unknown>)({ input });
       return contextConfig ? structuredClone(contextConfig as Record<string, unknown>) : {};
@@ -250,7 +287,15 @@ function resolveGuard(g: unknown, machine: AnyStateMachine, impls: Record<string
 
 /** Takes one STEP: the first transition whose guard holds. Returns it, or undefined if none. */
 export function pickTransition(m: CompiledMachine, state: number, args: Args): CompiledTransition | undefined {
-  const ts = m.transitions[state];
+  return firstEnabled(m.transitions[state], args);
+}
+
+/** In a choice state: the first branch whose guard holds (the last has none). */
+export function pickBranch(m: CompiledMachine, state: number, args: Args): CompiledTransition {
+  return firstEnabled(m.branches[state], args)!;
+}
+
+function firstEnabled(ts: readonly CompiledTransition[], args: Args): CompiledTransition | undefined {
   for (let i = 0; i < ts.length; i++) {
     const t = ts[i];
     if (!t.guard || t.guard(args)) return t;

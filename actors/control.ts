@@ -10,6 +10,8 @@ export const ERROR = 4;
 export const READY = 5;
 /** The run's step number of the step being handed out, for the worker's touch log. */
 export const STEP_INDEX = 6;
+/** The branch the last step took out of a choice state, -1 if none. */
+export const BRANCH = 7;
 const SLOT = 8;
 
 export const enum Cmd {

@@ -77,7 +77,15 @@ export class CoverageRecorder {
     this.visit(step.actor, step.to);
     const t = program.transitions[step.from][step.transition];
     if (!t) return;
-    const key = transitionKey(t.owner, t.ownIndex);
+    this.take(m, transitionKey(t.owner, t.ownIndex));
+    // A step through a choice state passed it, and took one of its branches.
+    const b = step.branch === undefined ? undefined : program.branches[t.target]?.[step.branch];
+    if (!b) return;
+    this.visit(step.actor, t.target);
+    this.take(m, transitionKey(b.owner, b.ownIndex));
+  }
+
+  private take(m: MachineCoverage, key: string): void {
     if (m.transitions[key] === undefined) {
       m.transitions[key] = 0;
       m.firstRun[key] = this.runs + 1;

@@ -71,7 +71,7 @@ export function runFree(world: World, block: StressBlock, o: FreeRunOptions): nu
       Atomics.wait(block.i32, G.PAUSE, 1, 50);
       continue;
     }
-    const w: Wait | undefined = program.waits[stepper.state]?.();
+    const w: Wait | undefined = stepper.waitOf();
     const target = w ? lockOfWait(w.what, lockIndex) : undefined;
     if (target && !attemptStart) {
       attemptStart = performance.now();

@@ -1,6 +1,7 @@
 // All actors in this thread, stepped by direct calls over the same shared-memory code.
 import { footprint } from '../host/access.ts';
 import { recorder } from '../host/recorder.ts';
+import type { Wait } from '../host/wait.ts';
 import { createStepper, stepAs, type ActorSnapshot, type ActorStepper, type Interpreter } from './actor-runtime.ts';
 import { ActorFailure, type Backend } from './backend.ts';
 import { ProcessExitInStep } from './exit-guard.ts';
@@ -110,6 +111,14 @@ export class InlineBackend implements Backend {
 
   lastTransition(actor: number): number {
     return this.transitions[actor];
+  }
+
+  lastBranch(actor: number): number {
+    return this.steppers[actor].lastBranch();
+  }
+
+  waitOf(actor: number): Wait | undefined {
+    return this.steppers[actor].waitOf();
   }
 
   resetActors(): number[] {

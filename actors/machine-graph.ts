@@ -20,6 +20,8 @@ export interface MachineGraph {
   states: string[];
   /** Compound state paths, for drawing clusters. */
   compound: string[];
+  /** Choice states: left within the step that enters them, by the first branch that holds. */
+  choices: string[];
   transitions: GraphTransition[];
 }
 
@@ -27,7 +29,7 @@ interface DirectedNode {
   id: string;
   children: DirectedNode[];
   edges: { source: { id: string }; target: { id: string }; transition: unknown }[];
-  stateNode: { path: string[]; transitions: Map<string, unknown[]>; initial?: { target: { path: string[] }[] } };
+  stateNode: { path: string[]; transitions: Map<string, unknown[]>; always?: { target?: { id: string }[]; description?: string }[]; initial?: { target: { path: string[] }[] } };
 }
 
 export function machineGraph(machine: AnyStateMachine): MachineGraph {
@@ -37,6 +39,7 @@ export function machineGraph(machine: AnyStateMachine): MachineGraph {
   const states: string[] = [];
   const compound: string[] = [];
   const transitions: GraphTransition[] = [];
+  const choices: string[] = [];
   const visit = (n: DirectedNode) => {
     const own = n.stateNode.transitions.get('STEP') ?? [];
     for (const e of n.edges) {
@@ -44,6 +47,12 @@ export function machineGraph(machine: AnyStateMachine): MachineGraph {
       const t = e.transition as { description?: string };
       transitions.push({ key: transitionKey(path(n.id), i), source: path(e.source.id), target: path(e.target.id), label: t.description ?? (own.length > 1 ? `#${i}` : '') });
     }
+    // toDirectedGraph leaves out eventless transitions: a choice state's branches are drawn here.
+    const always = n.stateNode.always ?? [];
+    if (always.length) choices.push(path(n.id));
+    always.forEach((t, i) => {
+      for (const target of t.target ?? []) transitions.push({ key: transitionKey(path(n.id), i), source: path(n.id), target: path(target.id), label: t.description ?? (always.length > 1 ? `#${i}` : '') });
+    });
     if (n.children.length) {
       if (n !== root) compound.push(path(n.id));
       n.children.forEach(visit);
@@ -52,7 +61,7 @@ export function machineGraph(machine: AnyStateMachine): MachineGraph {
   visit(root);
   let initial = root.stateNode;
   while (initial.initial?.target?.length) initial = initial.initial.target[0] as typeof initial;
-  return { machine: machine.id, initial: initial.path.join('.'), states, compound, transitions };
+  return { machine: machine.id, initial: initial.path.join('.'), states, compound, choices, transitions };
 }
 
 export interface CoverageSummary {

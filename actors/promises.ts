@@ -94,7 +94,6 @@ export class PromiseEngine {
    * does not (it is undone).
    */
   private solo(owner: number): SoloStore[][] {
-    const world = this.host.world;
     const stepper = this.host.stepperOf(owner);
     const saved = this.host.save();
     const writesBefore = footprint.writes.length;
@@ -113,7 +112,7 @@ export class PromiseEngine {
         let ok = true;
         try {
           for (let n = 0; n < SOLO_STEPS && !stepper.done; n++) {
-            const wait = world.programs[owner].waits[stepper.state]?.();
+            const wait = stepper.waitOf();
             if (wait && !wait.ready()) break;
             stepAs(stepper, owner, 0, script.slice(values.length));
             const log = stepper.drawn();

@@ -60,6 +60,9 @@ export async function replayTrace(backend: Backend, trace: Trace, o: ReplayOptio
       if (want.transition >= 0 && r.transition >= 0 && r.transition !== want.transition) {
         throw new ReplayDivergence(`step ${i}: ${world.actors[r.actor].name} took transition ${r.transition} of ${want.from} (to ${got}), but the trace recorded transition ${want.transition} (to ${want.to})`);
       }
+      if (want.branch !== undefined && r.branch !== undefined && r.branch !== want.branch) {
+        throw new ReplayDivergence(`step ${i}: ${world.actors[r.actor].name} left its choice state by branch ${r.branch} (to ${got}), but the trace recorded branch ${want.branch} (to ${want.to})`);
+      }
     },
   });
   const recorded = trace.violation;

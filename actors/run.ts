@@ -28,6 +28,9 @@ export interface StepRecord {
   from: number;
   to: number;
   transition: number;
+  /** The branch taken out of the choice state the transition entered (absent if it entered none). */
+  branch?: number;
+  /** The lane the step ran in (see ActorDefinition.where). */
   where?: string;
 }
 
@@ -161,8 +164,7 @@ export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { sc
       const program = programs[a];
       if (program.final[state[a]]) continue;
       if (!world.daemon[a]) unfinished++;
-      const waitFn = program.waits[state[a]];
-      const wait = waitFn?.();
+      const wait = backend.waitOf(a);
       if (!wait || wait.ready()) {
         enabled.push(a);
         if (!world.daemon[a]) nonDaemonEnabled = true;
@@ -199,13 +201,16 @@ export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { sc
     const seed = opts.seeds ? (opts.seeds[step] ?? 0) : opts.seedFor ? opts.seedFor(step, actor) : rngs.steps.nextU32();
     const choices = opts.choicesFor?.(step, actor);
     const from = state[actor];
+    const startedOn = actors[actor].where?.();
     execution.step = step;
     const r = backend.step(actor, seed, choices);
     const to = typeof r === 'number' ? r : await r;
     state[actor] = to;
     lastStep[actor] = step;
     stepsSince[actor]++;
-    const record: StepRecord = { actor, seed, from, to, transition: backend.lastTransition(actor), where: actors[actor].where?.() };
+    const record: StepRecord = { actor, seed, from, to, transition: backend.lastTransition(actor), where: startedOn ?? actors[actor].where?.() ?? actors[actor].lane };
+    const branch = backend.lastBranch(actor);
+    if (branch >= 0) record.branch = branch;
     if (choices) record.choices = backend.lastChoices(actor);
     steps.push(record);
     opts.coverage?.record(record);

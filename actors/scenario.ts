@@ -4,9 +4,12 @@ import type { AnyStateMachine } from 'xstate';
 import type { Layout } from '../host/layout.ts';
 import { DAEMON_ONLY_STEPS } from './built-in-invariants.ts';
 
+/** What a design is expected to show: a violation found ('caught'), or none within its budget ('holds'). */
 export type Verdict = 'caught' | 'holds';
+/** How explore picks the next actor: uniformly at random, PCT (priorities with change points), or round-robin. */
 export type StrategyName = 'random' | 'pct' | 'rr';
 
+/** One design of a scenario: a variant to run, with the verdict it should reach. */
 export interface DesignDefinition<O> {
   /** One line: what this design is, with its source (commit, patch, seed). */
   description: string;
@@ -20,11 +23,13 @@ export interface DesignDefinition<O> {
   options?: Partial<O>;
 }
 
+/** The design being run, as host(), init() and actors() see it: its name and its options resolved (defaults, the design's, --set). */
 export interface DesignContext<O> {
   readonly name: string;
   readonly options: Readonly<O>;
 }
 
+/** One actor: a thread of the modelled code (a vCPU thread, a CPU's IRQ context, a VMM thread), running one machine. */
 export interface ActorDefinition {
   /** Unique and short: "vcpu0.1", "cpu1.irq". */
   name: string;
@@ -33,10 +38,18 @@ export interface ActorDefinition {
   input?: unknown;
   /** A daemon (an interrupt handler, a hardware walker) never finishes; runs end without it. */
   daemon?: boolean;
-  /** Where the actor's last step ran ("CPU1"), for per-CPU timelines; read after every step. */
-  where?: () => string;
+  /**
+   * The CPU the actor runs on now, as a timeline lane ("CPU1"), or undefined while it runs on none
+   * of the model's CPUs. Read before and after every step: a step is drawn where it began, or, if it
+   * began on no CPU, where it ended (the step that loads a vCPU onto a CPU runs there). Without it,
+   * every step of the actor is drawn in its `lane`.
+   */
+  where?: () => string | undefined;
+  /** The lane of the actor's steps that run on no CPU ("VMM"); default: the actor's name. */
+  lane?: string;
 }
 
+/** A property of shared memory, checked after every step (with `check`), or raised by host code mid-step (without). */
 export interface InvariantDefinition<H> {
   name: string;
   /** One sentence, as a property: "no two VMs running at once share a VMID". */
@@ -47,6 +60,7 @@ export interface InvariantDefinition<H> {
   designs?: string[];
 }
 
+/** How long a design is searched (check's budget, explore's defaults) and where runs are cut. */
 export interface Budget {
   iterations: number;
   timeSeconds: number;
@@ -74,8 +88,10 @@ export interface OptionSpec {
   items?: OptionSpec;
 }
 
+/** Each option's OptionSpec, by option name. */
 export type OptionSpecs<O> = { [K in keyof O]?: OptionSpec };
 
+/** A scenario: designs to compare, the shared memory they run over, their actors and invariants. A scenario file default-exports one. */
 export interface ScenarioDefinition<H, O extends object> {
   name: string;
   /** One line for listings. */
@@ -101,17 +117,18 @@ export interface ScenarioDefinition<H, O extends object> {
   figures?(host: H, design: DesignContext<O>): Record<string, number>;
   /** How `hyprace stress` runs it on free-running threads; without it, stress refuses it. */
   stress?: StressProfile<H, O>;
-  /** The bounded configuration `hyprace verify` (and `check`, for designs expected to hold) explores exhaustively. */
+  /** The bounded configuration `hyprace verify` explores exhaustively. */
   verify?: VerifyConfig<O>;
 }
 
+/** The bounded configuration `hyprace verify` explores exhaustively. */
 export interface VerifyConfig<O> {
   /**
    * Option overrides that make the configuration small enough to explore completely (fewer
    * rounds, CPUs or VMIDs than sampling uses): stated with every verify result. --set still applies.
    */
   options?: Partial<O>;
-  /** verify's time budget per design, and check's for designs expected to hold (default 60 s). */
+  /** verify's time budget per design (default 60 s; --time overrides it). */
   timeSeconds?: number;
   /** Whether to keep a cache of explored states by default (a state reached twice is explored once). */
   stateCache?: boolean;
@@ -119,11 +136,13 @@ export interface VerifyConfig<O> {
   stepLimit?: number;
 }
 
+/** Flags of `hyprace stress` a stress profile sees. */
 export interface StressFlags {
   /** --long-hold: now and then hold a lock for milliseconds instead of microseconds. */
   longHold: boolean;
 }
 
+/** How `hyprace stress` runs a scenario on free-running threads. */
 export interface StressProfile<H, O> {
   /** Worker threads when --workers is not given. */
   defaultWorkers: number;

@@ -16,6 +16,7 @@ export interface ChoiceLog {
 /** verify refuses draws with more values than this: name the choice so the scenario can narrow it. */
 export const MAX_CHOICE_VALUES = 64;
 
+/** The STEP event every step of every machine receives: it carries the step's random source (`random(n)`, `chance(p)`), seeded or scripted, so every choice replays. */
 export class StepEvent {
   readonly type = 'STEP' as const;
   private readonly rng = new Rng(0);

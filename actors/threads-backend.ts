@@ -2,15 +2,17 @@
 // travels between the workers (direct handoff): the worker that took a step decides the next
 // one (actors/turn-loop.ts) and runs it or wakes its actor, so this thread only starts a run
 // and collects it. Runs the workers cannot take whole (replay, shrinking's schedules, a
-// scheduler other than random/pct/rr, verify's scripted choices, the arm64 memory model) are
+// scheduler other than random/pct/rr, verify's scripted choices, the arm64 memory model, a design
+// with then-branches or waits that read the actor's context) are
 // stepped from here under run.ts's loop, one command per step, as is every run with handoff
 // 'central'. Workers are created once and reused across runs.
-import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
+import type { Wait } from '../host/wait.ts';
 import { Piscina } from 'piscina';
 import { execution } from '../host/execution.ts';
 import type { Interpreter } from './actor-runtime.ts';
 import { ActorFailure, type Backend } from './backend.ts';
-import { Cmd, CMD, ERROR, READY, SEED, STATE, STEP_INDEX, TRANSITION } from './control.ts';
+import { BRANCH, Cmd, CMD, ERROR, READY, SEED, STATE, STEP_INDEX, TRANSITION } from './control.ts';
 import { awaitChangeFor, post } from './handoff.ts';
 import type { ActorTask, AttachMessage, WorkerMessage } from './actor-worker.ts';
 import { DONE, END, EndCode, FAILURE_ACTOR, RUN, RunBlock, STEP, TURN, VIOLATION_STEP } from './run-block.ts';
@@ -61,6 +63,10 @@ export class ThreadsBackend implements Backend {
   readonly mode = 'threads' as const;
   private readonly a: Int32Array;
   private readonly ports: MessagePort[] = [];
+  /** Per actor: the port its worker sends its context on, when the state it is in waits on a function of it. */
+  private readonly contextPorts: MessagePort[] = [];
+  /** Per actor: its context as of its last step, for waits that read it (see waitOf). */
+  private readonly contexts: Record<string, unknown>[] = [];
   private readonly messages: WorkerMessage[] = [];
   private readonly tasks: Promise<unknown>[] = [];
   private crashed: { actor: number; error: unknown } | undefined;
@@ -101,6 +107,10 @@ export class ThreadsBackend implements Backend {
       port1.on('message', (m: WorkerMessage) => backend.messages.push(m));
       port1.unref();
       backend.ports.push(port1);
+      const contexts = new MessageChannel();
+      contexts.port1.unref();
+      backend.contextPorts.push(contexts.port1);
+      backend.contexts.push({});
       const task: ActorTask = {
         scenario,
         design: world.design.name,
@@ -110,10 +120,11 @@ export class ThreadsBackend implements Backend {
         blockCapacity: backend.block.capacity,
         actor: i,
         port: port2,
+        contextPort: contexts.port2,
         record: o.record,
         interpreter: o.interpreter,
       };
-      const p = pool.run(task, { transferList: [port2] as never });
+      const p = pool.run(task, { transferList: [port2, contexts.port2] as never });
       p.catch((error: unknown) => {
         backend.crashed ??= { actor: i, error };
       });
@@ -194,7 +205,10 @@ export class ThreadsBackend implements Backend {
     this.stepIndex = 0;
     this.block.w[RUN]++;
     return (async () => {
-      for (let i = 0; i < this.world.actors.length; i++) await this.command(i, Cmd.Reset);
+      for (let i = 0; i < this.world.actors.length; i++) {
+        await this.command(i, Cmd.Reset);
+        this.receiveContext(i);
+      }
       return this.world.actors.map((_, i) => this.world.control.get(i, STATE));
     })();
   }
@@ -205,6 +219,9 @@ export class ThreadsBackend implements Backend {
     // callbacks and any option the workers' loop does not know stay step by step, under run.ts's
     // own loop; so does a world under the arm64 memory model (its promises are inline's).
     if (this.world.arm64 || this.world.promiseOwners !== undefined) return undefined;
+    // Then-branches and waits of the context: run.ts's loop records the branch and evaluates
+    // such a wait here with the context the actor's worker sent; the turn loop does neither.
+    if (this.world.programs.some((p) => p.choice.some(Boolean) || p.waitUsesContext.some(Boolean))) return undefined;
     const unknown = Object.entries(opts).some(([k, v]) => v !== undefined && !DIRECT_OPTIONS.has(k));
     if (unknown || opts.stepLimit > MAX_LOGGED_STEPS) return undefined;
     this.wholeRuns++;
@@ -311,12 +328,34 @@ export class ThreadsBackend implements Backend {
     c.set(actor, SEED, seed);
     c.set(actor, STEP_INDEX, this.stepIndex++);
     const r = this.command(actor, Cmd.Step);
-    if (r) return r.then(() => c.get(actor, STATE));
+    if (r) return r.then(() => (this.receiveContext(actor), c.get(actor, STATE)));
+    this.receiveContext(actor);
     return c.get(actor, STATE);
+  }
+
+  /**
+   * The worker posts the actor's context before it finishes a step (or reset) that leaves it in a
+   * state whose wait is a function: the message is queued by then, so it is read here at once.
+   */
+  private receiveContext(actor: number): void {
+    const state = this.world.control.get(actor, STATE);
+    if (!this.world.programs[actor].waitUsesContext[state]) return;
+    const m = receiveMessageOnPort(this.contextPorts[actor]);
+    if (!m) throw new Error(`the worker of ${this.world.actors[actor].name} did not send its context for the wait of state '${this.world.programs[actor].stateIds[state]}'`);
+    this.contexts[actor] = m.message as Record<string, unknown>;
+  }
+
+  waitOf(actor: number): Wait | undefined {
+    const state = this.world.control.get(actor, STATE);
+    return this.world.programs[actor].waits[state]?.(this.contexts[actor]);
   }
 
   lastTransition(actor: number): number {
     return this.world.control.get(actor, TRANSITION);
+  }
+
+  lastBranch(actor: number): number {
+    return this.world.control.get(actor, BRANCH);
   }
 
   async touches(): Promise<string[][]> {
@@ -339,7 +378,7 @@ export class ThreadsBackend implements Backend {
     await Promise.race([Promise.allSettled(this.tasks), sleep(2000)]);
     await this.pool.destroy();
     await Promise.all(this.exited);
-    for (const p of this.ports) p.close();
+    for (const p of [...this.ports, ...this.contextPorts]) p.close();
   }
 }
 

@@ -48,6 +48,7 @@ export function buildTrace(world: World, run: RunResult, touches: string[][], c:
       event: 'STEP' as const,
       to: world.programs[s.actor].stateIds[s.to],
       transition: s.transition,
+      ...(s.branch !== undefined ? { branch: s.branch } : {}),
       ...(s.where ? { where: s.where } : {}),
       touched: touches[i] ?? [],
     })),

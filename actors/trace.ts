@@ -27,6 +27,8 @@ export interface TraceStep {
   to: string;
   /** Which of the source state's STEP transitions was taken (-1 if not known). */
   transition: number;
+  /** Which branch it took out of the choice state it entered, if it entered one. */
+  branch?: number;
   /** Where the step ran, e.g. "CPU1". */
   where?: string;
   touched: string[];
@@ -127,6 +129,7 @@ function validateTrace(t: unknown, path: string): Trace {
     if (st.choices !== undefined && (!Array.isArray(st.choices) || !st.choices.every((v) => Number.isInteger(v) && (v as number) >= 0))) bad(`step ${i} has malformed choices`);
     if (typeof st.to !== 'string' || typeof st.from !== 'string') bad(`step ${i} has no from/to state`);
     if (!Number.isInteger(st.transition)) bad(`step ${i} has no transition`);
+    if (st.branch !== undefined && (!Number.isInteger(st.branch) || (st.branch as number) < 0)) bad(`step ${i} has a malformed branch`);
   });
   if (!o.options || typeof o.options !== 'object' || Array.isArray(o.options)) bad(`'options' is missing`);
   return o as unknown as Trace;

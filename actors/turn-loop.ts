@@ -35,6 +35,9 @@ import type { PortableScheduler } from './schedulers/scheduler.ts';
 import { STATE } from './control.ts';
 import type { World } from './world.ts';
 
+
+/** What a wait that does not read the actor's context is given. */
+const NO_CONTEXT: Record<string, unknown> = Object.freeze({});
 export class TurnLoop {
   private scheduler: PortableScheduler | undefined;
   /** STRATEGY and DEPTH of the scheduler this thread built. */
@@ -179,7 +182,8 @@ export class TurnLoop {
       const state = ctl[this.stateAt[a]];
       if (program.final[state]) continue;
       if (!daemon[a]) unfinished++;
-      const wait = program.waits[state]?.();
+      // No wait here reads a context: runs whose do fall back to run.ts (ThreadsBackend.runWhole).
+      const wait = program.waits[state]?.(NO_CONTEXT);
       if (!wait || wait.ready()) {
         enabled.push(a);
         if (!daemon[a]) nonDaemonEnabled = true;

@@ -29,9 +29,11 @@ function program(run: (p: Promise<number>) => void): Command {
     .addHelpText('after', '\nExit codes: 0 as expected (no violation, verified), 1 violation found or verdict not as expected,\n2 bad input, 3 internal failure (a worker that crashed or hung, a step that never returns or\ncalls process.exit(), replay divergence, a schedule that could not be shrunk or a trace that\ncould not be written), 4 verify incomplete. A trace this hyprace cannot replay is bad input.');
 
   p.command('list')
-    .description('the scenarios, their designs with expected verdicts, and their invariants')
+    .description('the scenarios (all built-in ones, or those named), their designs with expected verdicts, invariants and options')
+    .argument('[scenario...]', 'built-in scenario names or paths of scenario files (default: the whole catalogue)')
     .option('--json', 'print one JSON object')
-    .action((o) => run(listCommand(o)));
+    .option('--no-typecheck', 'list a scenario file without type-checking it first')
+    .action((names, o) => run(listCommand(names, o)));
 
   p.command('explore')
     .description('search one design of a scenario for an invariant violation; writes the failing schedule as a trace')

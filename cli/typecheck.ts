@@ -1,11 +1,18 @@
 // Type-checks a user's scenario file with the TypeScript compiler before it runs, so a type
 // error is reported as such (tsx, which runs the file, strips types without checking them).
+import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
-const API = fileURLToPath(new URL('../api.ts', import.meta.url));
-const MODULES = fileURLToPath(new URL('../node_modules', import.meta.url));
+const ROOT = new URL('../', import.meta.url);
+const MODULES = fileURLToPath(new URL('node_modules', ROOT));
+
+/** 'hyprace' and each subpath package.json exports ('hyprace/vmid', ...), to the file it names. */
+function publicEntries(): Record<string, string[]> {
+  const exports = (JSON.parse(readFileSync(new URL('package.json', ROOT), 'utf8')) as { exports: Record<string, string> }).exports;
+  return Object.fromEntries(Object.entries(exports).map(([k, file]) => [k === '.' ? 'hyprace' : `hyprace/${k.slice(2)}`, [fileURLToPath(new URL(file, ROOT))]]));
+}
 
 export interface SourceError {
   kind: 'syntax' | 'type';
@@ -26,9 +33,10 @@ export function firstSourceError(file: string): SourceError | null {
     types: ['node'],
     typeRoots: [`${MODULES}/@types`],
     baseUrl: dirname(file),
-    // As at run time (actors/hooks/resolve-hyprace.mjs): 'hyprace' is the API, other packages
-    // come from hyprace's own dependencies when the file's directory has none.
-    paths: { hyprace: [API], '*': ['*', `${MODULES}/*`, `${MODULES}/@types/*`] },
+    // As at run time (actors/hooks/resolve-hyprace.mjs): 'hyprace' and its subpaths are the
+    // public API, other packages come from hyprace's own dependencies when the file's directory
+    // has none.
+    paths: { ...publicEntries(), '*': ['*', `${MODULES}/*`, `${MODULES}/@types/*`] },
   };
   const program = ts.createProgram([file], options);
   const source = program.getSourceFile(file);

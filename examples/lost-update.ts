@@ -72,7 +72,7 @@ export default defineScenario({
   host: (layout, design) => ({
     slots_lock: new Mutex(layout, 'kvm->slots_lock'),
     nr_memslot_pages: layout.word('kvm->nr_memslot_pages'),
-    pages_added: layout.word('pages added (ghost)'),
+    pages_added: layout.word('pages added (ghost)', { ghost: true }),
     opts: design.options,
   }),
   actors: (h) => [

@@ -1,34 +1,63 @@
 // Physical CPUs: which vCPU thread is loaded, whether IRQs are masked, whether guest code is
-// executing, and the stage-2 translation base register each one has loaded.
+// executing, and the per-CPU registers the scenario models (VTTBR_EL2 on arm64, hgatp on RISC-V).
 import { execution } from './execution.ts';
 import type { Layout, WordArray } from './layout.ts';
 import { memoryModel } from './memory-model/active.ts';
 
+/** A CPU's own state (registers, IRQ mask, what it runs) is not memory: no memory model reorders it. */
+const CPU_STATE = { sc: true } as const;
+
+/** "No vCPU" in a CPU's curr_vcpu or in_guest word, and "no CPU" in a vCPU's cpu word. */
 export const NONE = -1;
 
-/** Per-CPU state that is not memory: sequentially consistent under every memory model. */
-const REGISTER = { ordered: true } as const;
+/** How a scenario shapes its CPUs. */
+export interface PhysCpusOptions<R extends string> {
+  /** The per-CPU registers the model keeps, each a WordArray: ['VTTBR_EL2'] on arm64, ['hgatp'] on RISC-V. */
+  registers?: readonly R[];
+  /** A CPU's name in word names and messages (default `cpu${c}`; a RISC-V model says `hart${c}`). */
+  name?: (cpu: number) => string;
+  /** Several of them, in messages (default 'CPUs'; 'harts'). */
+  plural?: string;
+}
 
-export class PhysCpus {
+/** The physical CPUs of the machine, any architecture: per-CPU words every KVM port has, and the registers the scenario declares. */
+export class PhysCpus<const R extends string = string> {
   /** vcpu index whose thread runs on this CPU (vcpu_load .. vcpu_put), or NONE. */
   readonly curr: WordArray;
   /** 1 between local_irq_disable() and local_irq_enable() of the thread on this CPU. */
   readonly irqs_disabled: WordArray;
   /** vcpu index whose guest code the CPU is executing (hardware state), or NONE. */
   readonly guest: WordArray;
-  /** VTTBR_EL2: (VMID << VTTBR_VMID_SHIFT) | BADDR; 0 when nothing is loaded. */
-  readonly vttbr_el2: WordArray;
+  /** Several CPUs, in messages ("CPUs", "harts"). */
+  readonly plural: string;
+  private readonly regs: Record<string, WordArray> = {};
+  private readonly naming: (cpu: number) => string;
   /** arm64 model: the view the last thread switched out of this CPU published (rq->lock). */
   private readonly rq_view: WordArray;
 
-  constructor(layout: Layout, readonly count: number) {
-    this.curr = layout.words('curr_vcpu', count, (c) => `cpu${c}.curr_vcpu`, REGISTER);
-    this.irqs_disabled = layout.words('irqs_disabled', count, (c) => `cpu${c}.irqs_disabled`, REGISTER);
-    this.guest = layout.words('in_guest', count, (c) => `cpu${c}.in_guest`, REGISTER);
-    this.vttbr_el2 = layout.words('VTTBR_EL2', count, (c) => `cpu${c}.VTTBR_EL2`, REGISTER);
-    this.rq_view = layout.words('rq view', count, (c) => `cpu${c}.rq->lock view`, { ghost: true });
+  constructor(layout: Layout, readonly count: number, o: PhysCpusOptions<R> = {}) {
+    this.naming = o.name ?? ((c) => `cpu${c}`);
+    this.plural = o.plural ?? 'CPUs';
+    this.curr = layout.words('curr_vcpu', count, (c) => `${this.name(c)}.curr_vcpu`, CPU_STATE);
+    this.irqs_disabled = layout.words('irqs_disabled', count, (c) => `${this.name(c)}.irqs_disabled`, CPU_STATE);
+    this.guest = layout.words('in_guest', count, (c) => `${this.name(c)}.in_guest`, CPU_STATE);
+    for (const r of o.registers ?? []) this.regs[r] = layout.words(r, count, (c) => `${this.name(c)}.${r}`, CPU_STATE);
+    this.rq_view = layout.words('rq view', count, (c) => `${this.name(c)}.rq->lock view`, { ghost: true });
   }
 
+  /** The CPU's name: "cpu1", "hart1". */
+  name(cpu: number): string {
+    return this.naming(cpu);
+  }
+
+  /** A per-CPU register the scenario declared, one word per CPU. */
+  reg(name: R): WordArray {
+    const r = this.regs[name];
+    if (!r) throw new Error(`no per-CPU register '${name}': the CPUs were declared with ${Object.keys(this.regs).join(', ') || 'none'}`);
+    return r;
+  }
+
+  /** Nothing loaded, no guest running, on every CPU: the state after a reset. */
   init(): void {
     for (let c = 0; c < this.count; c++) {
       this.curr.at(c).store(NONE);
@@ -63,20 +92,4 @@ export class PhysCpus {
   irqDeliverable(cpu: number): boolean {
     return this.irqs_disabled.peek(cpu) === 0 || this.guest.peek(cpu) !== NONE;
   }
-}
-
-/** VTTBR_EL2 layout, scaled to a 32-bit word: VMID in the top half, the table base below. */
-export const VTTBR_VMID_SHIFT = 16;
-export const VTTBR_BADDR_MASK = (1 << VTTBR_VMID_SHIFT) - 1;
-
-export function make_vttbr(baddr: number, vmid: number): number {
-  return ((vmid << VTTBR_VMID_SHIFT) | (baddr & VTTBR_BADDR_MASK)) >>> 0;
-}
-
-export function vttbr_vmid(vttbr: number): number {
-  return vttbr >>> VTTBR_VMID_SHIFT;
-}
-
-export function vttbr_baddr(vttbr: number): number {
-  return vttbr & VTTBR_BADDR_MASK;
 }

@@ -3,8 +3,10 @@
 
 import { threadGlobal } from './thread-global.ts';
 
+/** 'controlled': a scheduler grants one step at a time (explore, check, verify, replay); 'free': the OS interleaves real threads (stress). */
 export type ExecutionMode = 'controlled' | 'free';
 
+/** Per-thread facts about the step being run: which actor runs it (`actor`), its index in the run (`step`), the mode, the actors' names. */
 export const execution = threadGlobal('execution', () => ({
   /** Index of the actor whose step is running in this thread, -1 outside steps. */
   actor: -1,
@@ -24,6 +26,7 @@ export const execution = threadGlobal('execution', () => ({
 
 export type LockHook = (lock: string, event: 'acquire' | 'release', read: boolean) => void;
 
+/** Actor `index`'s name for messages ('nobody' for -1). */
 export function actorName(index: number): string {
   if (index < 0) return 'nobody';
   return execution.actorNames[index] ?? `actor ${index}`;

@@ -1,68 +1,147 @@
-// Inter-processor interrupts as smp_call_function_many() sends them: the sender marks each target
-// CPU, counts the outstanding acknowledgements, and (with wait=1) waits until each target has run
-// the function, which a target does only with IRQs deliverable.
+// Inter-processor interrupts carrying a function call, as smp_call_function_many() and
+// on_each_cpu_mask() make them, on any architecture: the scenario names the functions. The sender
+// marks each target CPU, counts the outstanding acknowledgements and, for a target that is itself,
+// runs the function at once (with IRQs off, as on_each_cpu_mask does); a target runs it only when
+// it can take an IRQ. Waiting for the acknowledgements (wait=1) is a state's wait on acksFor();
+// not waiting is allowed, but the sender's call slot (its csd) stays taken until every target ran
+// the function, so the next call from that CPU must wait for acksFor() first, as csd_lock() does.
+// Under the arm64 memory model a call orders as the kernel's does: the target's function sees what
+// the sender did before sending (the barrier before the IPI), and the sender, once acknowledged(),
+// sees what the targets' functions did (csd_unlock's release, csd_lock_wait's acquire).
 import type { Layout, WordArray } from './layout.ts';
 import type { PhysCpus } from './cpu.ts';
-import { or32, xchg32 } from './access.ts';
+import { ld32, or32, st32, xchg32 } from './access.ts';
+import { execution } from './execution.ts';
+import { memoryModel } from './memory-model/active.ts';
 import { note } from './recorder.ts';
 import { waitUntil, type Wait } from './wait.ts';
 
-/** The functions an IPI can carry. */
-export const IPI_FUNCS = ['none', 'reset_vm_context', 'exit_vm_noop'] as const;
-export type IpiFunc = (typeof IPI_FUNCS)[number];
+/** The functions an IPI can carry, by name: each runs on the CPU that takes it (`cpu`), called by `from`. */
+export type IpiFunctions<F extends string> = Readonly<Record<F, (cpu: number, from: number) => void>>;
 
-export class Ipis {
-  /** Bit s set on CPU t: CPU s has an IPI pending for t. */
+/**
+ * Whom a call goes to: every other CPU ('others', smp_call_function_many over the online mask),
+ * every CPU including the sender ('all', on_each_cpu), one CPU (smp_call_function_single), or a
+ * mask of CPUs (on_each_cpu_mask: the sender runs it too when the mask holds it).
+ */
+export type IpiTargets = 'others' | 'all' | number | readonly number[];
+
+/** Thrown when a CPU makes a new call while its previous one is still outstanding: an authoring error. */
+export class IpiProtocolError extends Error {}
+
+/** Cross-CPU function calls over shared memory; `F` are the function names the scenario gives. */
+export class Ipis<const F extends string = string> {
+  /** Bit s set on CPU t: CPU s has a call pending for t. */
   readonly pending: WordArray;
-  /** Function the sender CPU asked its targets to run. */
+  /** The function (its index + 1) each sender CPU asked its targets to run. */
   readonly func: WordArray;
-  /** Acknowledgements the sender CPU still waits for. */
+  /** Acknowledgements each sender CPU still waits for. */
   readonly outstanding: WordArray;
+  /** IPIs sent in all (figures). */
   readonly sent: WordArray;
+  /** arm64 model: the view each sender published with its call, and the one its targets' acknowledgements published. */
+  private readonly views: WordArray;
+  private readonly ackViews: WordArray;
+  private readonly names: readonly F[];
 
-  constructor(layout: Layout, private readonly cpus: PhysCpus) {
+  constructor(layout: Layout, private readonly cpus: PhysCpus, private readonly functions: IpiFunctions<F>, readonly word = 'IPI') {
     const n = cpus.count;
-    // The generic IPI code orders its own accesses (csd_lock() acquires, csd_unlock() releases, the
-    // send is preceded by a dsb): its words are not relaxed memory under any model.
-    const ordered = { ordered: true };
-    this.pending = layout.words('ipi_pending', n, (c) => `cpu${c}.ipi_pending`, ordered);
-    this.func = layout.words('ipi_func', n, (c) => `cpu${c}.ipi_func`, ordered);
-    this.outstanding = layout.words('ipi_outstanding', n, (c) => `cpu${c}.ipi_outstanding`, ordered);
-    this.sent = layout.words('ipi_sent', 1, () => 'ipis_sent', ordered);
+    if (n > 31) throw new RangeError(`IPIs are modelled for at most 31 ${cpus.plural}, not ${n}`);
+    this.names = Object.keys(functions) as F[];
+    // The call machinery orders itself (see above): its words are not left to a memory model.
+    const sc = { sc: true };
+    this.pending = layout.words('ipi_pending', n, (c) => `${cpus.name(c)}.ipi_pending`, sc);
+    this.func = layout.words('ipi_func', n, (c) => `${cpus.name(c)}.ipi_func`, sc);
+    this.outstanding = layout.words('ipi_outstanding', n, (c) => `${cpus.name(c)}.ipi_outstanding`, sc);
+    this.sent = layout.words('ipi_sent', 1, () => 'ipis_sent', sc);
+    this.views = layout.words('ipi_view', n, (c) => `${cpus.name(c)}.ipi_view`, sc);
+    this.ackViews = layout.words('ipi_ack_view', n, (c) => `${cpus.name(c)}.ipi_ack_view`, sc);
   }
 
-  /** smp_call_function_many(all other CPUs, func, wait): returns how many IPIs were sent. */
-  sendToOthers(from: number, func: IpiFunc): number {
-    const others = this.cpus.count - 1;
-    this.func.at(from).store(IPI_FUNCS.indexOf(func));
-    this.outstanding.at(from).store(others);
-    for (let t = 0; t < this.cpus.count; t++) {
-      if (t === from) continue;
-      or32(this.pending.array, this.pending.index + t, 1 << from);
+  /**
+   * CPU `from` calls `func` on `to`: IPIs to the other targets and, if it is a target itself, the
+   * function run here and now. Returns how many IPIs it sent. The caller waits for them with
+   * acksFor(from) (wait=1), or goes on (wait=0).
+   */
+  send(from: number, func: F, to: IpiTargets): number {
+    const fn = this.functions[func];
+    if (!fn) throw new IpiProtocolError(`no ${this.word} function '${func}' (known: ${this.names.join(', ')})`);
+    const left = this.outstanding.peek(from);
+    if (left !== 0) {
+      const prev = this.names[this.func.peek(from) - 1] ?? '?';
+      throw new IpiProtocolError(`${this.cpus.name(from)} calls ${func} while its previous call, ${prev}, still waits for ${left} of its targets: wait for ipis.acksFor(${from}) first (csd_lock)`);
     }
-    this.sent.at(0).add(others);
-    note(`IPI ${func} from cpu${from} to ${others} other CPUs`);
-    return others;
+    const targets = this.resolve(from, to);
+    const remote = targets.filter((t) => t !== from);
+    const m = this.model();
+    if (m) st32(this.views.array, this.views.index + from, m.releaseView(execution.actor));
+    this.func.at(from).store(this.names.indexOf(func) + 1);
+    this.outstanding.at(from).store(remote.length);
+    for (const t of remote) or32(this.pending.array, this.pending.index + t, 1 << from);
+    this.sent.at(0).add(remote.length);
+    note(`${this.word} ${func} from ${this.cpus.name(from)} to ${this.describe(from, to, remote)}`);
+    if (targets.includes(from)) {
+      note(`${this.cpus.name(from)} runs ${func} itself`);
+      fn(from, from);
+    }
+    return remote.length;
   }
 
-  /** Wait for every target of `from`'s last IPI to have run it. */
+  private resolve(from: number, to: IpiTargets): number[] {
+    const all = Array.from({ length: this.cpus.count }, (_, c) => c);
+    if (to === 'all') return all;
+    if (to === 'others') return all.filter((c) => c !== from);
+    const list = typeof to === 'number' ? [to] : [...to];
+    for (const c of list) if (!Number.isInteger(c) || c < 0 || c >= this.cpus.count) throw new IpiProtocolError(`${this.word} target ${c} is not a CPU (0..${this.cpus.count - 1})`);
+    return [...new Set(list)].sort((a, b) => a - b);
+  }
+
+  private describe(from: number, to: IpiTargets, remote: number[]): string {
+    if (to === 'others') return `${remote.length} other ${this.cpus.plural}`;
+    if (to === 'all') return `all ${this.cpus.count} ${this.cpus.plural}`;
+    return remote.length ? remote.map((c) => this.cpus.name(c)).join(', ') : `no other ${this.cpus.plural.replace(/s$/, '')}`;
+  }
+
+  /**
+   * csd_lock_wait()'s acquire, for the step after a wait on acksFor(from): under the arm64 memory
+   * model, what the targets' functions did is visible from here on. Nothing otherwise.
+   */
+  acknowledged(from: number): void {
+    const m = this.model();
+    if (m) m.acquireView(execution.actor, ld32(this.ackViews.array, this.ackViews.index + from));
+  }
+
+  /** The arm64 model, when it is in charge and a step (not a wait or an invariant) is running. */
+  private model() {
+    const m = memoryModel.arm64;
+    return m !== undefined && execution.actor >= 0 ? m : undefined;
+  }
+
+  /** Until every target of `from`'s last call has run it (wait=1; and csd_lock before the next call). */
   acksFor(from: number): Wait {
-    return waitUntil(`IPI acks for cpu${from}`, () => this.outstanding.peek(from) === 0);
+    return waitUntil(`${this.word} acks for ${this.cpus.name(from)}`, () => this.outstanding.peek(from) === 0);
   }
 
-  /** An IPI is pending on `cpu` and can be taken now. */
+  /** A call is pending on `cpu` and can be taken now (IRQs deliverable there). */
   deliverable(cpu: number): boolean {
     return this.pending.peek(cpu) !== 0 && this.cpus.irqDeliverable(cpu);
   }
 
-  /** Takes every pending IPI on `cpu`: runs `handler(func)` for each sender, then acknowledges. */
-  take(cpu: number, handler: (func: IpiFunc, from: number) => void): void {
+  /** Takes every call pending on `cpu`: runs each sender's function (then `also`, if given), and acknowledges it. */
+  take(cpu: number, also?: (func: F, from: number) => void): void {
     const bits = xchg32(this.pending.array, this.pending.index + cpu, 0);
     for (let s = 0; s < this.cpus.count; s++) {
       if (!(bits & (1 << s))) continue;
-      const func = IPI_FUNCS[this.func.peek(s)] ?? 'none';
-      note(`cpu${cpu} takes IPI ${func} from cpu${s}`);
-      handler(func, s);
+      const func = this.names[this.func.peek(s) - 1];
+      note(`${this.cpus.name(cpu)} takes ${this.word} ${func} from ${this.cpus.name(s)}`);
+      const m = this.model();
+      if (m) m.acquireView(execution.actor, ld32(this.views.array, this.views.index + s));
+      this.functions[func](cpu, s);
+      also?.(func, s);
+      if (m) {
+        const at = this.ackViews.index + s;
+        st32(this.ackViews.array, at, Math.max(ld32(this.ackViews.array, at), m.releaseView(execution.actor)));
+      }
       this.outstanding.at(s).add(-1);
     }
   }

@@ -2,12 +2,17 @@
 import type { Layout, WordArray } from './layout.ts';
 import { NONE } from './cpu.ts';
 
+/** vcpu->mode while the vCPU thread runs host code. */
 export const OUTSIDE_GUEST_MODE = 0;
+/** vcpu->mode from just before guest entry until the exit. */
 export const IN_GUEST_MODE = 1;
 
+/** KVM_RUN's error before the vCPU is initialised. */
 export const ENOEXEC = 8;
+/** KVM_RUN's error when a signal is pending. */
 export const EINTR = 4;
 
+/** Which VM a vCPU belongs to, its index there, and its name. */
 export interface VcpuId {
   vm: number;
   idx: number;
@@ -15,6 +20,7 @@ export interface VcpuId {
   name: string;
 }
 
+/** struct kvm_vcpu fields the run-loop models share (one word per vCPU), plus the ghost state invariants read. */
 export class Vcpus {
   readonly ids: VcpuId[];
   /** vcpu->arch.target: -1 until KVM_ARM_VCPU_INIT. */
@@ -34,7 +40,7 @@ export class Vcpus {
     const count = this.ids.length;
     const named = (field: string) => (i: number) => `${this.ids[i].name}->${field}`;
     this.target = layout.words('vcpu.target', count, named('arch.target'));
-    this.cpu = layout.words('vcpu.cpu', count, named('cpu'), { ordered: true });
+    this.cpu = layout.words('vcpu.cpu', count, named('cpu'), { sc: true });
     this.mode = layout.words('vcpu.mode', count, named('mode'));
     this.running_vmid = layout.words('vcpu.running_vmid', count, named('running_vmid (ghost)'), { ghost: true });
     this.enoexec = layout.words('vcpu.enoexec', count, named('ENOEXEC returns'), { ghost: true });

@@ -11,6 +11,7 @@ const ALIGN = 8;
 
 type Binder = (memory: SharedMemory) => void;
 
+/** The SharedArrayBuffer every thread of a run shares, with its 32-bit, 64-bit and byte views. */
 export class SharedMemory {
   readonly i32: Int32Array;
   readonly i64: BigInt64Array;
@@ -22,6 +23,7 @@ export class SharedMemory {
   }
 }
 
+/** A named region of shared memory a Layout handed out. */
 export interface Region {
   readonly name: string;
   /** Byte offset into the buffer. */
@@ -37,18 +39,19 @@ export interface WordOptions {
    */
   ghost?: boolean;
   /**
-   * Sequentially consistent under every memory model: a CPU's register or other state that is not
-   * memory (VTTBR_EL2, PSTATE.I, which thread the CPU runs), or memory whose code orders every
-   * access itself (the generic IPI code's csd_lock()/csd_unlock()).
+   * Not memory whose order the modelled code keeps itself: a CPU's registers and IRQ state, or the
+   * words of a kernel primitive that carries its own ordering (IPIs, as locks do). Sequentially
+   * consistent under any memory model, like ghost words, but part of the modelled state.
    */
-  ordered?: boolean;
+  sc?: boolean;
 }
 
 /** Whether a weak memory model covers words made with these options. */
 function modelled(o: WordOptions): boolean {
-  return !o.ghost && !o.ordered;
+  return !o.ghost && !o.sc;
 }
 
+/** Hands out shared memory to a scenario's host() in a fixed order (words, arrays, locks, TLBs...), so every thread gets the same offsets. */
 export class Layout {
   private offset = 0;
   /** The memory words a weak memory model covers (not ghost words), in 32-bit word indices. */
@@ -204,6 +207,7 @@ export class Word {
 /** A shared word, or an element of a 64-bit array, whose last loaded value another access depends on. */
 export type Dependency = Word | { array: BigWordArray; index: number };
 
+/** How a load orders under the arm64 memory model (Word.load, BigWordArray.load); sequentially consistent it changes nothing. */
 export interface LoadOptions {
   /** smp_load_acquire() rather than READ_ONCE(). */
   acquire?: boolean;
@@ -211,6 +215,7 @@ export interface LoadOptions {
   dependsOn?: readonly Dependency[];
 }
 
+/** How a store orders under the arm64 memory model (Word.store, BigWordArray.store); sequentially consistent it changes nothing. */
 export interface StoreOptions {
   /** smp_store_release() rather than WRITE_ONCE(). */
   release?: boolean;
@@ -325,6 +330,7 @@ export class BigWordArray {
   }
 }
 
+/** A 64-bit value as 0x..., unsigned, for touches and messages. */
 export function hex(v: bigint): string {
   return `0x${BigInt.asUintN(64, v).toString(16)}`;
 }

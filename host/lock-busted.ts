@@ -6,6 +6,7 @@ import type { Layout, Word } from './layout.ts';
 import { note } from './recorder.ts';
 import { waitUntil, type Wait } from './wait.ts';
 
+/** locktorture's lock_busted: a test, then a set, without atomicity, so two writers can get in. */
 export class BustedLock {
   private readonly word: Word;
 

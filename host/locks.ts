@@ -13,6 +13,7 @@ import { note } from './recorder.ts';
 import { raiseViolation } from './violations.ts';
 import type { Wait } from './wait.ts';
 
+/** The built-in invariant a lock raises when it is taken again by its holder or released by anyone but its holder. */
 export const LOCK_DISCIPLINE = 'lock-discipline';
 
 // The lock word sits alone in its 64-byte cache line, so waiters spinning on it do not fight the

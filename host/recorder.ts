@@ -7,6 +7,7 @@ export const recorder = threadGlobal('recorder', () => ({
   touches: [] as string[],
 }));
 
+/** Adds a line to the current step's touches (shown by replay --touches and the HTML timeline); nothing outside a recorded step. */
 export function note(text: string): void {
   if (recorder.on) recorder.touches.push(text);
 }

@@ -1,43 +1,95 @@
-// Per-CPU TLBs tagged by VMID. Each entry also carries ghost state the hardware does not have:
-// the VM whose tables produced it, so a hit by another VM under the same VMID is visible.
+// Per-CPU TLBs, any architecture: entries keyed by (tag, address space, page), the tag's meaning
+// (a VMID, an ASID) and every other word in messages given by the scenario. Each entry also
+// carries ghost state the hardware does not have: whose tables produced it (so that a hit by
+// another VM under the same tag is visible) and a word free for the model.
 import type { Layout } from './layout.ts';
+import type { PhysCpus } from './cpu.ts';
 import { count32, ld32, st32 } from './access.ts';
 import { note } from './recorder.ts';
 
 const VALID = 0;
-const VMID = 1;
-const IPA = 2; // IPA page number (4 KiB units)
-const SHIFT = 3; // pages covered: 0 = 4 KiB page, 9 = 2 MiB block, 18 = 1 GiB block
-const OA = 4; // output page number
-const PERMS = 5;
-const OWNER = 6; // ghost: VM index whose stage-2 tables this translation came from
-const TAG = 7; // ghost: free for the model (e.g. the table page the walk went through)
-const FIELDS = 8;
+const TAG = 1;
+const SPACE = 2;
+const PAGE = 3; // page number in the address space (4 KiB units)
+const SHIFT = 4; // pages covered: 0 = 4 KiB page, 9 = 2 MiB block, 18 = 1 GiB block
+const OUT = 5; // output page number
+const PERMS = 6;
+const OWNER = 7; // ghost: whose translation tables produced the entry
+const GHOST = 8; // ghost: free for the model (e.g. the table page the walk went through)
+const FIELDS = 9;
 
+/** One translation a TLB holds. */
 export interface TlbEntry {
-  vmid: number;
-  ipaPage: number;
-  shift: number;
-  oaPage: number;
-  perms: number;
-  owner: number;
+  /** The hardware tag the entry is looked up under: a VMID, an ASID. */
   tag: number;
+  /** The address space within the tag, when entries have several (stage 1 and stage 2, say); default 0. */
+  space?: number;
+  /** Page number (4 KiB units) of the translated address. */
+  page: number;
+  /** Pages the entry covers, as a shift: 0 a 4 KiB page, 9 a 2 MiB block, 18 a 1 GiB block. */
+  shift: number;
+  /** Output page number. */
+  out: number;
+  /** Permission bits, as the model defines them. */
+  perms: number;
+  /** Ghost: whose tables produced the entry (a VM, a task). */
+  owner: number;
+  /** Ghost: free for the model; 0 if unused. */
+  ghost: number;
 }
 
-export type FlushScope = 'all' | 'vmid' | 'ipa' | 'local';
+/** The scenario's words for what the TLB holds, used in every message. */
+export interface TlbWords {
+  /** What the tag is: 'VMID' on a stage-2 TLB, 'ASID'. */
+  tag: string;
+  /** What is translated: 'IPA' (arm64 stage 2), 'GPA' (RISC-V G-stage), 'VA'. */
+  address: string;
+  /** Whose tables an entry came from: 'VM', 'task'. */
+  owner: string;
+  /** What the address space is, when there are several (default 'space'). */
+  space?: string;
+}
 
+/** Which entries an invalidation removes: all, a tag's, or a tag's covering some pages (in one space, if given). */
+export type TlbScope = 'all' | { tag: number; space?: number; pages?: readonly [first: number, count: number] };
+
+/** Where an invalidation acts: 'broadcast' on every CPU (TLBI ...IS, a remote fence to all), or on one CPU only (a local TLBI, HFENCE). */
+export type TlbReach = 'broadcast' | number;
+
+/** Statistics bumped for figures; no step reads them. */
+export interface TlbCounters {
+  fills: number;
+  hits: number;
+  /** Broadcast invalidations of everything, of one tag, of a tag's pages. */
+  flushAll: number;
+  flushTag: number;
+  flushPages: number;
+  /** Invalidations on one CPU, of any scope. */
+  flushLocal: number;
+}
+
+const C_FILLS = 0;
+const C_HITS = 1;
+const C_ALL = 2;
+const C_TAG = 3;
+const C_PAGES = 4;
+const C_LOCAL = 5;
+
+/** The TLB of every CPU, `entriesPerCpu` entries each, filled round-robin once full. */
 export class Tlbs {
   private a: Int32Array = new Int32Array(0);
   private base = 0;
   private ctr: Int32Array = new Int32Array(0);
   private ctrBase = 0;
+  /** How many CPUs have a TLB. */
+  readonly cpus: number;
 
-  constructor(layout: Layout, readonly cpus: number, readonly entriesPerCpu: number) {
-    const region = layout.reserve('tlb', cpus * (entriesPerCpu * FIELDS + 1) * 4, (m) => {
+  constructor(layout: Layout, private readonly phys: PhysCpus, readonly entriesPerCpu: number, readonly words: TlbWords) {
+    this.cpus = phys.count;
+    const region = layout.reserve('tlb', this.cpus * (entriesPerCpu * FIELDS + 1) * 4, (m) => {
       this.a = m.i32;
       this.base = region.byteOffset / 4;
     });
-    // fills, hits, and flushes by scope (all, vmid, ipa, local)
     const counters = layout.reserve('tlb.counters', 6 * 4, (m) => {
       this.ctr = m.i32;
       this.ctrBase = counters.byteOffset / 4;
@@ -56,38 +108,41 @@ export class Tlbs {
     count32(this.ctr, this.ctrBase + which);
   }
 
-  /** The entry of `cpu` translating `ipaPage` under `vmid`, or -1. */
-  lookup(cpu: number, vmid: number, ipaPage: number): number {
+  /** The entry of `cpu` translating `page` of `space` under `tag`, or -1. */
+  lookup(cpu: number, tag: number, page: number, space = 0): number {
     for (let e = 0; e < this.entriesPerCpu; e++) {
       const s = this.slot(cpu, e);
-      if (ld32(this.a, s + VALID) === 0 || ld32(this.a, s + VMID) !== vmid) continue;
+      if (ld32(this.a, s + VALID) === 0 || ld32(this.a, s + TAG) !== tag || ld32(this.a, s + SPACE) !== space) continue;
       const shift = ld32(this.a, s + SHIFT);
-      if (ld32(this.a, s + IPA) >>> shift === ipaPage >>> shift) {
-        this.count(1);
+      if (ld32(this.a, s + PAGE) >>> shift === page >>> shift) {
+        this.count(C_HITS);
         return e;
       }
     }
     return -1;
   }
 
+  /** Entry `e` of `cpu` (valid or not). */
   entry(cpu: number, e: number): TlbEntry {
     const s = this.slot(cpu, e);
     return {
-      vmid: ld32(this.a, s + VMID),
-      ipaPage: ld32(this.a, s + IPA),
+      tag: ld32(this.a, s + TAG),
+      space: ld32(this.a, s + SPACE),
+      page: ld32(this.a, s + PAGE),
       shift: ld32(this.a, s + SHIFT),
-      oaPage: ld32(this.a, s + OA),
+      out: ld32(this.a, s + OUT),
       perms: ld32(this.a, s + PERMS),
       owner: ld32(this.a, s + OWNER),
-      tag: ld32(this.a, s + TAG),
+      ghost: ld32(this.a, s + GHOST),
     };
   }
 
+  /** Whether entry `e` of `cpu` is valid. */
   isValid(cpu: number, e: number): boolean {
     return ld32(this.a, this.slot(cpu, e) + VALID) !== 0;
   }
 
-  /** Inserts a translation, evicting round-robin when the TLB is full. */
+  /** Inserts a translation into `cpu`'s TLB, evicting round-robin when it is full; `how` names it in the touches ("fill", "speculative fill"). */
   fill(cpu: number, t: TlbEntry, how = 'fill'): void {
     let e = -1;
     for (let i = 0; i < this.entriesPerCpu; i++) {
@@ -102,19 +157,49 @@ export class Tlbs {
       st32(this.a, v, (e + 1) % this.entriesPerCpu);
     }
     const s = this.slot(cpu, e);
-    st32(this.a, s + VMID, t.vmid);
-    st32(this.a, s + IPA, t.ipaPage);
+    st32(this.a, s + TAG, t.tag);
+    st32(this.a, s + SPACE, t.space ?? 0);
+    st32(this.a, s + PAGE, t.page);
     st32(this.a, s + SHIFT, t.shift);
-    st32(this.a, s + OA, t.oaPage);
+    st32(this.a, s + OUT, t.out);
     st32(this.a, s + PERMS, t.perms);
     st32(this.a, s + OWNER, t.owner);
-    st32(this.a, s + TAG, t.tag);
+    st32(this.a, s + GHOST, t.ghost);
     st32(this.a, s + VALID, 1);
-    this.count(0);
-    note(`cpu${cpu} TLB ${how}: VMID ${t.vmid} IPA page ${t.ipaPage} (VM ${t.owner})`);
+    this.count(C_FILLS);
+    note(`${this.phys.name(cpu)} TLB ${how}: ${this.key(t.tag, t.space)} ${this.words.address} page ${t.page} (${this.words.owner} ${t.owner})`);
   }
 
-  private invalidate(match: (s: number) => boolean, cpus: Iterable<number>): number {
+  /**
+   * Invalidates the entries in `scope` on every CPU ('broadcast') or on one; `label` names the
+   * operation in the scenario's words ("TLBI VMALLS12E1IS", "HFENCE.GVMA"). Returns how many
+   * entries it removed.
+   */
+  invalidate(scope: TlbScope, on: TlbReach, label: string): number {
+    const cpus = on === 'broadcast' ? Array.from({ length: this.cpus }, (_, c) => c) : [on];
+    let match: (s: number) => boolean;
+    let what: string;
+    if (scope === 'all') {
+      match = () => true;
+      what = label;
+    } else {
+      const { tag, space, pages } = scope;
+      const inTag = (s: number) => ld32(this.a, s + TAG) === tag && (space === undefined || ld32(this.a, s + SPACE) === space);
+      if (!pages) {
+        match = inTag;
+        what = `${label} ${this.key(tag, space)}`;
+      } else {
+        const [first, count] = pages;
+        const end = first + count;
+        match = (s) => {
+          if (!inTag(s)) return false;
+          const shift = ld32(this.a, s + SHIFT);
+          const start = (ld32(this.a, s + PAGE) >>> shift) << shift;
+          return start < end && start + (1 << shift) > first;
+        };
+        what = `${label} ${this.key(tag, space)} ${this.words.address} pages ${first}..${end - 1}`;
+      }
+    }
     let n = 0;
     for (const cpu of cpus) {
       for (let e = 0; e < this.entriesPerCpu; e++) {
@@ -125,45 +210,18 @@ export class Tlbs {
         }
       }
     }
+    if (on !== 'broadcast') {
+      this.count(C_LOCAL);
+      note(`${what} on ${this.phys.name(on)}: ${n} entries`);
+    } else {
+      this.count(scope === 'all' ? C_ALL : scope.pages ? C_PAGES : C_TAG);
+      note(scope === 'all' ? `${what}: ${n} entries on ${this.cpus} ${this.phys.plural}` : `${what}: ${n} entries`);
+    }
     return n;
   }
 
-  private allCpus(): number[] {
-    return Array.from({ length: this.cpus }, (_, c) => c);
-  }
-
-  /** __kvm_flush_vm_context: TLBI ALLE1IS, every entry on every CPU. */
-  flushAll(): void {
-    const n = this.invalidate(() => true, this.allCpus());
-    this.count(2);
-    note(`TLBI ALLE1IS (__kvm_flush_vm_context): ${n} entries on ${this.cpus} CPUs`);
-  }
-
-  /** Local flush of one CPU's TLB. */
-  flushLocal(cpu: number): void {
-    const n = this.invalidate(() => true, [cpu]);
-    this.count(5);
-    note(`TLBI local on cpu${cpu}: ${n} entries`);
-  }
-
-  /** __kvm_tlb_flush_vmid: every entry of one VMID, broadcast. */
-  flushVmid(vmid: number): void {
-    const n = this.invalidate((s) => ld32(this.a, s + VMID) === vmid, this.allCpus());
-    this.count(3);
-    note(`TLBI VMALLS12E1IS VMID ${vmid}: ${n} entries`);
-  }
-
-  /** __kvm_tlb_flush_vmid_ipa: entries of `vmid` covering IPA pages [first, first+pages). */
-  flushIpaRange(vmid: number, firstPage: number, pages: number): void {
-    const end = firstPage + pages;
-    const n = this.invalidate((s) => {
-      if (ld32(this.a, s + VMID) !== vmid) return false;
-      const shift = ld32(this.a, s + SHIFT);
-      const start = (ld32(this.a, s + IPA) >>> shift) << shift;
-      return start < end && start + (1 << shift) > firstPage;
-    }, this.allCpus());
-    this.count(4);
-    note(`TLBI IPAS2E1IS VMID ${vmid} IPA pages ${firstPage}..${end - 1}: ${n} entries`);
+  private key(tag: number, space: number | undefined): string {
+    return `${this.words.tag} ${tag}${space ? ` ${this.words.space ?? 'space'} ${space}` : ''}`;
   }
 
   /** Every valid entry of `cpu`, for invariants. */
@@ -173,15 +231,16 @@ export class Tlbs {
     return out;
   }
 
-  counters(): { fills: number; hits: number; flushAll: number; flushVmid: number; flushIpa: number; flushLocal: number } {
+  /** The statistics so far (figures only). */
+  counters(): TlbCounters {
     const c = (i: number) => Atomics.load(this.ctr, this.ctrBase + i) /* figures only */;
-    return { fills: c(0), hits: c(1), flushAll: c(2), flushVmid: c(3), flushIpa: c(4), flushLocal: c(5) };
+    return { fills: c(C_FILLS), hits: c(C_HITS), flushAll: c(C_ALL), flushTag: c(C_TAG), flushPages: c(C_PAGES), flushLocal: c(C_LOCAL) };
   }
 
   /**
-   * The first CPU whose TLB holds two entries of one VMID covering the same IPA (a page and the
-   * block that replaced its table, say): a TLB conflict, which the architecture may report as an
-   * abort or resolve to either translation. Described; else null.
+   * The first CPU whose TLB holds two entries of one tag and space covering the same page (a page
+   * and the block that replaced its table, say): a TLB conflict, which the architecture may report
+   * as an abort or resolve to either translation. Described; else null.
    */
   findConflict(): string | null {
     for (let cpu = 0; cpu < this.cpus; cpu++) {
@@ -190,12 +249,12 @@ export class Tlbs {
         for (let j = i + 1; j < entries.length; j++) {
           const a = entries[i];
           const b = entries[j];
-          if (a.vmid !== b.vmid) continue;
-          const [aStart, aEnd] = [(a.ipaPage >>> a.shift) << a.shift, ((a.ipaPage >>> a.shift) + 1) << a.shift];
-          const [bStart, bEnd] = [(b.ipaPage >>> b.shift) << b.shift, ((b.ipaPage >>> b.shift) + 1) << b.shift];
+          if (a.tag !== b.tag || a.space !== b.space) continue;
+          const [aStart, aEnd] = [(a.page >>> a.shift) << a.shift, ((a.page >>> a.shift) + 1) << a.shift];
+          const [bStart, bEnd] = [(b.page >>> b.shift) << b.shift, ((b.page >>> b.shift) + 1) << b.shift];
           if (aStart < bEnd && bStart < aEnd) {
             const kind = (e: TlbEntry) => (e.shift ? `a ${((1 << e.shift) * 4) / 1024} MiB block` : 'a 4 KiB page');
-            return `cpu${cpu}'s TLB holds ${kind(a)} and ${kind(b)} for IPA page ${Math.max(aStart, bStart)} under VMID ${a.vmid}: a TLB conflict`;
+            return `${this.phys.name(cpu)}'s TLB holds ${kind(a)} and ${kind(b)} for ${this.words.address} page ${Math.max(aStart, bStart)} under ${this.key(a.tag, a.space)}: a TLB conflict`;
           }
         }
       }
@@ -203,15 +262,15 @@ export class Tlbs {
     return null;
   }
 
-  /** The first CPU whose TLB holds entries of two VMs under one VMID, described; else null. */
-  findVmidAlias(): string | null {
+  /** The first CPU whose TLB holds entries of two owners under one tag, described; else null. */
+  findTagAlias(): string | null {
     for (let cpu = 0; cpu < this.cpus; cpu++) {
       const owners = new Map<number, number>();
       for (const t of this.validEntries(cpu)) {
-        const other = owners.get(t.vmid);
-        if (other === undefined) owners.set(t.vmid, t.owner);
+        const other = owners.get(t.tag);
+        if (other === undefined) owners.set(t.tag, t.owner);
         else if (other !== t.owner) {
-          return `cpu${cpu}'s TLB holds entries of VM ${other} and VM ${t.owner} under VMID ${t.vmid}`;
+          return `${this.phys.name(cpu)}'s TLB holds entries of ${this.words.owner} ${other} and ${this.words.owner} ${t.owner} under ${this.words.tag} ${t.tag}`;
         }
       }
     }

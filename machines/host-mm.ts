@@ -10,6 +10,7 @@ import { defineStepMachine } from './step-machine.ts';
 
 const CAUSES = [CAUSE_NUMA, CAUSE_KSM, CAUSE_THP_SPLIT];
 
+/** The host MM as a machine: `invalidations` MMU-notifier invalidations (NUMA balancing, KSM, THP split), each step with chance `chancePerStep`. */
 export function hostMm(h: SpeHost, invalidations: number, chancePerStep: number) {
   return defineStepMachine<{ done: number }>({
     id: 'host-mm',

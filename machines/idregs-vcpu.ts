@@ -12,6 +12,7 @@ import { defineStepMachine } from './step-machine.ts';
 
 const GUEST_READS = ['ID_AA64PFR0_EL1', 'ID_AA64ZFR0_EL1', 'ID_AA64DFR0_EL1'].map(idReg);
 
+/** vCPU `vcpu`'s first KVM_RUN (freezing the ID registers) and the guest reading them, as a machine. */
 export function vcpuFirstRun(k: KvmIdRegs, vcpu: number, design: IdRegDesign) {
   const perVcpu = design === 'per-vcpu';
   const setHasRun = () => {

@@ -15,9 +15,12 @@ import { raiseViolation } from '../host/violations.ts';
 import { ID_REG_SPACE, type IdReg } from '../host/idregs/space.ts';
 import { defineStepMachine, type StepArgs, type StepState } from './step-machine.ts';
 
+/** Where ID registers live and how KVM_SET_ONE_REG guards them (see the scenario's designs). */
 export type IdRegDesign = 'per-vcpu' | 'per-vm' | 'per-vm-nolock' | 'per-vm-nolimit';
+/** The invariant that KVM_SET_ONE_REG returns what its contract says. */
 export const SET_ONE_REG_CONTRACT = 'set-one-reg-contract';
 
+/** One KVM_SET_ONE_REG of a migration stream. */
 export interface RestoreOp {
   reg: IdReg;
   /** The value from the migration stream. */
@@ -55,6 +58,7 @@ export function invalidVariants(reg: IdReg, value: bigint): bigint[] {
   return out;
 }
 
+/** A VMM thread restoring vCPU `vcpu`'s ID registers (`ops`) in `design`, now and then with an invalid value, as a machine. */
 export function vmmRestoreThread(k: KvmIdRegs, vcpu: number, design: IdRegDesign, ops: readonly RestoreOp[], sve: boolean, invalidChance: number) {
   const lockedSet = design === 'per-vm' || design === 'per-vm-nolimit';
   const current = (reg: IdReg) => k.storage.load(vcpu, reg);

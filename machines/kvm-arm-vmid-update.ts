@@ -4,14 +4,16 @@
 //   v2022-vmid-xchg  the fast path with xchg, the ASID allocator's bug fixed by a8ffaaa060b8:
 //                    it can overwrite the 0 a concurrent rollover just wrote
 //   v2022-vmid-nomark  a mutant: flush_context() forgets to mark reserved VMIDs in the new map
-import { make_vttbr } from '../host/cpu.ts';
+import { __kvm_flush_vm_context } from '../host/arm64.ts';
+import type { PhysCpus } from '../host/cpu.ts';
 import { vmPgd } from '../host/guest-memory.ts';
+import { make_vttbr } from '../host/stage2-register.ts';
+import type { Tlbs } from '../host/tlb.ts';
 import type { KvmVmid2022 } from '../host/vmid/vmid-2022.ts';
 import type { StepState } from './step-machine.ts';
-import type { PhysCpus } from '../host/cpu.ts';
-import type { Tlbs } from '../host/tlb.ts';
 import type { Locals, RunLoopHost, VmidDesign } from './vcpu-run-loop.ts';
 
+/** What sets the vmid.c designs apart (scenario options). */
 export interface VmidUpdateVariant {
   fastPath: 'cmpxchg' | 'xchg';
   /** flush_context() re-marks every reserved VMID in the cleared map (false: the mutant). */
@@ -26,8 +28,9 @@ export interface VmidUpdateVariant {
   vttbrLoad: 'after-update' | 'eager' | 'update-at-load';
 }
 
+/** What kvm_arm_vmid_update() works on: CPUs with VTTBR_EL2 declared. */
 export interface VmidUpdateHost {
-  cpus: PhysCpus;
+  cpus: PhysCpus<'VTTBR_EL2'>;
   tlbs: Tlbs;
   vmid: KvmVmid2022;
 }
@@ -46,6 +49,7 @@ export interface VmidCaller {
 export function vmidUpdateStates(h: VmidUpdateHost, who: VmidCaller, v: VmidUpdateVariant): Record<string, StepState<Locals>> {
   const { vmid: a, cpus, tlbs } = h;
   const { cpu } = who;
+  const vttbr_el2 = cpus.reg('VTTBR_EL2');
   const idOf = (context: Locals) => a.id.at(who.vm(context));
   const active = () => a.active_vmids.at(cpu());
   /** set_vmid: in new_vmid(), after an index is found. */
@@ -56,7 +60,7 @@ export function vmidUpdateStates(h: VmidUpdateHost, who: VmidCaller, v: VmidUpda
     idOf(context).store(context.vmid);
     a.allocations.add(1);
   };
-  const loadStage2 = ({ context }: { context: Locals }) => cpus.vttbr_el2.at(cpu()).store(make_vttbr(vmPgd(who.vm(context)), a.idx(context.vmid)));
+  const loadStage2 = ({ context }: { context: Locals }) => vttbr_el2.at(cpu()).store(make_vttbr(vmPgd(who.vm(context)), a.idx(context.vmid)));
   // 'eager' programmed VTTBR_EL2 at vcpu_load and reloads it only if this update allocated.
   const reloadAfterNewVmid = [loadStage2];
   const loadAfterUpdate = v.vttbrLoad === 'eager' ? [] : [loadStage2];
@@ -180,7 +184,7 @@ export function vmidUpdateStates(h: VmidUpdateHost, who: VmidCaller, v: VmidUpda
     flush_context_next: {
       step: [{ guard: ({ context }) => context.flush_cpu < cpus.count, target: 'flush_context' }, { target: 'flush_vm_context' }],
     },
-    flush_vm_context: { description: 'kvm_call_hyp(__kvm_flush_vm_context)', step: { actions: () => (who.flushTlbs ? who.flushTlbs() : tlbs.flushAll()), target: 'vmid_after_rollover' } },
+    flush_vm_context: { description: 'kvm_call_hyp(__kvm_flush_vm_context)', step: { actions: () => (who.flushTlbs ? who.flushTlbs() : __kvm_flush_vm_context(tlbs)), target: 'vmid_after_rollover' } },
     vmid_after_rollover: {
       description: 'vmid = find_next_zero_bit(vmid_map, NUM_USER_VMIDS, 1): we have more VMIDs than CPUs',
       step: { actions: ({ context }) => setVmid(context, a.find_next_zero_bit(1)), target: 'set_active_vmids' },
@@ -197,13 +201,16 @@ export function vmidUpdateStates(h: VmidUpdateHost, who: VmidCaller, v: VmidUpda
   return states;
 }
 
+/** What kvm_arm_vmid_update() in the run loop works on. */
 export interface VmidRunLoopHost extends RunLoopHost {
+  cpus: PhysCpus<'VTTBR_EL2'>;
   vmid: KvmVmid2022;
 }
 
 /** kvm_arm_vmid_update() as the vCPU thread calls it: in the run loop, or in vcpu_load. */
 export function kvmArmVmidUpdate(h: VmidRunLoopHost, vcpu: number, v: VmidUpdateVariant): VmidDesign {
   const { vmid: a, cpus } = h;
+  const vttbr_el2 = cpus.reg('VTTBR_EL2');
   const vm = h.vcpus.ids[vcpu].vm;
   const cpu = () => h.vcpus.cpu.peek(vcpu);
   const id = a.id.at(vm);
@@ -215,9 +222,9 @@ export function kvmArmVmidUpdate(h: VmidRunLoopHost, vcpu: number, v: VmidUpdate
     states,
     // kvm_vcpu_exit_request() has no VMID check: the per-CPU reservation keeps the VMID valid.
     staleWithIrqsOff: () => false,
-    vttbr: () => cpus.vttbr_el2.peek(cpu()),
+    stage2RegOnEntry: () => vttbr_el2.peek(cpu()),
     onPut: (c) => a.active_vmids.at(c).store(a.VMID_ACTIVE_INVALID),
-    onLoad: v.vttbrLoad === 'eager' ? (c) => cpus.vttbr_el2.at(c).store(make_vttbr(vmPgd(vm), a.idx(id.load()))) : undefined,
+    onLoad: v.vttbrLoad === 'eager' ? (c) => vttbr_el2.at(c).store(make_vttbr(vmPgd(vm), a.idx(id.load()))) : undefined,
     // kvm_init_stage2_mmu(): atomic64_set(&mmu->vmid.id, 0). The old VMID stays marked in vmid_map
     // until the next rollover: vmid.c frees nothing when a VM goes.
     resetVm: () => id.store(0),

@@ -7,6 +7,7 @@ import { resumeOnDestination } from '../host/spe/kvm-spe.ts';
 import type { PinningDesign, SpeHost } from '../host/spe/world.ts';
 import { defineStepMachine } from './step-machine.ts';
 
+/** The migrating VMM as a machine: dirty logging on (with chance `startChance` a step), `copySteps` of copying, then the switch-over. */
 export function liveMigration(h: SpeHost, design: PinningDesign, startChance: number, copySteps: number) {
   const lock = h.slots_lock;
   return defineStepMachine<{ copied: number }>({

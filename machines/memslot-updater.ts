@@ -16,6 +16,7 @@ interface Locals {
   op: string;
 }
 
+/** The second VMM thread as a machine: `updates` memslot deletes, re-adds, moves and dirty-logging toggles of slot 1, each under kvm->slots_lock. */
 export function memslotUpdater(h: SpeHost, updates: number) {
   const { memslots, slots_lock: lock } = h;
 

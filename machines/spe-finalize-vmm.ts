@@ -17,7 +17,9 @@ import { stage2MapSlot, stage2State } from '../host/spe/stage2-ops.ts';
 import { F, type FinalizeDesign, type SpeHost } from '../host/spe/world.ts';
 import { defineStepMachine, type StepArgs } from './step-machine.ts';
 
+/** The invariant that FINALIZE and KVM_RUN return what their contract says. */
 export const IOCTL_CONTRACT = 'ioctl-contract';
+/** The invariant that a successful FINALIZE left every eligible page mapped writable. */
 export const SPE_PREMAPPED = 'spe-premapped';
 export const ENXIO = 6;
 export const EAGAIN = 11;
@@ -45,6 +47,7 @@ function finalizeContract(h: SpeHost): number {
   return h.contractFinalized.peek() ? -EBUSY : 0;
 }
 
+/** The VMM's set-up thread as a machine, FINALIZE in `design`. */
 export function speFinalizeVmm(h: SpeHost, design: FinalizeDesign) {
   const { opts, memslots, slots_lock: lock, fig } = h;
   const typo = design === 'pin-all-typo';

@@ -30,6 +30,7 @@ import {
 } from '../host/spe/world.ts';
 import { defineStepMachine, type StepArgs } from './step-machine.ts';
 
+/** The invariant that a stage-2 fault the guest caused never discards records (approach 4 and option b). */
 export const NO_RECORD_LOSS_ON_FIRST_FAULT = 'no-record-loss-on-first-fault';
 
 interface Locals {
@@ -38,6 +39,7 @@ interface Locals {
 }
 type Args = StepArgs<Locals>;
 
+/** vCPU `v`'s guest profiling itself, under approach `design`, as a machine. */
 export function speGuestVcpu(h: SpeHost, v: number, design: PinningDesign) {
   const { opts, fig } = h;
   const forbid = design === 'pin-on-enable+forbid';

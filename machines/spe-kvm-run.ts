@@ -10,6 +10,7 @@ import { IOCTL_CONTRACT } from './spe-finalize-vmm.ts';
 import { defineStepMachine } from './step-machine.ts';
 import { waitUntil } from '../host/wait.ts';
 
+/** vCPU `v`'s thread as a machine: `runs` KVM_RUN calls, -EPERM until FINALIZE has succeeded. */
 export function speKvmRun(h: SpeHost, v: number, runs: number) {
   return defineStepMachine<{ runs: number; eperm: number }>({
     id: 'vcpu-kvm-run-spe',

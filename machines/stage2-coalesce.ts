@@ -11,6 +11,7 @@
 //                        the unlinked table, CMOs, then make the block with a store-release
 //   bbm-no-tlbi          a mutant of bbm-locked without the TLBI
 // The split uses break-before-make in every design, so designs differ only in coalescing.
+import { __kvm_tlb_flush_vmid, __kvm_tlb_flush_vmid_range } from '../host/arm64.ts';
 import { execution } from '../host/execution.ts';
 import type { RwLock, Spinlock } from '../host/locks.ts';
 import { note } from '../host/recorder.ts';
@@ -25,23 +26,8 @@ import {
   kvm_pte_to_phys,
   kvm_pte_valid,
 } from '../host/stage2/descriptor.ts';
-import { KVM_PGTABLE_WALK_LEAF, KVM_PGTABLE_WALK_TABLE_POST, KVM_PGTABLE_WALK_TABLE_PRE, type WalkCtx } from '../host/stage2/pgtable.ts';
-import {
-  G_SPLIT_WINDOW_STEPS,
-  G_UPDATES,
-  G_UPDATING,
-  G_WINDOW_KIND,
-  G_WINDOW_OPENED,
-  WINDOW_COALESCE,
-  WINDOW_SPLIT,
-  G_WINDOW_STEPS,
-  REGION,
-  REGION_PAGES,
-  VMID,
-  usesRwLock,
-  type CoalesceDesign,
-  type Stage2Host,
-} from '../host/stage2/world.ts';
+import { KVM_PGTABLE_WALK_LEAF, KVM_PGTABLE_WALK_TABLE_POST, KVM_PGTABLE_WALK_TABLE_PRE, type WalkCtx, type WalkState, type Walker } from '../host/stage2/pgtable.ts';
+import { G, REGION, REGION_PAGES, VMID, WINDOW_COALESCE, WINDOW_SPLIT, type CoalesceDesign, type Stage2Host } from '../host/stage2/world.ts';
 import { defineStepMachine, type StepArgs, type StepState } from './step-machine.ts';
 
 const BLOCK_LEVEL = 2;
@@ -57,6 +43,9 @@ interface Locals {
   follow: number;
   /** The split's new table. */
   splitTable: number;
+  /** The walk in progress (the walker's stack), and the visit it stopped at. */
+  walk: WalkState | null;
+  at: WalkCtx | null;
 }
 type Args = StepArgs<Locals>;
 
@@ -65,28 +54,32 @@ const ANCHOR_PRE = 1;
 const LEAVES = 2;
 const ANCHOR_POST = 3;
 
+/** The built-in scenario's host thread: coalesce the region in design `opts.design`, then (with `opts.split`) split it back. */
 export function stage2Coalescer(h: Stage2Host) {
   const { pool, frames, pgt, tlbs, g, opts } = h;
   const design: CoalesceDesign = opts.design;
   const bbm = design === 'bbm-locked' || design === 'bbm-no-tlbi';
-  const rw = usesRwLock(design);
+  const rw = h.mmuLockKind === 'rwlock';
   const spin = h.mmu_lock as Spinlock;
   const rwl = h.mmu_lock as RwLock;
 
-  // The walk in progress and the visit it stopped at (thread-local, like the walker's stack).
-  let walk: Generator<WalkCtx, void, void> | undefined;
-  let at: WalkCtx | undefined;
-
+  // The walk stops at every visit (the visitor does nothing); the steps act on where it stopped.
+  const walker: Walker = {
+    flags: KVM_PGTABLE_WALK_TABLE_PRE | KVM_PGTABLE_WALK_LEAF | KVM_PGTABLE_WALK_TABLE_POST,
+    // The 2021 walker descends by the entry read before TABLE_PRE; today's re-reads it.
+    reload: bbm,
+    cb: () => undefined,
+  };
   const interesting = (c: WalkCtx) => c.level === BLOCK_LEVEL && c.addr === REGION;
   /** Runs the walk until the next visit this design handles; records it in `visit`. */
   const advance = ({ context }: Args) => {
     for (;;) {
-      const n = walk!.next();
-      if (n.done) {
+      const at = pgt.walkNext(context.walk!, walker);
+      context.at = at ?? null;
+      if (!at) {
         context.visit = DONE;
         return;
       }
-      at = n.value;
       if (at.visit === KVM_PGTABLE_WALK_TABLE_PRE && interesting(at)) return void (context.visit = ANCHOR_PRE);
       if (at.visit === KVM_PGTABLE_WALK_TABLE_POST && interesting(at)) return void (context.visit = ANCHOR_POST);
       if (at.visit === KVM_PGTABLE_WALK_LEAF && at.level === KVM_PGTABLE_MAX_LEVELS - 1 && context.anchorPage >= 0 && !bbm) return void (context.visit = LEAVES);
@@ -94,34 +87,29 @@ export function stage2Coalescer(h: Stage2Host) {
   };
   const startWalk = (a: Args) => {
     a.context.anchorPage = -1;
-    walk = pgt.walk(REGION, BLOCK, {
-      flags: KVM_PGTABLE_WALK_TABLE_PRE | KVM_PGTABLE_WALK_LEAF | KVM_PGTABLE_WALK_TABLE_POST,
-      // The 2021 walker descends by the entry read before TABLE_PRE; today's re-reads it.
-      reload: bbm,
-      cb: () => undefined,
-    });
+    a.context.walk = pgt.walkBegin(REGION, BLOCK);
     advance(a);
   };
 
-  const beginUpdate = () => g.at(G_UPDATING).add(1);
+  const beginUpdate = () => g.at(G.UPDATING).add(1);
   const endUpdate = () => {
-    g.at(G_UPDATING).add(-1);
-    g.at(G_UPDATES).add(1);
+    g.at(G.UPDATING).add(-1);
+    g.at(G.UPDATES).add(1);
   };
   const openWindow = (kind: number) => () => {
-    g.at(G_WINDOW_OPENED).store(execution.step);
-    g.at(G_WINDOW_KIND).store(kind);
+    g.at(G.WINDOW_OPENED).store(execution.step);
+    g.at(G.WINDOW_KIND).store(kind);
   };
   const closeWindow = (stepsWord: number) => () => {
-    const opened = g.at(G_WINDOW_OPENED).load();
+    const opened = g.at(G.WINDOW_OPENED).load();
     g.at(stepsWord).add(execution.step - opened);
-    g.at(G_WINDOW_OPENED).store(-1);
+    g.at(G.WINDOW_OPENED).store(-1);
   };
 
   const anchor = ({ context }: Args) => {
-    context.anchorPage = at!.page;
-    context.anchorIdx = at!.idx;
-    context.follow = pool.pageOf(kvm_pte_to_phys(at!.old));
+    context.anchorPage = context.at!.page;
+    context.anchorIdx = context.at!.idx;
+    context.follow = pool.pageOf(kvm_pte_to_phys(context.at!.old));
   };
   const block = () => kvm_init_valid_leaf_pte(frames.pa(0), Prot.R | Prot.W, BLOCK_LEVEL);
   /** kvm_set_invalid_pte(): clear the valid bit (the address stays). */
@@ -130,7 +118,7 @@ export function stage2Coalescer(h: Stage2Host) {
     note(`kvm_set_invalid_pte: the region's level-2 entry`);
     openWindow(WINDOW_COALESCE)();
   };
-  const flushVmid = () => tlbs.flushVmid(VMID);
+  const flushVmid = () => __kvm_tlb_flush_vmid(tlbs, VMID);
   const cleanBlock = () => frames.clean(0, REGION_PAGES);
   /** The block entry takes a reference on its table page and on every frame it maps. */
   const installBlock = ({ context }: Args) => {
@@ -138,14 +126,15 @@ export function stage2Coalescer(h: Stage2Host) {
     pool.get_page(context.anchorPage);
     for (let f = 0; f < REGION_PAGES; f++) frames.get_page(f);
     note('smp_store_release: the 2 MiB block entry');
-    closeWindow(G_WINDOW_STEPS)();
+    closeWindow(G.WINDOW_STEPS)();
   };
   /** Leaves under the anchor: each valid page entry's references go (the old table is freed later). */
   const unmapLeaves = (a: Args) => {
     for (let n = 0; a.context.visit === LEAVES && n < opts.visitsPerStep; n++) {
-      if (kvm_pte_valid(at!.old)) {
-        pool.put_page(at!.page);
-        frames.put_page(frames.frameOf(kvm_pte_to_phys(at!.old)));
+      const at = a.context.at!;
+      if (kvm_pte_valid(at.old)) {
+        pool.put_page(at.page);
+        frames.put_page(frames.frameOf(kvm_pte_to_phys(at.old)));
       }
       advance(a);
     }
@@ -207,8 +196,8 @@ export function stage2Coalescer(h: Stage2Host) {
         description: 'stage2_try_break_pte: cmpxchg the table entry to KVM_INVALID_PTE_LOCKED',
         step: {
           actions: ({ context }) => {
-            const old = pool.cmpxchg(context.anchorPage, context.anchorIdx, at!.old, KVM_INVALID_PTE_LOCKED);
-            if (old !== at!.old) throw new Error('the region entry changed under the shared walk');
+            const old = pool.cmpxchg(context.anchorPage, context.anchorIdx, context.at!.old, KVM_INVALID_PTE_LOCKED);
+            if (old !== context.at!.old) throw new Error('the region entry changed under the shared walk');
             openWindow(WINDOW_COALESCE)();
           },
           target: noTlbi ? 'free_unlinked_table' : 'tlb_flush_vmid',
@@ -270,7 +259,7 @@ export function stage2Coalescer(h: Stage2Host) {
         target: design === 'bbm-no-tlbi' ? 'split_make' : 'split_tlbi',
       },
     },
-    split_tlbi: { description: 'TLBI by IPA range over the block', step: { actions: () => tlbs.flushIpaRange(VMID, REGION / 4096, REGION_PAGES), target: 'split_make' } },
+    split_tlbi: { description: 'TLBI by IPA range over the block', step: { actions: () => __kvm_tlb_flush_vmid_range(tlbs, VMID, REGION / 4096, REGION_PAGES), target: 'split_make' } },
     split_make: {
       description: 'make: the table entry; the block\'s references go',
       step: {
@@ -279,7 +268,7 @@ export function stage2Coalescer(h: Stage2Host) {
             pool.write(context.anchorPage, context.anchorIdx, kvm_init_table_pte(pool.pa(context.splitTable)));
             for (let f = 0; f < REGION_PAGES; f++) frames.put_page(f);
           },
-          closeWindow(G_SPLIT_WINDOW_STEPS),
+          closeWindow(G.SPLIT_WINDOW_STEPS),
         ],
         target: 'split_unlock',
       },
@@ -290,7 +279,7 @@ export function stage2Coalescer(h: Stage2Host) {
   return defineStepMachine<Locals>({
     id: `stage2-coalesce-${design}`,
     initial: 'mmu_lock',
-    context: { visit: DONE, anchorPage: -1, anchorIdx: -1, follow: -1, splitTable: -1 },
+    context: { visit: DONE, anchorPage: -1, anchorIdx: -1, follow: -1, splitTable: -1, walk: null, at: null },
     states: { ...lockStates, walk: walkState, ...coalesce, ...split, done: { final: true } },
   });
 }

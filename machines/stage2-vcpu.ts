@@ -7,13 +7,18 @@ import { note } from '../host/recorder.ts';
 import type { RwLock, Spinlock } from '../host/locks.ts';
 import { KVM_PGTABLE_MAX_LEVELS, Prot, kvm_init_valid_leaf_pte, kvm_pte_to_phys, levelShift } from '../host/stage2/descriptor.ts';
 import { raiseViolation } from '../host/violations.ts';
-import { G_ACCESSES, G_EAGAIN, G_FAULTS, G_SPLIT_WINDOW_FAULTS, G_UPDATES, G_WINDOW_FAULTS, G_WINDOW_KIND, G_WINDOW_OPENED, REGION, VMID, WINDOW_SPLIT, usesRwLock, type Stage2Host } from '../host/stage2/world.ts';
+import { waitUntil } from '../host/wait.ts';
+import { G, REGION, VMID, WINDOW_SPLIT, type Stage2Host, type Stage2WorldOptions } from '../host/stage2/world.ts';
 import { defineStepMachine, type StepArgs, type StepState } from './step-machine.ts';
 
+/** Raised when a vCPU completes an access through a translation whose table or frame was freed. */
 export const NO_FREED_TRANSLATION = 'no-freed-translation';
+/** Raised when the guest reads, MMU off, a frame still dirty in the data cache. */
 export const NO_STALE_DATA = 'no-stale-data';
+/** Checked: no TLB holds two translations of one IPA (see Tlbs.findConflict). */
 export const TLB_NO_CONFLICT = 'tlb-no-conflict';
 
+/** A vCPU's locals. */
 interface Locals {
   left: number;
   /** The page of the access in progress (-1: pick a new one), and whether it reads with the MMU off. */
@@ -21,19 +26,106 @@ interface Locals {
   mmuOff: number;
   /** The last attempt faulted: the next step enters the fault handler. */
   faulted: number;
+  /** (eagain 'wait') The access met a LOCKED entry: it waits until the entry is no longer LOCKED. */
+  locked: number;
 }
 type Args = StepArgs<Locals>;
 
+/** Any stage-2 world: the built-in scenario's or a variant's. */
+type World = Stage2Host<Stage2WorldOptions>;
+
 /** The ghost tag a TLB entry keeps of the table page its translation came from: page and generation. */
-export const tagOf = (h: Stage2Host, tablePage: number) => tablePage * 4096 + (h.pool.generation.peek(tablePage) & 4095);
+export const tagOf = (h: World, tablePage: number) => tablePage * 4096 + (h.pool.generation.peek(tablePage) & 4095);
 
 /** Frame of `ipaPage` inside an entry mapping `basePage`.. to frames from `baseFrame`. */
 const within = (ipaPage: number, shift: number) => ipaPage - ((ipaPage >>> shift) << shift);
 
-export function stage2Vcpu(h: Stage2Host, vcpu: number) {
+/** Where an access ended: it completed (to `frame`, through `via`), or the walk stopped at `level` (a fault). */
+export type Stage2AccessResult = { frame: number; via: string } | { fault: 'invalid' | 'locked'; level: number };
+
+/**
+ * The hardware's part of a guest access by the vCPU on `cpu` to region page `page`: a TLB lookup
+ * under the VMID, else a walk of the stage-2 tables and a TLB fill. A hit on an entry whose table
+ * was freed since, and a fill that conflicts with another entry, raise their invariants. Returns
+ * the frame reached, or where the walk faulted.
+ */
+export function stage2GuestAccess(h: World, cpu: number, page: number): Stage2AccessResult {
+  const { tlbs, pgt, pool, frames } = h;
+  const ipaPage = REGION / 4096 + page;
+  const e = tlbs.lookup(cpu, VMID, ipaPage);
+  if (e >= 0) {
+    const t = tlbs.entry(cpu, e);
+    const table = Math.floor(t.ghost / 4096);
+    if (t.ghost % 4096 !== (pool.generation.peek(table) & 4095)) {
+      raiseViolation(NO_FREED_TRANSLATION, `vcpu${cpu} used a TLB entry for IPA page ${page} made from table ${table}, which has been freed since`);
+    }
+    return { frame: t.out + within(ipaPage, t.shift), via: 'the TLB' };
+  }
+  const tr = pgt.translate(ipaPage * 4096);
+  if (tr.fault) {
+    note(`vcpu${cpu}: ${tr.fault === 'locked' ? 'the walk meets a LOCKED entry' : 'translation fault'} at level ${tr.level} for IPA page ${page}`);
+    return { fault: tr.fault, level: tr.level };
+  }
+  const shift = levelShift(tr.level) - 12;
+  const base = frames.frameOf(kvm_pte_to_phys(tr.pte));
+  tlbs.fill(cpu, { tag: VMID, page: ipaPage, shift, out: base, perms: 3, owner: 0, ghost: tagOf(h, tr.page) });
+  const conflict = tlbs.findConflict();
+  if (conflict) raiseViolation(TLB_NO_CONFLICT, conflict);
+  return { frame: base + within(ipaPage, shift), via: `a level-${tr.level} ${tr.level === KVM_PGTABLE_MAX_LEVELS - 1 ? 'page' : 'block'} entry` };
+}
+
+/** What user_mem_abort() did: mapped the page, found it mapped already, or -EAGAIN (the entry LOCKED, or a lost race). */
+export type AbortResult = 'mapped' | 'present' | 'eagain-locked' | 'eagain';
+
+/**
+ * user_mem_abort() for region page `page`, with kvm->mmu_lock held: maps the page as
+ * kvm_pgtable_stage2_map() does for 4 KiB (creating a missing level-3 table), unless it was mapped
+ * meanwhile; a LOCKED entry, or losing the race to install it, is -EAGAIN. The host wrote the
+ * frame: it is cleaned to PoC before the guest can see it.
+ */
+export function user_mem_abort(h: World, vcpu: number, page: number): AbortResult {
+  const { pgt, pool, frames, g } = h;
+  const ipa = REGION + page * 4096;
+  const tr = pgt.translate(ipa);
+  if (!tr.fault) return 'present'; // mapped meanwhile (by another fault, or a block)
+  if (tr.fault === 'locked') {
+    g.at(G.EAGAIN).add(1);
+    note(`vcpu${vcpu}: -EAGAIN, the entry is LOCKED`);
+    return 'eagain-locked';
+  }
+  if (tr.level !== KVM_PGTABLE_MAX_LEVELS - 1) {
+    pgt.mapPage(ipa, page, Prot.R | Prot.W); // creates the missing level-3 table
+  } else {
+    // stage2_try_set_pte(): install the page only if the entry is still the invalid one read.
+    const old = pool.read(tr.page, tr.idx);
+    const pte = kvm_init_valid_leaf_pte(frames.pa(page), Prot.R | Prot.W, tr.level);
+    if (old & 1n || pool.cmpxchg(tr.page, tr.idx, old, pte) !== old) {
+      g.at(G.EAGAIN).add(1);
+      return 'eagain';
+    }
+    pool.get_page(tr.page);
+    frames.get_page(page);
+  }
+  if (frames.cacheDirty.peek(page)) frames.clean(page, 1);
+  g.at(G.UPDATES).add(1);
+  return 'mapped';
+}
+
+/** How a vCPU's stage-2 accesses behave. */
+export interface Stage2VcpuOptions {
+  /**
+   * An access that meets a LOCKED entry: 'retry' faults into the handler, gets -EAGAIN and retries
+   * at once, as KVM does (the default); 'wait' waits until that entry is no longer LOCKED, then
+   * retries: the same outcomes without the spinning, which keeps verify's executions finite.
+   */
+  eagain?: 'retry' | 'wait';
+}
+
+/** vCPU `vcpu` (on CPU `vcpu`) making `opts.accesses` guest accesses to the region, faulting into user_mem_abort() as needed. */
+export function stage2Vcpu(h: World, vcpu: number, o: Stage2VcpuOptions = {}) {
   const cpu = vcpu;
-  const { tlbs, pgt, pool, frames, g, opts } = h;
-  const rw = usesRwLock(opts.design);
+  const { frames, g, opts } = h;
+  const rw = h.mmuLockKind === 'rwlock';
 
   /** The access itself, once translated to `frame`: the guest reads or writes its memory. */
   const complete = (ctx: Locals, frame: number, via: string) => {
@@ -42,7 +134,7 @@ export function stage2Vcpu(h: Stage2Host, vcpu: number) {
       raiseViolation(NO_STALE_DATA, `vcpu${vcpu} read IPA page ${ctx.page} with its MMU off through ${via}: frame ${frame} is still dirty in the data cache, so the guest read stale memory`);
     }
     note(`vcpu${vcpu} ${ctx.mmuOff ? 'reads with MMU off' : 'accesses'} IPA page ${ctx.page} -> frame ${frame} (${via})`);
-    g.at(G_ACCESSES).add(1);
+    g.at(G.ACCESSES).add(1);
     ctx.left--;
     ctx.page = -1;
   };
@@ -53,63 +145,24 @@ export function stage2Vcpu(h: Stage2Host, vcpu: number) {
       context.mmuOff = event.chance(opts.mmuOffChance) ? 1 : 0;
       context.page = event.random(context.mmuOff ? 512 : opts.touched);
     }
-    const ipaPage = REGION / 4096 + context.page;
-    const e = tlbs.lookup(cpu, VMID, ipaPage);
-    if (e >= 0) {
-      const t = tlbs.entry(cpu, e);
-      const table = Math.floor(t.tag / 4096);
-      if (t.tag % 4096 !== (pool.generation.peek(table) & 4095)) {
-        raiseViolation(NO_FREED_TRANSLATION, `vcpu${vcpu} used a TLB entry for IPA page ${context.page} made from table ${table}, which has been freed since`);
-      }
-      complete(context, t.oaPage + within(ipaPage, t.shift), 'the TLB');
-      return;
-    }
-    const tr = pgt.translate(ipaPage * 4096);
-    if (tr.fault) {
-      note(`vcpu${vcpu}: ${tr.fault === 'locked' ? 'the walk meets a LOCKED entry' : 'translation fault'} at level ${tr.level} for IPA page ${context.page}`);
-      context.faulted = 1;
-      return;
-    }
-    const shift = levelShift(tr.level) - 12;
-    const base = frames.frameOf(kvm_pte_to_phys(tr.pte));
-    tlbs.fill(cpu, { vmid: VMID, ipaPage, shift, oaPage: base, perms: 3, owner: 0, tag: tagOf(h, tr.page) });
-    const conflict = tlbs.findConflict();
-    if (conflict) raiseViolation(TLB_NO_CONFLICT, conflict);
-    complete(context, base + within(ipaPage, shift), `a level-${tr.level} ${tr.level === KVM_PGTABLE_MAX_LEVELS - 1 ? 'page' : 'block'} entry`);
+    const r = stage2GuestAccess(h, cpu, context.page);
+    if (!('fault' in r)) complete(context, r.frame, r.via);
+    else if (r.fault === 'locked' && waitsOnLocked) context.locked = 1;
+    else context.faulted = 1;
   };
+  const waitsOnLocked = o.eagain === 'wait';
+  /** The page this vCPU is about to touch: its wait, when its last try met a LOCKED entry. */
+  const unlocked = ({ context }: { context: Readonly<Locals> }) =>
+    context.locked ? waitUntil(`IPA page ${context.page} not LOCKED`, () => h.pgt.translate(REGION + context.page * 4096).fault !== 'locked') : undefined;
 
   const enterFault = ({ context }: Args) => {
     context.faulted = 0;
-    g.at(G_FAULTS).add(1);
-    if (g.at(G_WINDOW_OPENED).peek() >= 0) g.at(g.at(G_WINDOW_KIND).peek() === WINDOW_SPLIT ? G_SPLIT_WINDOW_FAULTS : G_WINDOW_FAULTS).add(1);
+    g.at(G.FAULTS).add(1);
+    if (g.at(G.WINDOW_OPENED).peek() >= 0) g.at(g.at(G.WINDOW_KIND).peek() === WINDOW_SPLIT ? G.SPLIT_WINDOW_FAULTS : G.WINDOW_FAULTS).add(1);
   };
 
-  /** user_mem_abort() mapping the faulting page, as kvm_pgtable_stage2_map() does for 4 KiB. */
   const mapFaultingPage = ({ context }: Args) => {
-    const ipa = REGION + context.page * 4096;
-    const tr = pgt.translate(ipa);
-    if (!tr.fault) return; // mapped meanwhile (by another fault, or a block)
-    if (tr.fault === 'locked') {
-      g.at(G_EAGAIN).add(1);
-      note(`vcpu${vcpu}: -EAGAIN, the entry is LOCKED`);
-      return;
-    }
-    if (tr.level !== KVM_PGTABLE_MAX_LEVELS - 1) {
-      pgt.mapPage(ipa, context.page, Prot.R | Prot.W); // creates the missing level-3 table
-    } else {
-      // stage2_try_set_pte(): install the page only if the entry is still the invalid one read.
-      const old = pool.read(tr.page, tr.idx);
-      const pte = kvm_init_valid_leaf_pte(frames.pa(context.page), Prot.R | Prot.W, tr.level);
-      if (old & 1n || pool.cmpxchg(tr.page, tr.idx, old, pte) !== old) {
-        g.at(G_EAGAIN).add(1);
-        return;
-      }
-      pool.get_page(tr.page);
-      frames.get_page(context.page);
-    }
-    // The host wrote the frame: clean it to PoC before the guest can see it.
-    if (frames.cacheDirty.peek(context.page)) frames.clean(context.page, 1);
-    g.at(G_UPDATES).add(1);
+    if (user_mem_abort(h, vcpu, context.page) === 'eagain-locked' && waitsOnLocked) context.locked = 1;
   };
 
   const faultStates: Record<string, StepState<Locals>> = rw
@@ -131,14 +184,15 @@ export function stage2Vcpu(h: Stage2Host, vcpu: number) {
   return defineStepMachine<Locals>({
     id: `stage2-vcpu-${rw ? 'shared-walk' : 'mmu-lock'}`,
     initial: 'guest_access',
-    context: { left: opts.accesses, page: -1, mmuOff: 0, faulted: 0 },
+    context: { left: opts.accesses, page: -1, mmuOff: 0, faulted: 0, locked: 0 },
     states: {
       guest_access: {
         description: 'the guest accesses the region; after a fault, the host handles it and the access is retried',
+        ...(waitsOnLocked ? { wait: unlocked } : {}),
         step: [
           { guard: ({ context }) => context.faulted === 1, actions: enterFault, target: rw ? 'mmu_read_lock' : 'mmu_lock' },
           { guard: ({ context }) => context.left <= 0, target: 'done' },
-          { actions: attempt, target: 'guest_access' },
+          { actions: [({ context }) => void (context.locked = 0), attempt], target: 'guest_access' },
         ],
       },
       ...faultStates,

@@ -6,12 +6,14 @@
 //   v2018-lockless  fb544d1ca65a: spinlock again; vmid and vttbr written, smp_wmb(), then vmid_gen;
 //                   need_new_vmid_gen() reads kvm_vmid_gen, smp_rmb(), then kvm->arch.vmid_gen
 import { ctrl_dep, isb, smp_wmb } from '../host/barriers.ts';
+import { __kvm_flush_vm_context } from '../host/arm64.ts';
 import type { Ipis } from '../host/ipi.ts';
 import type { RwLock, Spinlock } from '../host/locks.ts';
 import type { KvmVmid2012 } from '../host/vmid/vmid-2012.ts';
 import type { StepState } from './step-machine.ts';
 import type { Locals, RunLoopHost, VmidDesign } from './vcpu-run-loop.ts';
 
+/** What sets the 2012-2018 designs apart (scenario options). */
 export interface UpdateVttbrVariant {
   /** Re-check need_new_vmid_gen() once the lock is held. */
   recheckUnderLock: boolean;
@@ -27,11 +29,16 @@ export interface UpdateVttbrVariant {
   flush: 'on_each_cpu' | 'force_vm_exit';
 }
 
+/** The IPI functions update_vttbr() sends: reset_vm_context() (as posted) or exit_vm_noop() (force_vm_exit). */
+export type UpdateVttbrIpi = 'reset_vm_context' | 'exit_vm_noop';
+
+/** What update_vttbr() works on. */
 export interface UpdateVttbrHost extends RunLoopHost {
   vmid: KvmVmid2012;
-  ipis: Ipis;
+  ipis: Ipis<UpdateVttbrIpi>;
 }
 
+/** update_vttbr() in variant `v`, as the VMID design of vCPU `vcpu`'s run loop. */
 export function updateVttbr2012(h: UpdateVttbrHost, vcpu: number, v: UpdateVttbrVariant): VmidDesign {
   const { vmid: alloc, ipis, tlbs } = h;
   const vm = h.vcpus.ids[vcpu].vm;
@@ -130,21 +137,18 @@ export function updateVttbr2012(h: UpdateVttbrHost, vcpu: number, v: UpdateVttbr
       description: v.flush === 'on_each_cpu' ? 'on_each_cpu(reset_vm_context, NULL, 1)' : 'force_vm_exit(cpu_all_mask)',
       step: {
         actions: () => {
-          if (v.flush === 'on_each_cpu') {
-            tlbs.flushAll(); // reset_vm_context() on this CPU
-            ipis.sendToOthers(cpu(), 'reset_vm_context');
-          } else {
-            ipis.sendToOthers(cpu(), 'exit_vm_noop');
-          }
+          // on_each_cpu() runs reset_vm_context() here too; force_vm_exit() only on the others.
+          if (v.flush === 'on_each_cpu') ipis.send(cpu(), 'reset_vm_context', 'all');
+          else ipis.send(cpu(), 'exit_vm_noop', 'others');
         },
         target: 'wait_ipi_acks',
       },
     },
     wait_ipi_acks: {
       wait: () => ipis.acksFor(cpu()),
-      step: { target: v.flush === 'on_each_cpu' ? order[0] : 'flush_vm_context' },
+      step: { actions: () => ipis.acknowledged(cpu()), target: v.flush === 'on_each_cpu' ? order[0] : 'flush_vm_context' },
     },
-    flush_vm_context: { description: 'kvm_call_hyp(__kvm_flush_vm_context)', step: { actions: () => tlbs.flushAll(), target: order[0] } },
+    flush_vm_context: { description: 'kvm_call_hyp(__kvm_flush_vm_context)', step: { actions: () => __kvm_flush_vm_context(tlbs), target: order[0] } },
     ...writes,
     vmid_unlock: { step: { actions: unlock, target: 'local_irq_disable' } },
   };
@@ -153,7 +157,7 @@ export function updateVttbr2012(h: UpdateVttbrHost, vcpu: number, v: UpdateVttbr
     entry: v.lock === 'rw' ? 'read_lock' : 'update_vttbr',
     states,
     staleWithIrqsOff: stale,
-    vttbr: () => {
+    stage2RegOnEntry: () => {
       // The branch on need_new_vmid_gen() and the HVC into the hypervisor (an exception entry,
       // which synchronizes context like an isb) order this read after the vmid_gen read.
       ctrl_dep(alloc.vmid_gen.at(vm));

@@ -1,15 +1,15 @@
 // The vCPU thread: the VMM's ioctls and kvm_arch_vcpu_ioctl_run(), with the VMID work left to
-// the design (update_vttbr() of 2012-2018, kvm_arm_vmid_update() of 2022). States are the labels
-// of the kernel's loop; each STEP runs the code between two labels.
-import type { PhysCpus } from '../host/cpu.ts';
-import { NONE, vttbr_vmid } from '../host/cpu.ts';
-import { guestAccess } from '../host/guest-memory.ts';
+// the design (update_vttbr() of 2012-2018, kvm_arm_vmid_update() of 2022, or another
+// architecture's allocator). States are the labels of the kernel's loop; each STEP runs the code
+// between two labels. The stage-2 register (VTTBR_EL2, hgatp) is the host's to name.
+import { NONE } from '../host/cpu.ts';
+import { guestAccess, type GuestAccessHost } from '../host/guest-memory.ts';
 import { EINTR, ENOEXEC, IN_GUEST_MODE, OUTSIDE_GUEST_MODE, type Vcpus } from '../host/kvm.ts';
 import { note } from '../host/recorder.ts';
-import type { Tlbs } from '../host/tlb.ts';
 import { waitUntil } from '../host/wait.ts';
 import { defineStepMachine, type StepArgs, type StepState } from './step-machine.ts';
 
+/** The run loop's options (scenario options: `--set` changes them). */
 export interface RunLoopOptions {
   /** KVM_RUN ioctls each vCPU thread makes. */
   runs: number;
@@ -28,12 +28,14 @@ export interface RunLoopOptions {
   lifetimes: number;
 }
 
-export interface RunLoopHost {
-  cpus: PhysCpus;
+/** What the run loop runs over: the CPUs (with the stage-2 register declared), TLBs and vCPUs. */
+export interface RunLoopHost extends GuestAccessHost {
   vcpus: Vcpus;
-  tlbs: Tlbs;
+  /** The ioctl a vCPU needs before its first KVM_RUN ('KVM_ARM_VCPU_INIT'); omitted: KVM_RUN works once the vCPU exists. */
+  vcpuInit?: string;
 }
 
+/** A vCPU thread's locals; designs add their own (numbers only). */
 export interface Locals {
   ret: number;
   runsLeft: number;
@@ -43,8 +45,10 @@ export interface Locals {
   [local: string]: number;
 }
 
+/** What the run loop's guards and actions get. */
 export type Args = StepArgs<Locals>;
 
+/** The VMID allocator the run loop calls: its states, and its hooks into the loop. */
 export interface VmidDesign {
   /** First VMID state after cond_resched(); the design's states lead to 'local_irq_disable'. */
   entry: string;
@@ -53,18 +57,22 @@ export interface VmidDesign {
   states: Record<string, StepState<Locals>>;
   /** The IRQ-disabled re-check: go around the loop again (2012-2018: need_new_vmid_gen()). */
   staleWithIrqsOff(): boolean;
-  /** The VTTBR the guest runs with, as __kvm_vcpu_run loads it. */
-  vttbr(): number;
+  /** The stage-2 register value the guest runs with, as the guest entry loads it (VTTBR_EL2 in __kvm_vcpu_run). */
+  stage2RegOnEntry(): number;
   /** Extra work in kvm_arch_vcpu_put() (2022: kvm_arm_vmid_clear_active()). */
   onPut?(cpu: number): void;
   /** Extra work in kvm_arch_vcpu_load() (VHE: program VTTBR_EL2 eagerly). */
   onLoad?(cpu: number): void;
+  /** Work with IRQs off just before the guest is entered, after the re-check (RISC-V: kvm_riscv_local_tlb_sanitize()). */
+  beforeEntry?(cpu: number): void;
   /** A new VM in the destroyed one's place starts without a VMID. */
   resetVm(): void;
 }
 
+/** The vCPU thread `vcpu` as a machine with id `id`, running design `d`'s VMID allocation. */
 export function vcpuRunLoop(id: string, h: RunLoopHost, vcpu: number, o: RunLoopOptions, d: VmidDesign) {
-  const { cpus, vcpus, tlbs } = h;
+  const { cpus, vcpus } = h;
+  const stage2Reg = cpus.reg(h.stage2Reg.name);
   const cpu = () => vcpus.cpu.peek(vcpu);
   const freeCpus = () => {
     const free: number[] = [];
@@ -74,7 +82,7 @@ export function vcpuRunLoop(id: string, h: RunLoopHost, vcpu: number, o: RunLoop
   const put = () => {
     const c = cpu();
     d.onPut?.(c);
-    cpus.vttbr_el2.at(c).store(0);
+    stage2Reg.at(c).store(0);
     cpus.curr.at(c).store(NONE);
     vcpus.cpu.at(vcpu).store(NONE);
     cpus.scheduleOut(c);
@@ -100,22 +108,24 @@ export function vcpuRunLoop(id: string, h: RunLoopHost, vcpu: number, o: RunLoop
   };
 
   const states: Record<string, StepState<Locals>> = {
-    vmm_init: {
-      description: 'VMM thread before KVM_ARM_VCPU_INIT',
-      step: [
-        {
-          guard: ({ event }) => event.chance(o.earlyRunChance),
-          description: 'KVM_RUN before KVM_ARM_VCPU_INIT returns -ENOEXEC',
-          actions: () => {
-            if (vcpus.target.at(vcpu).load() >= 0) throw new Error('target set before KVM_ARM_VCPU_INIT');
-            vcpus.enoexec.at(vcpu).add(1);
-            note(`KVM_RUN = -${ENOEXEC} (ENOEXEC)`);
-          },
-          target: 'vmm_init',
-        },
-        { description: 'KVM_ARM_VCPU_INIT, then KVM_RUN', actions: [() => vcpus.target.at(vcpu).store(0), startRun], target: 'vcpu_load' },
-      ],
-    },
+    vmm_init: h.vcpuInit
+      ? {
+          description: `VMM thread before ${h.vcpuInit}`,
+          step: [
+            {
+              guard: ({ event }) => event.chance(o.earlyRunChance),
+              description: `KVM_RUN before ${h.vcpuInit} returns -ENOEXEC`,
+              actions: () => {
+                if (vcpus.target.at(vcpu).load() >= 0) throw new Error(`target set before ${h.vcpuInit}`);
+                vcpus.enoexec.at(vcpu).add(1);
+                note(`KVM_RUN = -${ENOEXEC} (ENOEXEC)`);
+              },
+              target: 'vmm_init',
+            },
+            { description: `${h.vcpuInit}, then KVM_RUN`, actions: [() => vcpus.target.at(vcpu).store(0), startRun], target: 'vcpu_load' },
+          ],
+        }
+      : { description: 'VMM thread before KVM_RUN', step: { description: 'KVM_RUN', actions: startRun, target: 'vcpu_load' } },
     vcpu_load: {
       description: 'the scheduler runs the thread on an idle CPU; kvm_arch_vcpu_load()',
       wait: waitUntil('an idle CPU', () => freeCpus().length > 0),
@@ -154,15 +164,16 @@ export function vcpuRunLoop(id: string, h: RunLoopHost, vcpu: number, o: RunLoop
       ],
     },
     enter_guest: {
-      description: '__kvm_vcpu_run(): load VTTBR_EL2, enter the guest',
+      description: `load ${h.stage2Reg.name}, enter the guest`,
       step: {
         actions: ({ context, event }) => {
           const c = cpu();
-          const vttbr = d.vttbr();
+          d.beforeEntry?.(c);
+          const value = d.stage2RegOnEntry();
           vcpus.mode.at(vcpu).store(IN_GUEST_MODE);
-          cpus.vttbr_el2.at(c).store(vttbr);
+          stage2Reg.at(c).store(value);
           cpus.guest.at(c).store(vcpu);
-          vcpus.running_vmid.at(vcpu).store(vttbr_vmid(vttbr));
+          vcpus.running_vmid.at(vcpu).store(h.stage2Reg.vmid(value));
           vcpus.entries.at(vcpu).add(1);
           context.touches = 1 + event.random(o.touchesPerEntry);
         },
@@ -177,7 +188,7 @@ export function vcpuRunLoop(id: string, h: RunLoopHost, vcpu: number, o: RunLoop
           guard: ({ context }) => context.touches > 0,
           actions: ({ context, event }) => {
             context.touches--;
-            guestAccess(cpus, tlbs, cpu(), event.random(o.pagesPerVm), o.pagesPerVm);
+            guestAccess(h, cpu(), event.random(o.pagesPerVm), o.pagesPerVm);
           },
           target: 'in_guest',
         },
@@ -211,7 +222,7 @@ export function vcpuRunLoop(id: string, h: RunLoopHost, vcpu: number, o: RunLoop
       step: {
         actions: ({ context }) => {
           d.resetVm();
-          vcpus.target.at(vcpu).store(-1);
+          if (h.vcpuInit) vcpus.target.at(vcpu).store(-1);
           context.lifetimesLeft--;
           context.runsLeft = o.runs;
         },

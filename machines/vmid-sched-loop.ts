@@ -2,8 +2,10 @@
 // pick a task (a VM's vCPU); if it is the one active here, schedule it out (active_vmids =
 // VMID_ACTIVE_INVALID), else switch to it: kvm_arm_vmid_update() then load its VTTBR. Unlike the
 // run-loop model, a CPU may switch from one task to another without scheduling the first out.
-import { NONE, make_vttbr, type PhysCpus } from '../host/cpu.ts';
+import { __kvm_flush_vm_context } from '../host/arm64.ts';
+import { NONE, type PhysCpus } from '../host/cpu.ts';
 import { vmPgd } from '../host/guest-memory.ts';
+import { make_vttbr, vttbr_vmid } from '../host/stage2-register.ts';
 import type { WordArray } from '../host/layout.ts';
 import type { Tlbs } from '../host/tlb.ts';
 import type { KvmVmid2022 } from '../host/vmid/vmid-2022.ts';
@@ -11,8 +13,9 @@ import { vmidUpdateStates, type VmidUpdateVariant } from './kvm-arm-vmid-update.
 import { defineStepMachine } from './step-machine.ts';
 import type { Args, Locals } from './vcpu-run-loop.ts';
 
+/** What the TLA+-style scheduler loop works on. */
 export interface SchedLoopHost {
-  cpus: PhysCpus;
+  cpus: PhysCpus<'VTTBR_EL2'>;
   tlbs: Tlbs;
   vmid: KvmVmid2022;
   /** Task active on each CPU (its TTBR), or NONE. */
@@ -21,6 +24,7 @@ export interface SchedLoopHost {
   atSchedLoop: WordArray;
 }
 
+/** The scheduler loop's options (scenario options). */
 export interface SchedLoopOptions {
   tasks: number;
   /** Scheduling decisions each CPU makes before it stops. */
@@ -29,21 +33,23 @@ export interface SchedLoopOptions {
 
 /** A TLB entry can be loaded speculatively as soon as a TTBR is set (one per task and CPU). */
 export function speculativeLoad(h: SchedLoopHost, cpu: number, task: number, vmidIdx: number): void {
-  h.tlbs.fill(cpu, { vmid: vmidIdx, ipaPage: 0, shift: 0, oaPage: task, perms: 3, owner: task, tag: 0 }, 'speculative load');
+  h.tlbs.fill(cpu, { tag: vmidIdx, page: 0, shift: 0, out: task, perms: 3, owner: task, ghost: 0 }, 'speculative load');
 }
 
+/** CPU `cpu`'s scheduler as a machine: tasks switched in and out, kvm_arm_vmid_update() in variant `v` at each switch. */
 export function vmidSchedLoop(h: SchedLoopHost, cpu: number, o: SchedLoopOptions, v: VmidUpdateVariant) {
   const a = h.vmid;
+  const vttbr_el2 = h.cpus.reg('VTTBR_EL2');
   const pick = ({ context, event }: Args) => {
     context.task = event.random(o.tasks);
     context.switchesLeft--;
   };
   // flush_tlb_all() keeps what every CPU's TTBR can reload at once: its active task's entry.
   const flushTlbs = () => {
-    h.tlbs.flushAll();
+    __kvm_flush_vm_context(h.tlbs);
     for (let c = 0; c < h.cpus.count; c++) {
       const t = h.activeTask.peek(c);
-      if (t !== NONE) speculativeLoad(h, c, t, h.cpus.vttbr_el2.peek(c) >>> 16);
+      if (t !== NONE) speculativeLoad(h, c, t, vttbr_vmid(vttbr_el2.peek(c)));
     }
   };
   const update = vmidUpdateStates(h, { vm: (ctx) => ctx.task, cpu: () => cpu, next: 'cpu_switch_kvm', flushTlbs }, v);
@@ -63,7 +69,7 @@ export function vmidSchedLoop(h: SchedLoopHost, cpu: number, o: SchedLoopOptions
             actions: [
               () => {
                 h.activeTask.at(cpu).store(NONE);
-                h.cpus.vttbr_el2.at(cpu).store(0);
+                vttbr_el2.at(cpu).store(0);
                 a.active_vmids.at(cpu).store(a.VMID_ACTIVE_INVALID);
               },
               ({ context }) => (context.task = -1),
@@ -79,7 +85,7 @@ export function vmidSchedLoop(h: SchedLoopHost, cpu: number, o: SchedLoopOptions
         step: {
           actions: ({ context }) => {
             h.activeTask.at(cpu).store(context.task);
-            h.cpus.vttbr_el2.at(cpu).store(make_vttbr(vmPgd(context.task), a.idx(context.vmid)));
+            vttbr_el2.at(cpu).store(make_vttbr(vmPgd(context.task), a.idx(context.vmid)));
             speculativeLoad(h, cpu, context.task, a.idx(a.id.at(context.task).load()));
             h.atSchedLoop.at(cpu).store(1);
             context.task = -1;

@@ -23,7 +23,8 @@ export function coverageDot(g: MachineGraph, c: MachineCoverage | undefined, fin
     const n = visits(s);
     const label = `${s.split('.').pop()}\\n${n ? `${n} visits` : 'never reached'}`;
     const style = n ? `fillcolor="#e6f4ea", color="${COVERED}"` : `fillcolor="#fdecea", color="${NEVER}", fontcolor="${NEVER}", style="rounded,filled,dashed"`;
-    lines.push(`${indent}${q(s)} [label="${label}", ${style}${finals.has(s) ? ', peripheries=2' : ''}];`);
+    // A choice state (a step's branch on what it read) is a diamond, as in a flowchart.
+    lines.push(`${indent}${q(s)} [label="${label}", ${style}${finals.has(s) ? ', peripheries=2' : ''}${g.choices.includes(s) ? ', shape=diamond' : ''}];`);
   };
   // Compound states as clusters, leaves inside the innermost one.
   const inCluster = new Set<string>();

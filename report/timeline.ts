@@ -40,13 +40,13 @@ export function renderTimeline(trace: Trace, o: TimelineOptions = {}): string {
   return lines.join('\n');
 }
 
-/** CPUs in order, then everything else (VMM, actors) in order. */
+/** Processors in order (lanes named like CPU1 or hart1, by name then number), then everything else (VMM, actors) in order. */
 export function orderLanes(lanes: string[]): string[] {
-  const cpu = (l: string) => /^CPU(\d+)$/.exec(l);
+  const cpu = (l: string) => /^([A-Za-z]+)(\d+)$/.exec(l);
   return lanes.sort((a, b) => {
     const ca = cpu(a);
     const cb = cpu(b);
-    if (ca && cb) return Number(ca[1]) - Number(cb[1]);
+    if (ca && cb) return ca[1] !== cb[1] ? ca[1].localeCompare(cb[1]) : Number(ca[2]) - Number(cb[2]);
     if (ca) return -1;
     if (cb) return 1;
     return a.localeCompare(b);

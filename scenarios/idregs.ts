@@ -1,14 +1,8 @@
 // Seed 003: ID registers stored per vCPU (the patch as posted) or per VM with a per-vCPU view,
 // frozen once the VM has run, while VMM threads restore them in parallel (as during live
 // migration) and vCPUs start running.
-import { defineScenario, type DesignDefinition, type InvariantDefinition } from '../api.ts';
-import { hex } from '../host/layout.ts';
-import { KvmIdRegs } from '../host/idregs/kvm.ts';
-import { idReg, ID_REG_SPACE, type IdReg } from '../host/idregs/space.ts';
-import { withinLimit } from '../host/idregs/set-id-reg.ts';
-import { storageBytes, type IdRegStorageKind } from '../host/idregs/storage.ts';
-import { vcpuFirstRun } from '../machines/idregs-vcpu.ts';
-import { SET_ONE_REG_CONTRACT, vmmRestoreThread, type IdRegDesign, type RestoreOp } from '../machines/idregs-vmm.ts';
+import { defineScenario, hex, type DesignDefinition, type InvariantDefinition } from 'hyprace';
+import { ID_REG_SPACE, KvmIdRegs, SET_ONE_REG_CONTRACT, idReg, storageBytes, vcpuFirstRun, vmmRestoreThread, withinLimit, type IdReg, type IdRegDesign, type IdRegStorageKind, type RestoreOp } from 'hyprace/idregs';
 
 interface Options {
   design: IdRegDesign;

@@ -4,7 +4,7 @@
 // under arm64, exactly those the ARMv8 model allows are (herd7's aarch64.cat verdicts, from
 // herdtools7's catalogue/aarch64 and catalogue/aarch64-readers-guide kinds.txt and
 // gen/tests/AArch64/*.expected; test/litmus.test.ts checks the whole outcome sets).
-import { ctrl_dep, defineScenario, defineStepMachine, dmb, isb, type DesignDefinition, type Layout, type Word } from '../api.ts';
+import { ctrl_dep, defineScenario, defineStepMachine, dmb, isb, type DesignDefinition, type Layout, type Word } from 'hyprace';
 import { LITMUS_TESTS, type Instr, type LitmusTest } from './litmus-tests.ts';
 
 interface Options {

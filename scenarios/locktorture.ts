@@ -2,10 +2,8 @@
 // lock, check the shared held counts, hold it briefly (now and then long), and release. Under a
 // scheduler (check, explore) each writer does a few acquisitions and the search looks for two
 // writers inside at once; under `hyprace stress` the loops never end and real threads race.
-import { defineScenario, defineStepMachine, Mutex, RwLock, Spinlock, raiseViolation, type ActorDefinition, type Word } from '../api.ts';
-import type { Layout } from '../host/layout.ts';
-import { BustedLock } from '../host/lock-busted.ts';
-import { torture_msleep, torture_udelay } from '../host/torture-delay.ts';
+import { defineScenario, defineStepMachine, Mutex, RwLock, Spinlock, raiseViolation, type ActorDefinition, type Layout, type Word } from 'hyprace';
+import { BustedLock, torture_msleep, torture_udelay } from 'hyprace/locktorture';
 
 export type TortureLockKind = 'spinlock' | 'mutex' | 'rwlock' | 'lock_busted';
 

@@ -1,6 +1,6 @@
 // Option defaults shared by the two SPE scenarios (seeds 000 and 004), and what each option takes.
-import type { OptionSpecs } from '../api.ts';
-import type { SpeOptions } from '../host/spe/world.ts';
+import type { OptionSpecs } from 'hyprace';
+import type { SpeOptions } from 'hyprace/spe';
 
 export const SPE_DEFAULTS: SpeOptions = {
   design: 'pin-all',

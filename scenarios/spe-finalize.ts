@@ -1,15 +1,24 @@
 // Seed 000: KVM_ARM_VM_SPE_FINALIZE pre-maps the VM's locked memory at stage 2 under
 // kvm->slots_lock, while another VMM thread updates memslots, vCPU threads call KVM_RUN and the
 // host MM invalidates pages. The RFC's FINALIZE began with mutex_unlock() instead of mutex_lock().
-import { defineScenario, type DesignDefinition, type InvariantDefinition } from '../api.ts';
-import { LOCK_DISCIPLINE } from '../host/locks.ts';
-import { MEMSLOT_STAGE2_CONSISTENT, SLOTS_LOCK_HELD, memslotConsistency } from '../host/spe/stage2-ops.ts';
-import { F, speHost, speInitWorld, type SpeHost, type SpeOptions } from '../host/spe/world.ts';
-import { hostMm } from '../machines/host-mm.ts';
-import { memslotUpdater } from '../machines/memslot-updater.ts';
-import { IOCTL_CONTRACT, SPE_PREMAPPED, speFinalizeVmm } from '../machines/spe-finalize-vmm.ts';
-import { speKvmRun } from '../machines/spe-kvm-run.ts';
-import type { FinalizeDesign } from '../host/spe/world.ts';
+import { LOCK_DISCIPLINE, defineScenario, type DesignDefinition, type InvariantDefinition } from 'hyprace';
+import {
+  F,
+  IOCTL_CONTRACT,
+  MEMSLOT_STAGE2_CONSISTENT,
+  SLOTS_LOCK_HELD,
+  SPE_PREMAPPED,
+  hostMm,
+  memslotConsistency,
+  memslotUpdater,
+  speFinalizeVmm,
+  speHost,
+  speInitWorld,
+  speKvmRun,
+  type FinalizeDesign,
+  type SpeHost,
+  type SpeOptions,
+} from 'hyprace/spe';
 import { SPE_DEFAULTS, speOptionSpecs } from './spe-defaults.ts';
 
 const designs = {

@@ -2,33 +2,39 @@
 // way of keeping the SPE buffer mapped at stage 2: pin all memory (seed 000), map on demand,
 // pin when profiling is enabled (with the EL0 corner case, and options a and b), and pin on the
 // first stage-2 fault. Figures show what the thread argued about; invariants what each promises.
-import { defineScenario, type DesignDefinition, type InvariantDefinition } from '../api.ts';
-import { profilingEnabled } from '../host/spe/regs.ts';
-import { MEMSLOT_STAGE2_CONSISTENT, memslotConsistency, pinGfn, stage2MapSlot, stage2State } from '../host/spe/stage2-ops.ts';
-import { VM_LOCKED } from '../host/spe/memslots.ts';
+import { defineScenario, type DesignDefinition, type InvariantDefinition } from 'hyprace';
 import {
   BUF_PAGES,
   F,
   FIGURES,
+  FIRST_FAULT_DESIGNS,
+  MEMSLOT_STAGE2_CONSISTENT,
+  NO_RECORD_LOSS_ON_FIRST_FAULT,
   PINNED_PER_VCPU,
   PMBLIMITR,
   PMBPTR,
   PMBSR,
   PMSCR,
   RAM_PAGES,
+  VM_LOCKED,
   bufferVa,
+  hostMm,
+  liveMigration,
+  memslotConsistency,
   peekSpeReg,
+  pinGfn,
   pinnedPages,
+  profilingEnabled,
   s1TableGfn,
+  speGuestVcpu,
   speHost,
   speInitWorld,
+  stage2MapSlot,
+  stage2State,
   type PinningDesign,
   type SpeHost,
   type SpeOptions,
-} from '../host/spe/world.ts';
-import { hostMm } from '../machines/host-mm.ts';
-import { liveMigration } from '../machines/live-migration.ts';
-import { FIRST_FAULT_DESIGNS, NO_RECORD_LOSS_ON_FIRST_FAULT, speGuestVcpu } from '../machines/spe-guest.ts';
+} from 'hyprace/spe';
 import { SPE_DEFAULTS, speOptionSpecs } from './spe-defaults.ts';
 
 export const BUFFER_MAPPED_WHILE_PROFILING = 'buffer-mapped-while-profiling';

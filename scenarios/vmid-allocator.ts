@@ -2,13 +2,9 @@
 // (kernel-tla vmidalloc.tla, after asidalloc.tla) abstracts it: each CPU's scheduler switches
 // between tasks, and a TLB entry may be loaded speculatively as soon as a TTBR is set. The same
 // configuration as the model's: 2 CPUs, 6 tasks, 4 VMIDs.
-import { defineScenario, type DesignDefinition, type InvariantDefinition } from '../api.ts';
-import { NONE, PhysCpus } from '../host/cpu.ts';
-import type { WordArray } from '../host/layout.ts';
-import { Tlbs } from '../host/tlb.ts';
-import { KvmVmid2022 } from '../host/vmid/vmid-2022.ts';
-import type { VmidUpdateVariant } from '../machines/kvm-arm-vmid-update.ts';
-import { vmidSchedLoop, type SchedLoopOptions } from '../machines/vmid-sched-loop.ts';
+import { NONE, PhysCpus, Tlbs, defineScenario, type DesignDefinition, type InvariantDefinition, type WordArray } from 'hyprace';
+import { vttbr_vmid } from 'hyprace/arm64';
+import { KvmVmid2022, vmidSchedLoop, type SchedLoopOptions, type VmidUpdateVariant } from 'hyprace/vmid';
 
 interface Options extends SchedLoopOptions, VmidUpdateVariant {
   cpus: number;
@@ -17,7 +13,7 @@ interface Options extends SchedLoopOptions, VmidUpdateVariant {
 
 interface Host {
   opts: Options;
-  cpus: PhysCpus;
+  cpus: PhysCpus<'VTTBR_EL2'>;
   tlbs: Tlbs;
   vmid: KvmVmid2022;
   activeTask: WordArray;
@@ -63,8 +59,8 @@ const invariants: InvariantDefinition<Host>[] = [
         for (let c2 = c1 + 1; c2 < h.opts.cpus; c2++) {
           const t = h.activeTask.peek(c1);
           if (t === NONE || t !== h.activeTask.peek(c2) || !h.atSchedLoop.peek(c1) || !h.atSchedLoop.peek(c2)) continue;
-          const v1 = h.cpus.vttbr_el2.peek(c1) >>> 16;
-          const v2 = h.cpus.vttbr_el2.peek(c2) >>> 16;
+          const v1 = vttbr_vmid(h.cpus.reg('VTTBR_EL2').peek(c1));
+          const v2 = vttbr_vmid(h.cpus.reg('VTTBR_EL2').peek(c2));
           if (v1 !== v2) return `task ${t} is active on cpu${c1} with VMID ${v1} and on cpu${c2} with VMID ${v2}`;
         }
       }
@@ -110,7 +106,7 @@ const invariants: InvariantDefinition<Host>[] = [
     name: 'tlb-no-vmid-alias',
     description: "no CPU's TLB holds entries of two tasks under one VMID (UniqueASIDPerCPU of asidalloc.tla)",
     designs: ['v2022-vmid-tlb'],
-    check: (h) => h.tlbs.findVmidAlias(),
+    check: (h) => h.tlbs.findTagAlias(),
   },
 ];
 
@@ -133,14 +129,15 @@ export default defineScenario({
   budget: { strategy: 'random', depth: 3, iterations: 200_000, timeSeconds: 10, stepLimit: 2000 },
   host: (layout, d) => {
     const opts = d.options;
-    const cpus = new PhysCpus(layout, opts.cpus);
+    const cpus = new PhysCpus(layout, opts.cpus, { registers: ['VTTBR_EL2'] });
     return {
       opts,
       cpus,
-      tlbs: new Tlbs(layout, opts.cpus, opts.tasks + 2),
+      // The TLA+ model's tasks own the entries: its words, not a VM's.
+      tlbs: new Tlbs(layout, cpus, opts.tasks + 2, { tag: 'VMID', address: 'IPA', owner: 'task' }),
       vmid: new KvmVmid2022(layout, opts.tasks, opts.cpus, opts.vmidBits),
       activeTask: layout.words('active_task', opts.cpus, (c) => `cpu${c}.active_task`),
-      atSchedLoop: layout.words('at_sched_loop', opts.cpus, (c) => `cpu${c}.at_sched_loop (ghost)`),
+      atSchedLoop: layout.words('at_sched_loop', opts.cpus, (c) => `cpu${c}.at_sched_loop (ghost)`, { ghost: true }),
     };
   },
   init: (h) => {

@@ -1,19 +1,23 @@
 // The VMID world shared by the VMID scenarios: physical CPUs with TLBs and IPIs, VMs and their
 // vCPU threads, and one of the two allocator families. Designs pick the allocator and variant.
-import { NONE, PhysCpus } from '../host/cpu.ts';
-import { Ipis } from '../host/ipi.ts';
-import { Vcpus } from '../host/kvm.ts';
-import type { Layout, WordArray } from '../host/layout.ts';
-import { Tlbs } from '../host/tlb.ts';
-import { KvmVmid2012 } from '../host/vmid/vmid-2012.ts';
-import { KvmVmid2022 } from '../host/vmid/vmid-2022.ts';
-import { NO_CROSS_VM_TLB_HIT } from '../host/guest-memory.ts';
-import { kvmArmVmidUpdate, type VmidUpdateVariant } from '../machines/kvm-arm-vmid-update.ts';
-import { pcpuIrq } from '../machines/pcpu-irq.ts';
-import { speculativeWalker, type Speculation } from '../machines/tlb-walker.ts';
-import { updateVttbr2012, type UpdateVttbrVariant } from '../machines/update-vttbr-2012.ts';
-import { vcpuRunLoop, type RunLoopOptions } from '../machines/vcpu-run-loop.ts';
-import type { ActorDefinition, DesignContext, DesignDefinition, InvariantDefinition, OptionSpecs } from '../api.ts';
+import { NONE, Ipis, PhysCpus, Tlbs, Vcpus } from 'hyprace';
+import type { ActorDefinition, DesignContext, DesignDefinition, InvariantDefinition, Layout, OptionSpecs, WordArray } from 'hyprace';
+import { ARM64_STAGE2_TLB_WORDS, VTTBR_EL2, __kvm_flush_vm_context } from 'hyprace/arm64';
+import {
+  KvmVmid2012,
+  KvmVmid2022,
+  NO_CROSS_VM_TLB_HIT,
+  kvmArmVmidUpdate,
+  pcpuIrq,
+  speculativeWalker,
+  updateVttbr2012,
+  vcpuRunLoop,
+  type RunLoopOptions,
+  type Speculation,
+  type UpdateVttbrIpi,
+  type UpdateVttbrVariant,
+  type VmidUpdateVariant,
+} from 'hyprace/vmid';
 
 export interface VmidOptions extends RunLoopOptions, UpdateVttbrVariant, VmidUpdateVariant {
   allocator: '2012' | '2022';
@@ -108,10 +112,12 @@ const V2022: Partial<VmidOptions> = { allocator: '2022', cpus: 2, vcpusPerVm: [2
 
 export interface VmidHost {
   opts: VmidOptions;
-  cpus: PhysCpus;
+  cpus: PhysCpus<'VTTBR_EL2'>;
+  stage2Reg: typeof VTTBR_EL2;
+  vcpuInit: string;
   vcpus: Vcpus;
   tlbs: Tlbs;
-  ipis: Ipis;
+  ipis: Ipis<UpdateVttbrIpi>;
   v2012?: KvmVmid2012;
   v2022?: KvmVmid2022;
   walksLeft: WordArray;
@@ -170,15 +176,16 @@ export const VMID_DESIGNS = {
 
 export function vmidHost(layout: Layout, design: DesignContext<VmidOptions>): VmidHost {
   const opts = design.options;
-  const cpus = new PhysCpus(layout, opts.cpus);
+  const cpus = new PhysCpus(layout, opts.cpus, { registers: ['VTTBR_EL2'] });
   const vcpus = new Vcpus(layout, opts.vcpusPerVm);
-  const tlbs = new Tlbs(layout, opts.cpus, opts.tlbEntries);
-  const ipis = new Ipis(layout, cpus);
+  const tlbs = new Tlbs(layout, cpus, opts.tlbEntries, ARM64_STAGE2_TLB_WORDS);
+  // reset_vm_context() flushes every VMID's entries: __kvm_flush_vm_context (a broadcast TLBI).
+  const ipis = new Ipis(layout, cpus, { reset_vm_context: () => __kvm_flush_vm_context(tlbs), exit_vm_noop: () => undefined });
   const vms = opts.vcpusPerVm.length;
   const v2012 = opts.allocator === '2012' ? new KvmVmid2012(layout, vms, opts.vmidBits, opts.lock) : undefined;
   const v2022 = opts.allocator === '2022' ? new KvmVmid2022(layout, vms, opts.cpus, opts.vmidBits) : undefined;
   const walksLeft = layout.words('walks_left', opts.cpus, (c) => `cpu${c}.speculative_walks_left`, { ghost: true });
-  return { opts, cpus, vcpus, tlbs, ipis, v2012, v2022, walksLeft };
+  return { opts, cpus, stage2Reg: VTTBR_EL2, vcpuInit: 'KVM_ARM_VCPU_INIT', vcpus, tlbs, ipis, v2012, v2022, walksLeft };
 }
 
 export function vmidInit(h: VmidHost): void {
@@ -191,13 +198,15 @@ export function vmidInit(h: VmidHost): void {
 
 export function vmidActors(h: VmidHost): ActorDefinition[] {
   const { opts, cpus, vcpus } = h;
+  // A vCPU thread runs on the CPU it is loaded on; its VMM ioctls in between, in the VMM's lane.
   const where = (v: number) => () => {
     const c = vcpus.cpu.peek(v);
-    return c === NONE ? 'VMM' : `CPU${c}`;
+    return c === NONE ? undefined : `CPU${c}`;
   };
   const actors: ActorDefinition[] = vcpus.ids.map((id, v) => ({
     name: id.name,
     where: where(v),
+    lane: 'VMM',
     machine: vcpuRunLoop(
       `vcpu-run-loop-${opts.allocator}`,
       h,
@@ -304,7 +313,7 @@ export const VMID_INVARIANTS: InvariantDefinition<VmidHost>[] = [
   {
     name: 'tlb-no-vmid-alias',
     description: "no CPU's TLB holds entries of two VMs under one VMID",
-    check: (h) => h.tlbs.findVmidAlias(),
+    check: (h) => h.tlbs.findTagAlias(),
   },
   {
     name: NO_CROSS_VM_TLB_HIT,

@@ -1,6 +1,6 @@
 // Seed 002: VMID allocation with generation rollover, and the vCPU run loop that uses it, in
 // every design from the 2012 patch to arch/arm64/kvm/vmid.c.
-import { defineScenario } from '../api.ts';
+import { defineScenario } from 'hyprace';
 import { VMID_STRESS } from './vmid-stress.ts';
 import { VMID_DEFAULTS, VMID_DESIGNS, VMID_OPTION_SPECS, checkVmidOptions, VMID_INVARIANTS, vmidActors, vmidFigures, vmidHost, vmidInit } from './vmid-model.ts';
 

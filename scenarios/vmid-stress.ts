@@ -2,7 +2,7 @@
 // allocator (VMIDs shrunk to a few bits, many more guests than VMIDs), scaled to this machine:
 // 3-bit VMIDs, three CPUs, one vCPU thread per worker, VMs that run forever, so the generation
 // rolls over many times a second.
-import type { StressProfile } from '../api.ts';
+import type { StressProfile } from 'hyprace';
 import type { VmidHost, VmidOptions } from './vmid-model.ts';
 
 export const VMID_STRESS: StressProfile<VmidHost, VmidOptions> = {

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { tempDir } from './temp-dirs.ts';
 
 const BIN = new URL('../bin/hyprace.mjs', import.meta.url).pathname;
@@ -33,6 +33,21 @@ describe('hyprace command', function () {
     const alloc = out.scenarios.find((s: { name: string }) => s.name === 'vmid-allocator');
     expect(alloc.designs.find((d: { name: string }) => d.name === 'v2022-vmid-xchg').expect).to.equal('caught');
     expect(vmid.invariants.length).to.be.greaterThan(4);
+  });
+
+  it('lists the scenarios named, a scenario file among them, and refuses an unknown one', () => {
+    const example = new URL('../examples/lost-update.ts', import.meta.url).pathname;
+    const r = hyprace('list', example, 'idregs', '--json', '--no-typecheck');
+    expect(r.code, r.stderr).to.equal(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.scenarios.map((s: { name: string }) => s.name)).to.deep.equal(['lost-update', 'idregs']);
+    expect(out.scenarios[0].file).to.equal(example);
+    expect(out.scenarios[0].designs.map((d: { name: string; expect: string }) => `${d.name}:${d.expect}`)).to.deep.equal(['locked:holds', 'unlocked-path:caught']);
+    const text = hyprace('list', example, '--no-typecheck');
+    expect(text.stdout).to.match(/^lost-update  kvm->nr_memslot_pages/);
+    expect(text.stdout).to.include(`file: ${relative(process.cwd(), example)}`);
+    expectUsage(hyprace('list', 'no-such-scenario'), /unknown scenario 'no-such-scenario'/);
+    expectUsage(hyprace('list', './no/such/file.ts'), /scenario file \.\/no\/such\/file\.ts does not exist/);
   });
 
   it('runs every built-in scenario in threads mode, whose workers build their world from shared memory alone', () => {

@@ -3,10 +3,13 @@
 import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { loadScenario } from '../actors/scenario-loader.ts';
 import { explore } from '../actors/explore.ts';
 import { InlineBackend } from '../actors/inline-backend.ts';
 import { replayTrace } from '../actors/replay.ts';
-import { ReplayDivergence, STRATEGIES } from '../actors/schedulers/index.ts';
+import { ReplayDivergence, STRATEGIES, createScheduler } from '../actors/schedulers/index.ts';
+import { runOnce, runRngs, type StepRecord } from '../actors/run.ts';
 import { ThreadsBackend, liveActorWorkers } from '../actors/threads-backend.ts';
 import { readTrace, type Trace } from '../actors/trace.ts';
 import { buildWorld } from '../actors/world.ts';
@@ -64,10 +67,60 @@ describe('trace and replay', function () {
     const violationLine = text.split('\n').findIndex((l) => l.includes('✗'));
     expect(text.split('\n')[violationLine - 1]).to.match(new RegExp(`^\\s*${trace.violation!.step}\\s`));
   });
+
+  it('draws a step in the lane where it ran: vcpu_load and vcpu_put on their CPU, VMM ioctls in the VMM lane', async () => {
+    const world = buildWorld(rollover, 'v2018-lockless', { runs: 2 });
+    const backend = new InlineBackend(world);
+    const steps: StepRecord[] = [];
+    for (let run = 0; run < 5; run++) steps.push(...(await runOnce(backend, createScheduler('random', 3), runRngs(1, run), { stepLimit: 3000 })).steps);
+    const ids = (a: number) => world.programs[a].stateIds;
+    const lanes = (from: string) => [...new Set(steps.filter((s) => ids(s.actor)[s.from] === from).map((s) => s.where))];
+    for (const from of ['vcpu_load', 'vcpu_put']) {
+      expect(lanes(from).length, from).to.be.greaterThan(0);
+      expect(lanes(from).every((w) => /^CPU\d$/.test(w ?? '')), `${from} runs on a CPU: ${lanes(from)}`).to.equal(true);
+    }
+    expect(lanes('vmm_init')).to.deep.equal(['VMM']);
+    // vcpu_load is drawn on the CPU the vCPU's next step runs on; vcpu_put on the one its step before ran on.
+    let checked = 0;
+    steps.forEach((s, i) => {
+      const from = ids(s.actor)[s.from];
+      if (from !== 'vcpu_load' && from !== 'vcpu_put') return;
+      const same = (j: number) => steps[j].actor === s.actor;
+      let neighbour = -1;
+      if (from === 'vcpu_load') neighbour = steps.findIndex((_, j) => j > i && same(j));
+      else for (let j = i - 1; j >= 0 && neighbour < 0; j--) if (same(j)) neighbour = j;
+      if (neighbour < 0 || steps[neighbour].where === 'VMM') return;
+      expect(s.where, `${from} at step ${i}`).to.equal(steps[neighbour].where);
+      checked++;
+    });
+    expect(checked).to.be.greaterThan(20);
+  });
 });
 
 describe('threads and inline', function () {
   this.timeout(180_000);
+
+  it('agree on a design whose waits read the actor context and whose steps branch on what they read', async () => {
+    const ref = { module: pathToFileURL(fileURLToPath(new URL('../examples/stage2-break-tlbi.ts', import.meta.url))).href };
+    const scenario = await loadScenario(ref);
+    const o = { strategy: 'random' as const, depth: 3, iterations: 40, timeSeconds: 600, seed: 3, stepLimit: 500 };
+    const inline = await explore(new InlineBackend(buildWorld(scenario, 'range')), o);
+    const threads = await ThreadsBackend.start(buildWorld(scenario, 'range'), ref);
+    let b;
+    try {
+      b = await explore(threads, o);
+    } finally {
+      await threads.close();
+    }
+    expect(liveActorWorkers()).to.equal(0);
+    expect(inline.violation).to.equal(null);
+    expect(b.steps).to.equal(inline.steps);
+    expect(b.coverage).to.deep.equal(inline.coverage);
+    // The runs waited on LOCKED pages (a wait on the page in the context) and took both branches.
+    expect(inline.blockedSteps).to.have.property('IPA page 0 not LOCKED');
+    const host = Object.values(inline.coverage.machines).find((m) => m.machine === 'coalesce-range')!;
+    expect(host.transitions).to.include.keys(['walk?#0', 'walk?#1']);
+  });
 
   // A design each strategy catches with this seed, so every strategy's trace is compared.
   const caughtBy = { random: 'v2012-merged', pct: 'v2012-merged', rr: 'v2012-posted' } as const;

@@ -213,6 +213,28 @@ describe('verify', function () {
       expect(r.stderr).to.match(/^hyprace: vcpu\d in state '\w+': random\(512\) draws from 512 values/);
     });
 
+    it('follows a then-branch: a trylock branching on what its cmpxchg swapped holds, a read-then-set is caught', () => {
+      const trylock = new URL('./fixtures/trylock-scenario.ts', import.meta.url).pathname;
+      const held = hyprace(['verify', trylock, '--design', 'cmpxchg', '--json', '--no-typecheck']);
+      expect(held.code, held.stderr).to.equal(0);
+      expect(JSON.parse(held.stdout).verdict).to.equal('verified');
+      const caught = hyprace(['verify', trylock, '--design', 'test-then-set', '--trace-dir', dir, '--json', '--no-typecheck']);
+      expect(caught.code, caught.stderr).to.equal(1);
+      const v = JSON.parse(caught.stdout).violation;
+      expect(v.invariant).to.equal('mutual-exclusion');
+      const replay = hyprace(['replay', v.trace, '--no-typecheck']);
+      expect(replay.stdout).to.match(/t0 trylock[\s\S]*t1 trylock[\s\S]*every step took its recorded transition to its recorded state/);
+    });
+
+    it('under --memory arm64, an IPI orders as the kernel\'s does: the function sees what the sender wrote, the sender what it wrote once acknowledged', () => {
+      const ipi = new URL('./fixtures/ipi-order-scenario.ts', import.meta.url).pathname;
+      const run = (design: string, memory: string) => JSON.parse(hyprace(['verify', ipi, '--design', design, '--memory', memory, '--trace-dir', dir, '--json', '--no-typecheck']).stdout);
+      for (const design of ['ipi', 'no-acquire', 'flag']) expect(run(design, 'sc').verdict, design).to.equal('verified');
+      expect(run('ipi', 'arm64').verdict).to.equal('verified');
+      expect(run('no-acquire', 'arm64').violation.invariant).to.equal('sender-sees-result');
+      expect(run('flag', 'arm64').violation.invariant).to.equal('handler-sees-data');
+    });
+
     it('splits the tree over jobs and comes to the same verdicts', () => {
       const held = JSON.parse(hyprace(['verify', example, '--design', 'locked', '--jobs', '2', '--json', '--no-typecheck']).stdout);
       expect(held.verdict).to.equal('verified');

@@ -1,12 +1,30 @@
 // Module resolve hook for scenario files anywhere on disk:
-//   - `import ... from 'hyprace'` means this package's public API (api.ts);
+//   - `import ... from 'hyprace'` means this package's public API (api.ts), and 'hyprace/vmid'
+//     and the other subpaths the files package.json "exports" names (the one list of them);
 //   - a package the file's own directory does not provide (xstate, say) comes from hyprace's;
 //   - a TypeScript file is an ES module, even with no package.json saying "type": "module"
 //     nearby (a scenario file in /tmp would otherwise be loaded as CommonJS).
-const API = new URL('../../api.ts', import.meta.url).href;
+import { readFileSync } from 'node:fs';
+
+const ROOT = new URL('../../', import.meta.url);
+const EXPORTS = JSON.parse(readFileSync(new URL('package.json', ROOT), 'utf8')).exports;
+const API = new URL(EXPORTS['.'], ROOT).href;
+
+/** The file a public specifier names, or undefined if it is not one ('hyprace/host/cpu.ts' is not). */
+function publicEntry(specifier) {
+  if (specifier === 'hyprace') return API;
+  if (!specifier.startsWith('hyprace/')) return undefined;
+  const target = EXPORTS[`./${specifier.slice('hyprace/'.length)}`];
+  return target ? new URL(target, ROOT).href : undefined;
+}
 
 export async function resolve(specifier, context, next) {
-  if (specifier === 'hyprace') return { url: API, format: 'module', shortCircuit: true };
+  const entry = publicEntry(specifier);
+  if (entry) return { url: entry, format: 'module', shortCircuit: true };
+  if (specifier.startsWith('hyprace/')) {
+    const known = Object.keys(EXPORTS).filter((k) => k !== '.').map((k) => `hyprace/${k.slice(2)}`);
+    throw Object.assign(new Error(`'${specifier}' is not a public entry point of hyprace (they are: hyprace, ${known.join(', ')})`), { code: 'ERR_PACKAGE_PATH_NOT_EXPORTED' });
+  }
   let r;
   try {
     r = await next(specifier, context);

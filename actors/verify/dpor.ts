@@ -371,9 +371,8 @@ export class Dpor {
 
   /** What the chosen actor's wait reads decides whether it may run: part of its step. */
   private noteWait(actor: number): void {
-    const waitFn = this.backend.world.programs[actor].waits[this.states[actor]];
     const seen = withFootprint(() => {
-      const w = waitFn?.();
+      const w = this.backend.waitOf(actor);
       w?.ready();
       return w;
     });
@@ -590,9 +589,10 @@ export class Dpor {
         const program = world.programs[a];
         const state = this.states[a];
         if (program.final[state]) continue;
-        const waitFn = program.waits[state];
+        // Every actor's wait is judged in the final state, not after another actor's trial step.
+        this.backend.restore(saved);
         const wait = withFootprint(() => {
-          const w = waitFn?.();
+          const w = this.backend.waitOf(a);
           return { w, ready: w ? w.ready() : true };
         });
         if (!wait.value.ready) continue;

@@ -1,11 +1,12 @@
-// hyprace list: the catalogue, each scenario's designs with their expected verdicts, and the
-// invariants checked.
+// hyprace list: the catalogue (or the scenarios named: built-in names or scenario files), each
+// scenario's designs with their expected verdicts, the invariants checked, and the options.
+import { relative } from 'node:path';
 import { describeSpec } from '../../actors/options.ts';
 import { budgetOf, type OptionSpec } from '../../actors/scenario.ts';
 import { BUILT_IN_INVARIANTS } from '../../actors/built-in-invariants.ts';
 import { EXIT } from '../exit.ts';
 import { printJson } from '../format.ts';
-import { allScenarios } from '../resolve.ts';
+import { allScenarios, resolveScenario } from '../resolve.ts';
 
 /** A design's expected verdict, and where another memory model expects otherwise ("holds, arm64: caught"). */
 function expectText(d: { expect: string; expectUnder?: Record<string, string | undefined> }): string {
@@ -13,8 +14,10 @@ function expectText(d: { expect: string; expectUnder?: Record<string, string | u
   return [d.expect, ...under.map(([m, v]) => `${m}: ${v}`)].join(', ');
 }
 
-export async function listCommand(o: { json?: boolean }): Promise<number> {
-  const scenarios = (await allScenarios()).map(({ scenario: s }) => ({
+export async function listCommand(names: string[], o: { json?: boolean; typecheck?: boolean }): Promise<number> {
+  const resolved = names.length ? await Promise.all(names.map((n) => resolveScenario(n, { typecheck: o.typecheck }))) : await allScenarios();
+  const scenarios = resolved.map(({ scenario: s, file }) => ({
+    ...(file ? { file } : {}),
     name: s.name,
     title: s.title,
     seeds: s.seeds ?? [],
@@ -30,6 +33,7 @@ export async function listCommand(o: { json?: boolean }): Promise<number> {
   }
   for (const s of scenarios) {
     console.log(`${s.name}  ${s.title}${s.seeds.length ? `  (seed ${s.seeds.join(', ')})` : ''}`);
+    if (s.file) console.log(`  file: ${relative(process.cwd(), s.file) || s.file}`);
     console.log('  designs:');
     const expectWidth = Math.max(7, ...s.designs.map((d) => expectText(d).length));
     for (const d of s.designs) console.log(`    ${d.name.padEnd(22)} ${expectText(d).padEnd(expectWidth)} ${d.description}`);

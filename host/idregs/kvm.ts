@@ -9,6 +9,7 @@ import { SVE_FIELD, type IdReg } from './space.ts';
 export const KVM_ARCH_FLAG_HAS_RAN_ONCE = 1 << 2;
 export const KVM_ARM_VCPU_SVE = 1 << 4;
 
+/** KVM's ID registers of a VM: the storage (per vCPU or per VM), kvm->arch.config_lock, the ran-once flag, and the contract's ghost state. */
 export class KvmIdRegs {
   readonly storage: IdRegStorage;
   readonly config_lock: Mutex;
@@ -35,9 +36,9 @@ export class KvmIdRegs {
     this.target = layout.words('vcpu.target', vcpus, (v) => `vcpu${v}->arch.target`);
     this.features = layout.words('vcpu.features', vcpus, (v) => `vcpu${v}->arch.features`);
     this.vcpu_has_run = layout.words('vcpu.has_run_once', vcpus, (v) => `vcpu${v}->arch.has_run_once`);
-    this.vmHasRun = layout.words('ghost.vm_has_run', 1, () => 'VM has run (ghost)');
-    this.atFirstRun = BigWordArray.in(layout, 'ghost.at_first_run', this.storage.locations().length, (i) => `value at first run[${i}] (ghost)`);
-    this.initialisedAtFirstRun = layout.words('ghost.initialised_at_first_run', 1, () => 'vCPUs initialised at first run (ghost)');
+    this.vmHasRun = layout.words('ghost.vm_has_run', 1, () => 'VM has run (ghost)', { ghost: true });
+    this.atFirstRun = BigWordArray.in(layout, 'ghost.at_first_run', this.storage.locations().length, (i) => `value at first run[${i}] (ghost)`, { ghost: true });
+    this.initialisedAtFirstRun = layout.words('ghost.initialised_at_first_run', 1, () => 'vCPUs initialised at first run (ghost)', { ghost: true });
     this.results = layout.words('set_one_reg results', 3, (i) => ['KVM_SET_ONE_REG = 0', 'KVM_SET_ONE_REG = -EINVAL', 'KVM_SET_ONE_REG = -EBUSY'][i]);
   }
 

@@ -3,6 +3,7 @@
 // the fields userspace may lower. The values are those of a plausible modern host, not of any
 // particular CPU: what matters is the shape of the checks. Unnamed encodings are RAZ.
 
+/** One ID register: its name, encoding, reset value, the host's limit and which fields userspace may write. */
 export interface IdReg {
   crm: number;
   op2: number;
@@ -72,6 +73,7 @@ const named: Record<string, [string, bigint?, bigint?]> = {
   '7,4': ['ID_AA64MMFR4_EL1'],
 };
 
+/** The 64 ID registers of the feature ID space (op0=3, op1=0, CRn=0, CRm=1..7). */
 export const ID_REG_SPACE: readonly IdReg[] = Array.from({ length: 64 }, (_, idx) => {
   const crm = idx >> 3;
   const op2 = idx & 7;
@@ -87,6 +89,7 @@ export const ID_REG_SPACE: readonly IdReg[] = Array.from({ length: 64 }, (_, idx
   };
 });
 
+/** The ID register called `name` (throws if there is none). */
 export function idReg(name: string): IdReg {
   const r = ID_REG_SPACE.find((x) => x.name === name);
   if (!r) throw new Error(`no ID register ${name}`);

@@ -5,6 +5,7 @@
 import { BigWordArray, Layout, type Region } from '../layout.ts';
 import { IDREG_IDX, ID_REG_SPACE, KVM_ARM_ID_REG_MAX_NUM, KVM_ARM_ID_REG_NUM, type IdReg } from './space.ts';
 
+/** Where KVM keeps ID registers: a copy per vCPU, or one per VM. */
 export type IdRegStorageKind = 'per-vcpu' | 'per-vm';
 
 export interface IdRegStorage {

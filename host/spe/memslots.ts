@@ -5,6 +5,7 @@ import type { Layout, WordArray } from '../layout.ts';
 
 export const KVM_MEM_LOG_DIRTY_PAGES = 1 << 0;
 export const KVM_MEM_READONLY = 1 << 1;
+/** vma->vm_flags VM_LOCKED (mlock()ed). */
 export const VM_LOCKED = 1 << 0;
 export const VM_HUGETLB = 1 << 1;
 

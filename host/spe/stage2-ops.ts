@@ -9,7 +9,9 @@ import { raiseViolation } from '../violations.ts';
 import { KVM_MEM_LOG_DIRTY_PAGES, KVM_MEM_READONLY, gfnToFrame, type Memslot } from './memslots.ts';
 import { CAUSE_DIRTY_LOG, CAUSE_NAMES, CAUSE_NONE, GFNS, bumpPeakPinned, type SpeHost } from './world.ts';
 
+/** The built-in invariant raised when a memslot-level stage-2 change is made without kvm->slots_lock held by its maker. */
 export const SLOTS_LOCK_HELD = 'slots-lock-held';
+/** The invariant that stage 2 agrees with the memslots (memslotConsistency). */
 export const MEMSLOT_STAGE2_CONSISTENT = 'memslot-stage2-consistent';
 
 /** Who changes stage 2: memslot-level operations need kvm->slots_lock. */

@@ -7,7 +7,9 @@ import { KvmPgtable } from '../stage2/pgtable.ts';
 import { GuestFrames, TablePool } from '../stage2/pool.ts';
 import { KVM_MEM_READONLY, Memslots } from './memslots.ts';
 
+/** The spe-finalize scenario's designs of KVM_ARM_VM_SPE_FINALIZE. */
 export type FinalizeDesign = 'pin-all' | 'pin-all-typo' | 'pin-all-no-definalize' | 'pin-all-no-eagain';
+/** The spe-pinning scenario's approaches to keeping the SPE buffer mapped. */
 export type PinningDesign =
   | 'pin-all'
   | 'on-demand'
@@ -17,8 +19,10 @@ export type PinningDesign =
   | 'pin-on-first-fault'
   | 'pin-on-first-fault-page'
   | 'pin-on-enable-no-unpin';
+/** Any SPE design. */
 export type SpeDesign = FinalizeDesign | PinningDesign;
 
+/** The SPE scenarios' options. */
 export interface SpeOptions {
   design: SpeDesign;
   vcpus: number;
@@ -58,6 +62,7 @@ export const SLOT1_PAGES = 8;
 export const SLOT1_FRAME = 32;
 export const ROM_GFN = 40;
 export const ROM_PAGES = 4;
+/** Pages of a profiling buffer. */
 export const BUF_PAGES = 2;
 export const RECORD_BYTES = 1024;
 /** What KVM pins per vCPU: the buffer's pages and the stage-1 table page translating them. */
@@ -80,12 +85,17 @@ export const CAUSE_NAMES = ['none', 'NUMA balancing', 'KSM', 'THP split', 'dirty
 export const isMmuNotifier = (c: number) => c === CAUSE_NUMA || c === CAUSE_KSM || c === CAUSE_THP_SPLIT;
 
 // SPE register slots per vCPU.
+/** Slot of PMBLIMITR_EL1 among a vCPU's SPE registers. */
 export const PMBLIMITR = 0;
+/** Slot of PMBPTR_EL1. */
 export const PMBPTR = 1;
+/** Slot of PMBSR_EL1. */
 export const PMBSR = 2;
+/** Slot of PMSCR_EL1. */
 export const PMSCR = 3;
 const SPE_REGS = ['PMBLIMITR_EL1', 'PMBPTR_EL1', 'PMBSR_EL1', 'PMSCR_EL1'];
 
+/** The SPE scenarios' figures, by name; F gives each one's index. */
 export const FIGURES = [
   'recordsWritten',
   'recordsLost',
@@ -112,8 +122,10 @@ export const FIGURES = [
   'invalidations',
 ] as const;
 export type Figure = (typeof FIGURES)[number];
+/** Index of each figure in SpeHost.figures. */
 export const F = Object.fromEntries(FIGURES.map((n, i) => [n, i])) as Record<Figure, number>;
 
+/** The SPE world's shared memory: memslots, kvm->slots_lock, stage 2, pins, SPE registers, contracts and figures. */
 export interface SpeHost {
   opts: SpeOptions;
   memslots: Memslots;
@@ -160,6 +172,7 @@ export interface SpeHost {
   fig: WordArray;
 }
 
+/** Lays the SPE world out. */
 export function speHost(layout: Layout, opts: SpeOptions): SpeHost {
   const n = opts.vcpus;
   const pool = new TablePool(layout, 8);
@@ -187,7 +200,7 @@ export function speHost(layout: Layout, opts: SpeOptions): SpeHost {
     kvmPinned: layout.words('kvm pinned', n * PINNED_PER_VCPU, (i) => `vcpu${Math.floor(i / PINNED_PER_VCPU)}.spe.pinned[${i % PINNED_PER_VCPU}]`),
     pending: layout.words('records pending', n, (v) => `vcpu${v}.records in buffer`),
     faultGfn: layout.words('spe fault gfn', n, (v) => `vcpu${v}.spe fault gfn`),
-    faultCause: layout.words('spe fault cause', n, (v) => `vcpu${v}.spe fault cause (ghost)`),
+    faultCause: layout.words('spe fault cause', n, (v) => `vcpu${v}.spe fault cause (ghost)`, { ghost: true }),
     blackoutSince: layout.words('blackout since', n, (v) => `vcpu${v}.blackout since step`),
     blackoutCause: layout.words('blackout cause', n, (v) => `vcpu${v}.blackout cause`),
     nextBufferGfn: layout.word('guest: next free buffer page'),
@@ -199,6 +212,7 @@ export function speHost(layout: Layout, opts: SpeOptions): SpeHost {
 export const kvmPinnedSlot = (h: SpeHost, v: number, i: number) => h.kvmPinned.at(v * PINNED_PER_VCPU + i);
 export const speReg = (h: SpeHost, v: number, reg: number) => h.spe.load(v * 4 + reg);
 export const setSpeReg = (h: SpeHost, v: number, reg: number, value: bigint) => h.spe.store(v * 4 + reg, value);
+/** vCPU `v`'s SPE register `reg` (a slot: PMBLIMITR...), not shown in touches. */
 export const peekSpeReg = (h: SpeHost, v: number, reg: number) => h.spe.peek(v * 4 + reg);
 
 /** Pages of host memory pinned right now (frames with a pin count). */

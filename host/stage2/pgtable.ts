@@ -1,8 +1,10 @@
-// struct kvm_pgtable and kvm_pgtable_walk(), over the table pool in shared memory. The walk is a
-// generator that yields after each visitor call, so a machine can spread one walk over several
-// atomic steps. Visitors get TABLE_PRE before a table's children, LEAF for a non-table entry, and
-// TABLE_POST after the children. As in the 2021 walker, the children are walked from the entry
-// value read before TABLE_PRE, unless the walker asks to reload it (today's walker does).
+// struct kvm_pgtable and kvm_pgtable_walk(), over the table pool in shared memory, with the
+// map, unmap and permission operations built on the walk. A walk in progress is plain data
+// (WalkState) and stops at each visit, so a machine can keep it in its context and spread one walk
+// over several atomic steps. Visitors get TABLE_PRE before a table's children, LEAF for a
+// non-table entry, and TABLE_POST after the children. As in the 2021 walker, the children are
+// walked from the entry value read before TABLE_PRE, unless the walker asks to reload it (today's
+// walker does).
 import {
   KVM_PGTABLE_MAX_LEVELS,
   PTRS_PER_TABLE,
@@ -13,15 +15,21 @@ import {
   kvm_pte_table,
   kvm_pte_to_phys,
   kvm_pte_valid,
+  leafProt,
   levelShift,
+  KVM_PTE_LEAF_ATTR_LO_S2_S2AP_W,
   type Pte,
 } from './descriptor.ts';
 import type { GuestFrames, TablePool } from './pool.ts';
 
+/** Visit flag: call the visitor for each entry that is not a table (a leaf, or invalid). */
 export const KVM_PGTABLE_WALK_LEAF = 1;
+/** Visit flag: call the visitor for a table entry before walking the table it points to. */
 export const KVM_PGTABLE_WALK_TABLE_PRE = 2;
+/** Visit flag: call the visitor for a table entry after walking the table it points to. */
 export const KVM_PGTABLE_WALK_TABLE_POST = 4;
 
+/** What a visitor is told about the entry it visits (struct kvm_pgtable_visit_ctx). */
 export interface WalkCtx {
   /** The IPA this entry starts at. */
   addr: number;
@@ -32,9 +40,11 @@ export interface WalkCtx {
   idx: number;
   /** The entry as read before the visitor. */
   old: Pte;
+  /** Which visit this is: KVM_PGTABLE_WALK_LEAF, _TABLE_PRE or _TABLE_POST. */
   visit: number;
 }
 
+/** struct kvm_pgtable_walker: which visits to make, and the visitor. */
 export interface Walker {
   flags: number;
   cb(ctx: WalkCtx): void;
@@ -42,11 +52,46 @@ export interface Walker {
   reload?: boolean;
 }
 
+/** One table the walk is in: where, and how far through the entry at `idx` it got. */
+export interface WalkFrame {
+  page: number;
+  level: number;
+  idx: number;
+  /** The IPA the entry at idx starts at, as read. */
+  addr: number;
+  /** The entry as read, and as last (re)read. */
+  old: Pte;
+  pte: Pte;
+  /** 0 read the entry next, 1 TABLE_PRE done, 2 LEAF done, 3 in the table below, 4 back from it. */
+  phase: number;
+  /** A visit was handed out and the walker reloads: re-read the entry when the walk resumes. */
+  reload: boolean;
+}
+
+/**
+ * A walk in progress, as plain data (kvm_pgtable_walk's stack): kept in an actor's context, one
+ * walk can span many steps and still be copied, hashed and restored as verify needs.
+ */
+export interface WalkState {
+  addr: number;
+  end: number;
+  started: boolean;
+  frames: WalkFrame[];
+}
+
+const READ = 0;
+const PRE_DONE = 1;
+const LEAF_DONE = 2;
+const IN_CHILD = 3;
+const CHILD_DONE = 4;
+
+/** struct kvm_pgtable of a stage 2: its table pool, the guest frames it maps, and the walker over them. */
 export class KvmPgtable {
   /** Root table page, allocated by init() in whichever thread sets the world up. */
   get root(): number {
     return this.pool.root.peek();
   }
+  /** The level of the root table. */
   readonly startLevel: number;
 
   constructor(
@@ -63,52 +108,95 @@ export class KvmPgtable {
     this.pool.root.store(this.pool.alloc());
   }
 
+  /** The index of `addr`'s entry in a table at `level`. */
   idx(addr: number, level: number): number {
     return Math.floor(addr / 2 ** levelShift(level)) % PTRS_PER_TABLE;
   }
 
-  *walk(addr: number, size: number, w: Walker): Generator<WalkCtx, void, void> {
-    const data = { addr, end: addr + size };
-    yield* this.walkTable(this.root, this.startLevel, data, w);
+  /** A walk of [addr, addr + size), not yet started: keep it, and take its visits with walkNext(). */
+  walkBegin(addr: number, size: number): WalkState {
+    return { addr, end: addr + size, started: false, frames: [] };
   }
 
-  private *walkTable(page: number, level: number, data: { addr: number; end: number }, w: Walker): Generator<WalkCtx, void, void> {
-    for (let idx = this.idx(data.addr, level); idx < PTRS_PER_TABLE && data.addr < data.end; idx++) {
-      const ctx: WalkCtx = { addr: data.addr, end: data.end, level, page, idx, old: this.pool.read(page, idx), visit: 0 };
-      let pte = ctx.old;
-      let table = kvm_pte_table(pte, level);
-      if (table && w.flags & KVM_PGTABLE_WALK_TABLE_PRE) {
-        yield this.visit(w, { ...ctx, visit: KVM_PGTABLE_WALK_TABLE_PRE });
-        if (w.reload) {
-          pte = this.pool.read(page, idx);
-          table = kvm_pte_table(pte, level);
-        }
+  /**
+   * kvm_pgtable_walk() up to its next visit: reads entries, calls the visitor, and returns what it
+   * visited (undefined when the walk is over). As in kvm_pgtable_walk(), TABLE_PRE comes before a
+   * table's children, LEAF for a non-table entry, TABLE_POST after the children; the children are
+   * walked from the entry read before TABLE_PRE, unless the walker asks to reload it, which it
+   * does when the walk goes on from the visit (in a later step, if the visit ended this one).
+   */
+  walkNext(st: WalkState, w: Walker): WalkCtx | undefined {
+    for (;;) {
+      if (!st.frames.length) {
+        if (st.started) return undefined;
+        st.started = true;
+        st.frames.push(this.frame(this.root, this.startLevel, st.addr));
       }
-      if (!table && w.flags & KVM_PGTABLE_WALK_LEAF) {
-        yield this.visit(w, { ...ctx, visit: KVM_PGTABLE_WALK_LEAF });
-        if (w.reload) {
-          pte = this.pool.read(page, idx);
-          table = kvm_pte_table(pte, level);
-        }
+      const f = st.frames[st.frames.length - 1];
+      if (f.reload) {
+        // As the walker re-reads after its visitor: when the walk goes on from the visit.
+        f.reload = false;
+        f.pte = this.pool.read(f.page, f.idx);
       }
-      if (table) {
-        yield* this.walkTable(this.pool.pageOf(kvm_pte_to_phys(pte)), level + 1, data, w);
-        if (w.flags & KVM_PGTABLE_WALK_TABLE_POST) yield this.visit(w, { ...ctx, visit: KVM_PGTABLE_WALK_TABLE_POST });
+      if (f.phase === READ) {
+        if (f.idx >= PTRS_PER_TABLE || st.addr >= st.end) {
+          st.frames.pop();
+          if (st.frames.length) st.frames[st.frames.length - 1].phase = CHILD_DONE;
+          continue;
+        }
+        f.addr = st.addr;
+        f.old = f.pte = this.pool.read(f.page, f.idx);
+        f.phase = PRE_DONE;
+        if (kvm_pte_table(f.pte, f.level) && w.flags & KVM_PGTABLE_WALK_TABLE_PRE) return this.visit(st, f, w, KVM_PGTABLE_WALK_TABLE_PRE);
+      } else if (f.phase === PRE_DONE) {
+        f.phase = LEAF_DONE;
+        if (!kvm_pte_table(f.pte, f.level) && w.flags & KVM_PGTABLE_WALK_LEAF) return this.visit(st, f, w, KVM_PGTABLE_WALK_LEAF);
+      } else if (f.phase === LEAF_DONE) {
+        if (kvm_pte_table(f.pte, f.level)) {
+          f.phase = IN_CHILD;
+          st.frames.push(this.frame(this.pool.pageOf(kvm_pte_to_phys(f.pte)), f.level + 1, st.addr));
+        } else {
+          const g = granuleSize(f.level);
+          st.addr = Math.floor(st.addr / g) * g + g;
+          f.idx++;
+          f.phase = READ;
+        }
+      } else if (f.phase === CHILD_DONE) {
+        // Back from the table below: TABLE_POST, then the next entry.
+        const ctx: WalkCtx = { addr: f.addr, end: st.end, level: f.level, page: f.page, idx: f.idx, old: f.old, visit: KVM_PGTABLE_WALK_TABLE_POST };
+        f.idx++;
+        f.phase = READ;
+        if (w.flags & KVM_PGTABLE_WALK_TABLE_POST) {
+          w.cb(ctx);
+          return ctx;
+        }
       } else {
-        const g = granuleSize(level);
-        data.addr = Math.floor(data.addr / g) * g + g;
+        throw new Error(`walk frame of table ${f.page} is in phase ${f.phase} at the top of the walk`);
       }
     }
   }
 
-  private visit(w: Walker, ctx: WalkCtx): WalkCtx {
+  private frame(page: number, level: number, addr: number): WalkFrame {
+    return { page, level, idx: this.idx(addr, level), addr, old: 0n, pte: 0n, phase: READ, reload: false };
+  }
+
+  private visit(st: WalkState, f: WalkFrame, w: Walker, visit: number): WalkCtx {
+    const ctx: WalkCtx = { addr: f.addr, end: st.end, level: f.level, page: f.page, idx: f.idx, old: f.old, visit };
     w.cb(ctx);
+    f.reload = !!w.reload;
     return ctx;
   }
 
-  /** Runs a whole walk in this step. */
+  /** kvm_pgtable_walk() as a generator, yielding after each visit: one walk over several steps of one actor. */
+  *walk(addr: number, size: number, w: Walker): Generator<WalkCtx, void, void> {
+    const st = this.walkBegin(addr, size);
+    for (let ctx = this.walkNext(st, w); ctx; ctx = this.walkNext(st, w)) yield ctx;
+  }
+
+  /** kvm_pgtable_walk(): a whole walk, within this step. */
   walkAll(addr: number, size: number, w: Walker): void {
-    for (const _ of this.walk(addr, size, w)) void _;
+    const st = this.walkBegin(addr, size);
+    while (this.walkNext(st, w));
   }
 
   /**
@@ -174,6 +262,37 @@ export class KvmPgtable {
     });
   }
 
+  /**
+   * kvm_pgtable_stage2_wrprotect(): clears S2AP_W in every valid leaf of the range, as dirty
+   * logging starts. Invalidating the TLB is the caller's (kvm_flush_remote_tlbs). Returns the
+   * leaves it changed.
+   */
+  wrprotect(ipa: number, size: number): number {
+    let n = 0;
+    this.walkAll(ipa, size, {
+      flags: KVM_PGTABLE_WALK_LEAF,
+      cb: (ctx) => {
+        if (!kvm_pte_valid(ctx.old) || !(ctx.old & KVM_PTE_LEAF_ATTR_LO_S2_S2AP_W)) return;
+        this.pool.write(ctx.page, ctx.idx, ctx.old & ~KVM_PTE_LEAF_ATTR_LO_S2_S2AP_W);
+        n++;
+      },
+    });
+    return n;
+  }
+
+  /**
+   * kvm_pgtable_stage2_relax_perms(): adds `prot` to the leaf mapping `ipa` (a permission fault's
+   * fix; relaxing needs no TLB invalidation: a stale stricter entry only faults again). Returns
+   * false if no valid leaf maps it.
+   */
+  relaxPerms(ipa: number, prot: number): boolean {
+    const t = this.translate(ipa);
+    if (t.fault) return false;
+    const pte = kvm_init_valid_leaf_pte(kvm_pte_to_phys(t.pte), leafProt(t.pte) | prot, t.level);
+    if (pte !== t.pte) this.pool.write(t.page, t.idx, pte);
+    return true;
+  }
+
   /** The hardware walk of a guest access: the leaf, or where it stopped. */
   translate(ipa: number): Translation {
     let page = this.root;
@@ -213,4 +332,5 @@ export class KvmPgtable {
   }
 }
 
+/** Where a hardware walk ended: the leaf entry found, or the level and entry where it faulted. */
 export type Translation = { pte: Pte; level: number; page: number; idx: number; fault?: undefined } | { fault: 'invalid' | 'locked'; level: number; page: number; idx: number };

@@ -11,10 +11,14 @@ import { note } from '../recorder.ts';
 import { raiseViolation } from '../violations.ts';
 import { PAGE_SHIFT, PTRS_PER_TABLE, type Pte } from './descriptor.ts';
 
+/** Physical address of table page 0. */
 export const TABLE_PA_BASE = 0x4000_0000;
+/** Physical address of guest frame 0. */
 export const FRAME_PA_BASE = 0x1_0000_0000;
+/** The built-in invariant the pool raises when put_page() takes a count below zero or a table is freed twice. */
 export const REFCOUNT_BALANCE = 'refcounts-balance';
 
+/** Stage-2 table pages in shared memory: 512 descriptors each, allocated lazily, reference-counted as pgtable.c does, with a ghost generation bumped on free. */
 export class TablePool {
   private e: BigInt64Array = new BigInt64Array(0);
   private eBase = 0;
@@ -32,7 +36,7 @@ export class TablePool {
     // The tables are read by the hardware walker (a vCPU's guest access), which the arm64 model
     // does not cover yet (its TLBI and DSB do not order a walker's loads): until it does, the
     // tables and what the pool keeps with them stay sequentially consistent under every model.
-    const walked = { ordered: true };
+    const walked = { sc: true };
     layout.bigwords('stage2 table pages', pages * PTRS_PER_TABLE, (i64, start) => {
       this.e = i64;
       this.eBase = start;
@@ -138,6 +142,7 @@ export class TablePool {
   }
 }
 
+/** Guest page frames: the references stage-2 mappings hold on them, and a data-cache model (a frame the host wrote is dirty until a CMO cleans it). */
 export class GuestFrames {
   readonly refcount: WordArray;
   /** 1 while the host's write to the frame sits in the data cache, not yet in memory. */
@@ -149,8 +154,8 @@ export class GuestFrames {
 
   constructor(layout: Layout, readonly frames: number) {
     // As the tables (above): the walker and the CMOs are not in the arm64 model yet.
-    this.refcount = layout.words('guest frame refcount', frames, (f) => `page_count(frame ${f})`, { ordered: true });
-    this.cacheDirty = layout.words('guest frame dirty in cache', frames, (f) => `frame ${f} dirty in cache`, { ordered: true });
+    this.refcount = layout.words('guest frame refcount', frames, (f) => `page_count(frame ${f})`, { sc: true });
+    this.cacheDirty = layout.words('guest frame dirty in cache', frames, (f) => `frame ${f} dirty in cache`, { sc: true });
     this.counters = layout.words('cmo counters', 1, () => 'CMO bytes', { ghost: true });
     this.changes = layout.word('guest frame changes (ghost)', { ghost: true });
   }

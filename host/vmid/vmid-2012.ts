@@ -3,10 +3,12 @@
 import { smp_rmb } from '../barriers.ts';
 import type { Layout, Word, WordArray } from '../layout.ts';
 import { RwLock, Spinlock } from '../locks.ts';
-import { make_vttbr } from '../cpu.ts';
+import { make_vttbr } from '../stage2-register.ts';
 
+/** kvm_vmid_lock: a spinlock, or (2018) an rwlock. */
 export type VmidLockKind = 'spin' | 'rw';
 
+/** The global-generation VMID allocator of arch/arm/kvm/arm.c (2012-2018): kvm_vmid_gen, kvm_next_vmid, kvm_vmid_lock, and per VM kvm->arch.{vmid_gen, vmid, vttbr}. */
 export class KvmVmid2012 {
   readonly kvm_vmid_gen: Word;
   readonly kvm_next_vmid: Word;

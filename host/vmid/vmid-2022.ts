@@ -5,6 +5,7 @@ import type { Layout, Word, WordArray } from '../layout.ts';
 import { Spinlock } from '../locks.ts';
 import { note } from '../recorder.ts';
 
+/** The ASID-style allocator of arch/arm64/kvm/vmid.c (2022): vmid_generation, vmid_map, per-CPU active_vmids and reserved_vmids, cpu_vmid_lock, kvm_vmid->id per VM. */
 export class KvmVmid2022 {
   readonly vmid_generation: Word;
   /** One word per bit, so the map reads plainly in traces. */
