@@ -43,8 +43,9 @@ export default async function runJob(t: JobTask): Promise<JobResult> {
     const result = await explore(backend, {
       ...t.explore,
       only: t.explore.only ? new Set(t.explore.only) : undefined,
-      firstIteration: t.job,
-      iterationStride: t.jobs,
+      // Within a shard's runs (first, first + stride, ...), job j takes every jobs-th of them.
+      firstIteration: (t.explore.firstIteration ?? 0) + t.job * (t.explore.iterationStride ?? 1),
+      iterationStride: t.jobs * (t.explore.iterationStride ?? 1),
       shouldStop: () => board.aborted(),
       onProgress: (p) => board.report(t.job, p.iterations, p.steps),
     });

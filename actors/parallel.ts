@@ -113,7 +113,7 @@ export async function exploreParallel(
       return r.result;
     });
     const results = await Promise.race([Promise.all(tasks), failed]);
-    return merge(results, performance.now() - start);
+    return mergeExploreResults(results, performance.now() - start);
   } finally {
     clearInterval(watchdog);
     if (progress) clearInterval(progress);
@@ -122,7 +122,8 @@ export async function exploreParallel(
   }
 }
 
-function merge(results: ExploreResult[], elapsedMs: number): ExploreResult {
+/** Results of disjoint sets of runs as one: sums, and the violation of the lowest-numbered run. */
+export function mergeExploreResults(results: ExploreResult[], elapsedMs: number): ExploreResult {
   const found = results.filter((r) => r.violation).sort((a, b) => a.violation!.iteration - b.violation!.iteration);
   const sum = (f: (r: ExploreResult) => number) => results.reduce((s, r) => s + f(r), 0);
   const addMaps = (f: (r: ExploreResult) => Record<string, number>) => {

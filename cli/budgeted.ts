@@ -20,6 +20,9 @@ export interface BudgetedRun {
   /** Check only these invariants. */
   only?: ReadonlySet<string>;
   stepTimeoutMs?: number;
+  /** A shard's share of the runs (cli/shard.ts sampledShare): runs first, first + stride, ... */
+  firstIteration?: number;
+  iterationStride?: number;
   /** The memory model, and arm64's promises (default: sc). */
   memory?: MemorySettings;
 }
@@ -34,6 +37,8 @@ export async function exploreUnderBudget(r: ResolvedScenario, design: string, o:
       strategy: budget.strategy,
       depth: budget.depth,
       iterations: o.iterations,
+      firstIteration: o.firstIteration,
+      iterationStride: o.iterationStride,
       timeSeconds: o.timeSeconds,
       seed: o.seed,
       stepLimit: budget.stepLimit,

@@ -11,6 +11,7 @@ import { compareCommand } from './commands/compare.ts';
 import { coverageCommand } from './commands/coverage.ts';
 import { exploreCommand } from './commands/explore.ts';
 import { listCommand } from './commands/list.ts';
+import { mergeCommand } from './commands/merge.ts';
 import { stressCommand } from './commands/stress.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { Nondeterminism, replayCommand } from './commands/replay.ts';
@@ -54,6 +55,8 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--no-shrink', 'write the violating schedule as found, without shrinking it')
     .option('--shrink-time <seconds>', 'how long to shrink a violating schedule before writing its trace', '5')
     .option('--step-timeout <seconds>', 'a step (or the work between two steps) that takes longer is a hang: exit 3 naming it (default 10)')
+    .option('--shard <I/N>', 'explore only shard I of N (1-based) of the work; default: from JOB_COMPLETION_INDEX (0-based) and JOB_COMPLETIONS when set')
+    .option('--out <dir>', "write this shard's result as one JSON file into DIR, for hyprace merge (exit 0 once written, whatever the verdict)")
     .option('--json', 'print one JSON object: {scenario, design, strategy, mode, seed, iterations, steps, elapsedMs, violation}')
     .option('--no-typecheck', 'run a scenario file without type-checking it first')
     .action((scenario, o) => run(exploreCommand(scenario, o)));
@@ -77,6 +80,8 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--trace-dir <dir>', 'where a violation trace is written', 'hyprace-traces')
     .option('--no-shrink', 'write the violating schedule as found, without shrinking it')
     .option('--shrink-time <seconds>', 'how long to shrink a violating schedule before writing its trace', '5')
+    .option('--shard <I/N>', 'explore only shard I of N (1-based) of the subtrees; default: from JOB_COMPLETION_INDEX (0-based) and JOB_COMPLETIONS when set')
+    .option('--out <dir>', "write this shard's result as one JSON file into DIR, for hyprace merge (exit 0 once written, whatever the verdict)")
     .option('--json', 'print one JSON object per design (one line each): {scenario, design, verdict, executions, steps, states?, preemptionBound, elapsedMs, violation, ...}')
     .option('--no-typecheck', 'run a scenario file without type-checking it first')
     .addHelpText('after', '\nExit codes: 0 verified, 1 violation found, 2 bad input, 3 internal failure, 4 incomplete (budget spent before the bound was explored).')
@@ -110,6 +115,8 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--step-timeout <seconds>', 'a step (or the work between two steps) that takes longer is a hang: exit 3 naming it (default 10)')
     .option('--no-verify', 'only sample: no exhaustive search after sampling found nothing')
     .option('--verify-time <seconds>', "exhaustive search per design after sampling found nothing (default: the scenario's verify budget, at most 20)")
+    .option('--shard <I/N>', 'explore only shard I of N (1-based) of the work; default: from JOB_COMPLETION_INDEX (0-based) and JOB_COMPLETIONS when set')
+    .option('--out <dir>', "write this shard's result as one JSON file into DIR, for hyprace merge (exit 0 once written, whatever the verdict)")
     .option('--json', 'print one JSON object')
     .option('--no-typecheck', 'run a scenario file without type-checking it first')
     .action((names, o) => run(checkCommand(names, o)));
@@ -136,6 +143,7 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--out <dir>', 'where the coverage file and the graphs go', 'hyprace-coverage')
     .option('--design <name>', 'only these designs (repeatable)', collect)
     .option('--min-transitions <percent>', 'exit 1 if any machine has fewer of its transitions covered')
+    .option('--shard <I/N>', 'explore only shard I of N (1-based) of the runs, into DIR/shard-I-of-N.json for hyprace merge; default: from JOB_COMPLETION_INDEX (0-based) and JOB_COMPLETIONS when set')
     .option('--mode <mode>', 'inline or threads', 'inline')
     .option('--memory <model>', 'sc (sequentially consistent, default) or arm64 (stores and loads reorder unless barriers say otherwise; inline only)')
     .option('--promises <n>', 'arm64: promise steps per actor and run (stores made visible early; default 1)')
@@ -146,6 +154,13 @@ function program(run: (p: Promise<number>) => void): Command {
     .option('--json', 'print one JSON object')
     .option('--no-typecheck', 'run a scenario file without type-checking it first')
     .action((names, o) => run(coverageCommand(names, o)));
+  p.command('merge')
+    .description('combine the shard files of one sharded explore, check, coverage or verify into what one process would have printed')
+    .argument('<dir...>', 'folders holding shard-I-of-N.json files (given to the shards as --out)')
+    .option('--trace-dir <dir>', "where the reported violation's trace is written", 'hyprace-traces')
+    .option('--json', 'print what the command would have printed with --json')
+    .option('--no-typecheck', 'load a scenario file without type-checking it first')
+    .action((dirs, o) => run(mergeCommand(dirs, o)));
   p.command('stress')
     .description('run a design on free-running worker threads for a bounded time, locktorture-style; figures per lock')
     .argument('<scenario>', 'a scenario with a stress profile (locktorture, vmid-rollover, spe-finalize)')

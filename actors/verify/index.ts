@@ -223,7 +223,7 @@ export async function verifyBounds(world: World, o: VerifyOptions, explore: Boun
   throw new Error('unreachable: the bounds never end without a verdict');
 }
 
-function* bounds(p: PreemptionBound | undefined): Generator<PreemptionBound> {
+export function* bounds(p: PreemptionBound | undefined): Generator<PreemptionBound> {
   if (p === 'unbounded') {
     yield 'unbounded';
     return;

@@ -15,6 +15,8 @@ import { printJson, table } from '../format.ts';
 import { Progress } from '../progress.ts';
 import { allScenarios, blamingUserFile, resolveScenario } from '../resolve.ts';
 import { checkTraceDir } from '../trace-dir.ts';
+import { sampledShare, shardOf, shardSettings, writeShardFile, type ShardFile } from '../shard.ts';
+import type { AnyScenario } from '../../actors/scenario.ts';
 
 export interface CoverageFlags {
   out: string;
@@ -27,6 +29,7 @@ export interface CoverageFlags {
   json?: boolean;
   typecheck?: boolean;
   stepTimeout?: string;
+  shard?: string;
   memory?: string;
   promises?: string;
 }
@@ -44,6 +47,7 @@ export function readCoverageFile(file: string): CoverageData {
 }
 
 export async function coverageCommand(names: string[], f: CoverageFlags): Promise<number> {
+  const shard = shardOf(f.shard);
   const min = f.minTransitions === undefined ? undefined : Number(f.minTransitions);
   if (min !== undefined && (!Number.isFinite(min) || min < 0 || min > 100)) throw new UsageError(`--min-transitions must be a percentage from 0 to 100, got '${f.minTransitions}'`);
   const memory = memorySettings(f);
@@ -54,13 +58,11 @@ export async function coverageCommand(names: string[], f: CoverageFlags): Promis
   const time = seconds('--time', f.time);
   const scenarios = names.length ? await Promise.all(names.map((n) => resolveScenario(n, { typecheck: f.typecheck }))) : await allScenarios();
   checkTraceDir(f.out, '--out');
-  const file = join(f.out, 'coverage.json');
-  const before = readCoverageFile(file);
   // What this invocation adds; merged into the file as it is at the end, under a lock, so that
   // another hyprace writing the same file meanwhile loses nothing.
   let added = emptyCoverage();
   const progress = Progress.forOutput(!!f.json);
-  const reports: MachineReport[] = [];
+  const explored: { scenario: AnyScenario; design: string }[] = [];
   for (const resolved of scenarios) {
     const { scenario } = resolved;
     const budget = budgetOf(scenario);
@@ -73,7 +75,7 @@ export async function coverageCommand(names: string[], f: CoverageFlags): Promis
           jobs: 2,
           seed,
           traceDir: join(f.out, 'traces'),
-          iterations: iterationsFlag ?? (time ? Number.MAX_SAFE_INTEGER : Math.min(budget.iterations, 2000)),
+          ...sampledShare(iterationsFlag ?? (time ? Number.MAX_SAFE_INTEGER : Math.min(budget.iterations, 2000)), shard),
           timeSeconds: time ?? budget.timeSeconds,
           progress,
           shrinkMs: 0,
@@ -82,14 +84,52 @@ export async function coverageCommand(names: string[], f: CoverageFlags): Promis
         }),
       );
       added = mergeCoverage(added, r.coverage);
-      reports.push(...(await writeCoverageFiles(f.out, designMachines(scenario, design), mergeCoverage(before, added))));
+      explored.push({ scenario, design });
     }
   }
+  if (shard) {
+    // A shard's coverage goes into its file in --out; merge writes coverage.json and the graphs.
+    const shardFile = writeShardFile<CoverageShard>(f.out, {
+      command: 'coverage',
+      shard,
+      settings: shardSettings({ scenarios: names }, f),
+      elapsedMs: 0,
+      result: { designs: explored.map((e) => ({ scenario: e.scenario.name, design: e.design })), coverage: added },
+    });
+    if (f.json) printJson({ out: f.out, shard, shardFile });
+    else console.log(`shard ${shard.index}/${shard.count} of coverage: ${shardFile} (hyprace merge ${f.out} writes the coverage file and graphs)`);
+    return EXIT.OK;
+  }
+  return finishCoverage(f.out, explored, added, min, !!f.json);
+}
+
+/** One shard's share of a coverage run: the designs explored and what its runs covered. */
+export interface CoverageShard {
+  designs: { scenario: string; design: string }[];
+  coverage: CoverageData;
+}
+
+/** merge of coverage shards: their coverage added together, into the first folder given to merge. */
+export async function mergeCoverageShards(shards: ShardFile<CoverageShard>[], f: { json?: boolean; typecheck?: boolean }, dirs: string[]): Promise<number> {
+  const names = (shards[0].settings.scenarios as string[] | undefined) ?? [];
+  const scenarios = names.length ? await Promise.all(names.map((n) => resolveScenario(n, { typecheck: f.typecheck }))) : await allScenarios();
+  const explored = shards[0].result.designs.map((d) => ({ scenario: scenarios.find((s) => s.scenario.name === d.scenario)!.scenario, design: d.design }));
+  const added = shards.map((s) => s.result.coverage).reduce(mergeCoverage);
+  const min = shards[0].settings.minTransitions === undefined ? undefined : Number(shards[0].settings.minTransitions);
+  return finishCoverage(dirs[0], explored, added, min, !!f.json);
+}
+
+/** The coverage file, every machine's graph, the table (or JSON) and the exit code. */
+async function finishCoverage(out: string, explored: { scenario: AnyScenario; design: string }[], added: CoverageData, min: number | undefined, json: boolean): Promise<number> {
+  const file = join(out, 'coverage.json');
+  const before = readCoverageFile(file);
+  const reports: MachineReport[] = [];
+  for (const { scenario, design } of explored) reports.push(...(await writeCoverageFiles(out, designMachines(scenario, design), mergeCoverage(before, added))));
   withFileLock(file, () => writeAtomically(file, JSON.stringify(mergeCoverage(readCoverageFile(file), added)) + '\n'));
   const pct = (c: { covered: number; total: number }) => (c.total ? (100 * c.covered) / c.total : 100);
   const below = min === undefined ? [] : reports.filter((r) => pct(r.transitions) < min);
-  if (f.json) {
-    printJson({ out: f.out, coverageFile: file, minTransitions: min ?? null, below: below.map((r) => `${r.scenario}/${r.design}/${r.machine}`), machines: reports.map(({ svg: _svg, ...r }) => r) });
+  if (json) {
+    printJson({ out, coverageFile: file, minTransitions: min ?? null, below: below.map((r) => `${r.scenario}/${r.design}/${r.machine}`), machines: reports.map(({ svg: _svg, ...r }) => r) });
   } else {
     const frac = (c: { covered: number; total: number }) => `${c.covered}/${c.total} (${pct(c).toFixed(0)}%)`;
     console.log(table(['scenario', 'design', 'machine', 'states', 'transitions'], reports.map((r) => [r.scenario, r.design, r.machine, frac(r.states), frac(r.transitions)])));
@@ -98,7 +138,7 @@ export async function coverageCommand(names: string[], f: CoverageFlags): Promis
       console.log(`\n${r.scenario}/${r.design}/${r.machine}: states no run reached, and a shortest way there in the graph:`);
       for (const [state, path] of Object.entries(r.uncovered)) console.log(`  ${state}: ${path.join(', ')}`);
     }
-    console.log(`\ngraphs (DOT, SVG, Mermaid, JSON) in ${f.out}/; coverage merged into ${file}`);
+    console.log(`\ngraphs (DOT, SVG, Mermaid, JSON) in ${out}/; coverage merged into ${file}`);
     if (below.length) console.log(`${below.length} machines below ${min}% of transitions: ${below.map((r) => `${r.scenario}/${r.design}/${r.machine}`).join(', ')}`);
   }
   return below.length ? EXIT.VIOLATION : EXIT.OK;

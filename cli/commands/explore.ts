@@ -14,6 +14,8 @@ import { count, duration, printJson } from '../format.ts';
 import { Progress } from '../progress.ts';
 import { blamingUserFile, checkDesign, resolveScenario } from '../resolve.ts';
 import { checkTraceDir, traceProblem } from '../trace-dir.ts';
+import { embedTrace, sampledShare, shardOf, shardSettings, writeShardFile, type EmbeddedTrace, type Shard } from '../shard.ts';
+import type { AnyScenario } from '../../actors/scenario.ts';
 
 export interface ExploreFlags {
   design?: string;
@@ -35,6 +37,27 @@ export interface ExploreFlags {
   stepTimeout?: string;
   memory?: string;
   promises?: string;
+  shard?: string;
+  out?: string;
+}
+
+/** What explore's output says besides the result: how the search was made. */
+export interface ExploreSettings {
+  strategy: StrategyName;
+  depth: number;
+  mode: Mode;
+  jobs: number;
+  seed: number;
+  stepLimit: number;
+  options?: Record<string, unknown>;
+  memory: MemorySettings;
+}
+
+/** One shard's share of an explore: its result (the violation's trace inside) and how it was made. */
+export interface ExploreShard {
+  settings: ExploreSettings;
+  result: ExploreResult;
+  trace: EmbeddedTrace | null;
 }
 
 export const MODES: readonly Mode[] = ['threads', 'inline'];
@@ -43,6 +66,7 @@ export const MODES: readonly Mode[] = ['threads', 'inline'];
 export const DEFAULT_SHRINK_SECONDS = 5;
 
 export async function exploreCommand(scenarioArg: string, f: ExploreFlags): Promise<number> {
+  const shard = shardOf(f.shard) ?? (f.out ? { index: 1, count: 1 } : undefined);
   const { ref, scenario, file } = await resolveScenario(scenarioArg, { typecheck: f.typecheck });
   const design = checkDesign(scenario, f.design);
   const budget = budgetOf(scenario);
@@ -63,6 +87,7 @@ export async function exploreCommand(scenarioArg: string, f: ExploreFlags): Prom
   const shrinkSeconds = seconds('--shrink-time', f.shrinkTime) ?? DEFAULT_SHRINK_SECONDS;
   const stepTimeoutMs = stepTimeout(f.stepTimeout);
   checkTraceDir(f.traceDir);
+  if (f.out) checkTraceDir(f.out, '--out');
 
   const progress = Progress.forOutput(!!f.json);
   const result = await blamingUserFile(file, () => exploreDesign(ref, scenario, design, {
@@ -72,7 +97,7 @@ export async function exploreCommand(scenarioArg: string, f: ExploreFlags): Prom
     options,
     strategy,
     depth,
-    iterations,
+    ...sampledShare(iterations, shard),
     timeSeconds,
     seed,
     stepLimit,
@@ -85,8 +110,26 @@ export async function exploreCommand(scenarioArg: string, f: ExploreFlags): Prom
     onProgress: (p) => progress.update(`${scenario.name}/${design}`, p),
   })).finally(() => progress.done());
 
+  const settings: ExploreSettings = { strategy, depth, mode, jobs, seed, stepLimit, options, memory };
+  if (!f.out) return printExplore(scenario, design, result, settings, !!f.json, shard);
+  const shardFile = writeShardFile<ExploreShard>(f.out, {
+    command: 'explore',
+    shard: shard!,
+    settings: shardSettings({ scenario: scenarioArg }, f),
+    elapsedMs: result.elapsedMs,
+    result: { settings, result, trace: embedTrace(result.violation?.trace) },
+  });
+  const exit = printExplore(scenario, design, result, settings, !!f.json, shard);
+  if (!f.json) console.log(`shard result: ${shardFile} (hyprace merge gives the verdict of all shards)`);
+  // The verdict is merge's to give: a batch engine must not retry a shard that found something.
+  return exit === EXIT.VIOLATION ? EXIT.OK : exit;
+}
+
+/** What explore prints for `result` (human or JSON), and its exit code; merge prints merged shards through it too. */
+export function printExplore(scenario: AnyScenario, design: string, result: ExploreResult, s: ExploreSettings, json: boolean, shard?: Shard, shards?: number): number {
+  const { strategy, depth, mode, jobs, seed, stepLimit, options, memory } = s;
   const v = result.violation;
-  if (f.json) {
+  if (json) {
     printJson({
       scenario: result.scenario,
       design: result.design,
@@ -108,10 +151,13 @@ export async function exploreCommand(scenarioArg: string, f: ExploreFlags): Prom
       livelock: result.livelock,
       figures: result.figures,
       coverage: designCoverage(designGraphs(buildWorld(scenario, design, options)), result.coverage.machines, scenario.name, design),
+      ...(shard ? { shard } : {}),
+      ...(shards ? { shards } : {}),
     });
     return v ? violationExit(v) : EXIT.OK;
   }
-  const how = `${strategy}${strategy === 'pct' ? ` depth ${depth}` : ''}, ${mode}${jobs > 1 ? ` x${jobs}` : ''}, ${memoryText(memory)}seed ${seed}`;
+  const split = shard ? `, shard ${shard.index}/${shard.count}` : shards ? `, merged from ${shards} shards` : '';
+  const how = `${strategy}${strategy === 'pct' ? ` depth ${depth}` : ''}, ${mode}${jobs > 1 ? ` x${jobs}` : ''}, ${memoryText(memory)}seed ${seed}${split}`;
   console.log(`${scenario.name} / ${design} (${how})`);
   if (v) {
     console.log(`VIOLATION of ${v.invariant} in run ${v.iteration}, step ${v.step} (after ${count(result.iterations, 'run')}, ${count(result.steps, 'step')}, ${duration(result.elapsedMs)}):`);

@@ -13,6 +13,8 @@ import { invariantFilter } from '../invariants.ts';
 import { Progress } from '../progress.ts';
 import { blamingUserFile, checkDesign, resolveScenario, type ResolvedScenario } from '../resolve.ts';
 import { DEFAULT_SHRINK_SECONDS } from './explore.ts';
+import { embedTrace, shardOf, shardSettings, writeShardFile, type EmbeddedTrace, type Shard } from '../shard.ts';
+import type { BoundRecord, VerifyShardResult } from '../../actors/verify/shard.ts';
 
 export interface VerifyFlags {
   memory?: string;
@@ -32,6 +34,8 @@ export interface VerifyFlags {
   shrinkTime?: string;
   json?: boolean;
   typecheck?: boolean;
+  shard?: string;
+  out?: string;
 }
 
 export interface VerifySettings {
@@ -48,6 +52,14 @@ export interface VerifySettings {
   only?: ReadonlySet<string>;
   traceDir: string;
   shrinkMs: number;
+  /** Sharded (--shard I/N), or shards merged: the top of the tree split for N x jobs. */
+  shards?: number;
+}
+
+/** One shard's share of a verify: per design, its result (trace inside) and its bounds. */
+export interface VerifyShard {
+  settings: VerifySettings;
+  designs: (VerifyShardResult & { trace: EmbeddedTrace | null })[];
 }
 
 /** What the scenario asks verify for (its verify configuration), with hyprace's defaults. */
@@ -78,8 +90,11 @@ export function parsePreemptions(v: string | undefined): PreemptionBound | undef
   return integer('--preemptions', v, 0, 64);
 }
 
-/** Verifies one design in this process or, with jobs > 1, split over worker threads. */
-export function runVerify(r: ResolvedScenario, design: string, s: VerifySettings, progress: Progress): Promise<VerifyResult> {
+/**
+ * Verifies one design in this process or, with jobs > 1, split over worker threads; with a shard,
+ * only its subtrees of the split for N x jobs, each bound told to onBound.
+ */
+export function runVerify(r: ResolvedScenario, design: string, s: VerifySettings, progress: Progress, shard?: Shard, onBound?: (b: BoundRecord) => void): Promise<VerifyResult> {
   const label = `${r.scenario.name}/${design}`;
   const common = {
     preemptions: s.preemptions,
@@ -98,11 +113,16 @@ export function runVerify(r: ResolvedScenario, design: string, s: VerifySettings
     onProgress: (p: { bound: PreemptionBound; executions: number; elapsedMs: number; progress: number }) =>
       progress.line(`${label}: bound ${p.bound}, ${p.executions} executions, ${(p.elapsedMs / 1000).toFixed(1)} s, ~${Math.round(p.progress * 100)}% of this bound`),
   };
-  const run = s.jobs > 1 ? verifyJobs(r.ref, r.scenario, design, common, s.jobs) : verifyDesign(r.scenario, design, common);
+  const run = shard
+    ? verifyJobs(r.ref, r.scenario, design, common, s.jobs, { width: shard.count * s.jobs, shard, onBound })
+    : s.jobs > 1
+      ? verifyJobs(r.ref, r.scenario, design, common, s.jobs)
+      : verifyDesign(r.scenario, design, common);
   return run.finally(() => progress.done());
 }
 
 export async function verifyCommand(scenarioArg: string, f: VerifyFlags): Promise<number> {
+  const given = shardOf(f.shard);
   const r = await resolveScenario(scenarioArg, { typecheck: f.typecheck });
   const { scenario, file } = r;
   const designs = f.design?.length ? f.design.map((d) => checkDesign(scenario, d)) : [checkDesign(scenario, undefined)];
@@ -123,29 +143,52 @@ export async function verifyCommand(scenarioArg: string, f: VerifyFlags): Promis
   const stepLimit = integer('--step-limit', f.stepLimit, 1);
   if (stepLimit) settings.stepLimit = stepLimit;
   if (!settings.reduction && settings.jobs > 1) throw new UsageError('--no-reduction is a cross-check and runs in one job: drop --jobs');
+  if (!settings.reduction && given && given.count > 1) throw new UsageError('--no-reduction is a cross-check and runs in one job: drop --shard');
+  // --out alone is shard 1/1: the split of --jobs J, explored whole, in a file merge reads.
+  const shard = given ?? (f.out ? { index: 1, count: 1 } : undefined);
+  if (shard) settings.shards = shard.count;
   for (const design of designs) checkedOptions(scenario, design, settings.options);
   checkTraceDir(settings.traceDir);
+  if (f.out) checkTraceDir(f.out, '--out');
   const progress = Progress.forOutput(!!f.json);
   let exit: number = EXIT.OK;
+  const shardResults: VerifyShard['designs'] = [];
   for (const design of designs) {
-    const result = await blamingUserFile(file, () => runVerify(r, design, settings, progress));
-    if (f.json) process.stdout.write(JSON.stringify(verifyJson(result, settings)) + '\n');
-    else printVerify(result, settings);
-    exit = worse(exit, exitOf(result));
-    const problem = result.violation && traceProblem(result.violation);
-    if (problem) throw new Error(problem);
+    const boundRecords: BoundRecord[] = [];
+    const result = await blamingUserFile(file, () => runVerify(r, design, settings, progress, shard, (b) => boundRecords.push(structuredClone(b))));
+    shardResults.push({ result, bounds: boundRecords, trace: embedTrace(result.violation?.trace) });
+    exit = worse(exit, printVerifyResult(result, settings, !!f.json, shard));
   }
-  return exit;
+  if (!f.out || !shard) return exit;
+  const shardFile = writeShardFile<VerifyShard>(f.out, {
+    command: 'verify',
+    shard,
+    settings: shardSettings({ scenario: scenarioArg }, f),
+    elapsedMs: Math.max(...shardResults.map((d) => d.result.elapsedMs)),
+    result: { settings, designs: shardResults },
+  });
+  if (!f.json) console.log(`shard result: ${shardFile} (hyprace merge gives the verdict of all shards)`);
+  // The verdict is merge's to give: a batch engine must not retry a shard that found something.
+  return EXIT.OK;
+}
+
+/** Prints one design's result (human or one JSON line) and returns its exit code; merge prints through it too. */
+export function printVerifyResult(result: VerifyResult, settings: VerifySettings, json: boolean, shard?: Shard): number {
+  if (json) process.stdout.write(JSON.stringify({ ...verifyJson(result, settings), ...(shard ? { shard } : {}) }) + '\n');
+  else printVerify(result, settings, shard);
+  const problem = result.violation && traceProblem(result.violation);
+  if (problem) throw new Error(problem);
+  return exitOf(result);
+}
+
+/** violation before incomplete before verified. */
+export function worse(a: number, b: number): number {
+  const rank = (x: number) => (x === EXIT.VIOLATION ? 2 : x === EXIT.INCOMPLETE ? 1 : 0);
+  return rank(b) > rank(a) ? b : a;
 }
 
 export function exitOf(r: VerifyResult): number {
   return r.verdict === 'violation' ? EXIT.VIOLATION : r.verdict === 'incomplete' ? EXIT.INCOMPLETE : EXIT.OK;
-}
-
-/** violation before incomplete before verified. */
-function worse(a: number, b: number): number {
-  const rank = (x: number) => (x === EXIT.VIOLATION ? 2 : x === EXIT.INCOMPLETE ? 1 : 0);
-  return rank(b) > rank(a) ? b : a;
 }
 
 export function verifyJson(r: VerifyResult, s: VerifySettings): Record<string, unknown> {
@@ -166,6 +209,7 @@ export function verifyJson(r: VerifyResult, s: VerifySettings): Record<string, u
     ...(r.cacheHits !== undefined ? { cacheHits: r.cacheHits } : {}),
     restarts: r.restarts,
     jobs: s.jobs,
+    ...(s.shards ? { shards: s.shards } : {}),
     reduction: s.reduction,
     options: r.options,
     visibleRegions: r.visibleRegions,
@@ -179,12 +223,13 @@ function boundText(b: PreemptionBound | null): string {
   return `every execution with at most ${b} preemption${b === 1 ? '' : 's'}`;
 }
 
-function printVerify(r: VerifyResult, s: VerifySettings): void {
+function printVerify(r: VerifyResult, s: VerifySettings, shard?: Shard): void {
   const how = [
     s.reduction ? 'DPOR' : 'no reduction (plain enumeration)',
     s.preemptions === 'unbounded' ? 'no preemption bound' : s.preemptions === undefined ? 'preemption bounds 0, 1, 2, ...' : `preemption bounds 0..${s.preemptions}`,
     ...(s.stateCache ? ['state cache'] : []),
     ...(s.jobs > 1 ? [`${s.jobs} jobs`] : []),
+    ...(shard ? [`shard ${shard.index}/${shard.count} of the split for ${shard.count * s.jobs} jobs`] : s.shards ? [`merged from ${s.shards} shards, the split for ${s.shards * s.jobs} jobs`] : []),
   ].join(', ');
   console.log(`${r.scenario} / ${r.design} (verify: ${how})`);
   const opts = Object.entries(r.options).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
