@@ -2,7 +2,7 @@
 // scenario files import. A scenario file default-exports defineScenario({...}). The kernel
 // building blocks are in subpaths: hyprace/arm64, hyprace/vmid, hyprace/stage2, hyprace/spe,
 // hyprace/idregs, hyprace/locktorture (package.json "exports" lists them).
-export { defineScenario } from './actors/scenario.ts';
+export { defineScenario } from './actors/engine/index.ts';
 export type {
   ActorDefinition,
   Budget,
@@ -17,11 +17,11 @@ export type {
   StressProfile,
   Verdict,
   VerifyConfig,
-} from './actors/scenario.ts';
+} from './actors/engine/index.ts';
 export { defineStepMachine } from './machines/step-machine.ts';
 export type { StepAction, StepArgs, StepBranch, StepGuard, StepMachineConfig, StepState, StepTransition, StepWait } from './machines/step-machine.ts';
-export { MAX_CHOICE_VALUES, type StepEvent } from './actors/step-event.ts';
-export { BUILT_IN_INVARIANTS, DEADLOCK } from './actors/built-in-invariants.ts';
+export { MAX_CHOICE_VALUES, type StepEvent } from './actors/engine/index.ts';
+export { BUILT_IN_INVARIANTS, DEADLOCK } from './actors/engine/index.ts';
 
 // Shared memory and the kernel primitives built on it.
 export { BigWordArray, Layout, Word, WordArray, hex, type Region, type SharedMemory, type Dependency, type LoadOptions, type StoreOptions, type WordOptions } from './host/layout.ts';

@@ -3,14 +3,14 @@
 // own code, and the first second runs several times slower), under one strategy. Inline and
 // threads samples alternate, so a change in the machine's load hits both, and the ratio is the
 // median of the pairs' ratios.
-import { explore } from '../actors/explore.ts';
-import { InlineBackend } from '../actors/inline-backend.ts';
-import type { StrategyName } from '../actors/scenario.ts';
-import { ThreadsBackend, type ThreadsOptions } from '../actors/threads-backend.ts';
-import { buildWorld } from '../actors/world.ts';
+import { explore } from '../actors/explore/index.ts';
+import { InlineBackend } from '../actors/engine/index.ts';
+import type { StrategyName } from '../actors/engine/index.ts';
+import { ThreadsBackend, type ThreadsOptions } from '../actors/engine/index.ts';
+import { buildWorld } from '../actors/engine/index.ts';
 import { CATALOGUE } from '../scenarios/index.ts';
 import rollover from '../scenarios/vmid-rollover.ts';
-import { JobBoard } from '../actors/job-board.ts';
+import { JobBoard } from '../actors/engine/index.ts';
 import { median } from './stats.ts';
 
 export const ENGINE_DESIGN = 'v2018-lockless';

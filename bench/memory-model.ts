@@ -2,9 +2,9 @@
 // design and schedules, samples interleaved so that the machine's load falls on both alike.
 // Steps of runs dropped as infeasible (a promise that could not be kept) do not count: they are
 // work the model costs, not executions it explored.
-import { explore } from '../actors/explore.ts';
-import { InlineBackend } from '../actors/inline-backend.ts';
-import { buildWorld, type WorldOptions } from '../actors/world.ts';
+import { explore } from '../actors/explore/index.ts';
+import { InlineBackend } from '../actors/engine/index.ts';
+import { buildWorld, type WorldOptions } from '../actors/engine/index.ts';
 import rollover from '../scenarios/vmid-rollover.ts';
 import { median } from './stats.ts';
 

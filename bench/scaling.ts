@@ -4,13 +4,13 @@
 // memory threads mode's workers add, and the schedules and time to the first violation of a
 // caught design (from a fresh start: workers started but cold). Sizes are set through the
 // scenarios' own options (what --set sets).
-import { explore, type ExploreResult } from '../actors/explore.ts';
-import { InlineBackend } from '../actors/inline-backend.ts';
-import type { Backend, Mode } from '../actors/backend.ts';
-import { budgetOf, type AnyScenario, type StrategyName } from '../actors/scenario.ts';
-import type { ScenarioRef } from '../actors/scenario-loader.ts';
-import { ThreadsBackend } from '../actors/threads-backend.ts';
-import { buildWorld } from '../actors/world.ts';
+import { explore, type ExploreResult } from '../actors/explore/index.ts';
+import { InlineBackend } from '../actors/engine/index.ts';
+import type { Backend, Mode } from '../actors/engine/index.ts';
+import { budgetOf, type AnyScenario, type StrategyName } from '../actors/engine/index.ts';
+import type { ScenarioRef } from '../actors/engine/index.ts';
+import { ThreadsBackend } from '../actors/engine/index.ts';
+import { buildWorld } from '../actors/engine/index.ts';
 import { CATALOGUE } from '../scenarios/index.ts';
 import stage2 from '../scenarios/stage2-coalesce.ts';
 import rollover from '../scenarios/vmid-rollover.ts';

@@ -1,10 +1,10 @@
 // How fast each strategy finds each caught design's violation: the median, over seeds, of runs
 // (schedules) and milliseconds to the first violation, inline in one thread.
-import { explore } from '../actors/explore.ts';
-import { InlineBackend } from '../actors/inline-backend.ts';
-import type { AnyScenario, StrategyName } from '../actors/scenario.ts';
-import { budgetOf } from '../actors/scenario.ts';
-import { buildWorld } from '../actors/world.ts';
+import { explore } from '../actors/explore/index.ts';
+import { InlineBackend } from '../actors/engine/index.ts';
+import type { AnyScenario, StrategyName } from '../actors/engine/index.ts';
+import { budgetOf } from '../actors/engine/index.ts';
+import { buildWorld } from '../actors/engine/index.ts';
 import { median } from './stats.ts';
 
 export interface ToViolation {

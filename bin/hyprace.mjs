@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Entry point: registers the TypeScript loader and the 'hyprace' resolve hook, then hands over
 // to the CLI.
-import { registerLoaders } from '../actors/hooks/register.mjs';
+import { registerLoaders } from '../actors/engine/hooks/register.mjs';
 
 // A reader that goes away (`hyprace list | head`) ends the output, not the program with a stack trace.
 process.stdout.on('error', (e) => {

@@ -1,9 +1,9 @@
 // Parsing of flag values into checked numbers and names; every failure is a UsageError.
-import { optionProblem, optionsProblem } from '../actors/options.ts';
-import { designContext, type AnyScenario } from '../actors/scenario.ts';
+import { optionProblem, optionsProblem } from '../actors/engine/index.ts';
+import { designContext, type AnyScenario } from '../actors/engine/index.ts';
 import { UsageError } from './exit.ts';
-import { MEMORY_MODELS, type MemoryModel } from '../actors/trace.ts';
-import type { Mode } from '../actors/backend.ts';
+import { MEMORY_MODELS, type MemoryModel } from '../actors/trace/index.ts';
+import type { Mode } from '../actors/engine/index.ts';
 
 export function integer(flag: string, value: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (value === undefined) return undefined;

@@ -1,9 +1,9 @@
 // One design explored under its scenario's budget (strategy, depth, step limit), with the run
 // count or time a command chooses: what check and compare both do for every design.
-import type { Mode } from '../actors/backend.ts';
-import type { ExploreResult } from '../actors/explore.ts';
-import { budgetOf } from '../actors/scenario.ts';
-import { exploreDesign } from '../actors/session.ts';
+import type { Mode } from '../actors/engine/index.ts';
+import type { ExploreResult } from '../actors/explore/index.ts';
+import { budgetOf } from '../actors/engine/index.ts';
+import { exploreDesign } from '../actors/explore/index.ts';
 import { Progress } from './progress.ts';
 import type { ResolvedScenario } from './resolve.ts';
 import type { MemorySettings } from './args.ts';

@@ -1,7 +1,7 @@
 // --invariant NAME: which invariants a command checks, validated against the scenario's own
 // and the built-in ones.
-import { knownInvariants } from '../actors/built-in-invariants.ts';
-import type { AnyScenario } from '../actors/scenario.ts';
+import { knownInvariants } from '../actors/engine/index.ts';
+import type { AnyScenario } from '../actors/engine/index.ts';
 import { UsageError } from './exit.ts';
 
 export function invariantFilter(scenario: AnyScenario, names: string[] | undefined): ReadonlySet<string> | undefined {

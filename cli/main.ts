@@ -1,11 +1,11 @@
 // The hyprace command. Every failure ends in one line on stderr and a distinct exit code.
 import { Command, CommanderError, Option } from 'commander';
-import { ActorFailure } from '../actors/backend.ts';
-import { MachineDefinitionError } from '../actors/compile.ts';
-import { ChoiceError } from '../actors/step-event.ts';
-import { NondeterministicDesign, UnrecordedAccess } from '../actors/verify/dpor.ts';
-import { TOOL_VERSION } from '../actors/version.ts';
-import { STRATEGIES } from '../actors/schedulers/index.ts';
+import { ActorFailure } from '../actors/engine/index.ts';
+import { MachineDefinitionError } from '../actors/engine/index.ts';
+import { ChoiceError } from '../actors/engine/index.ts';
+import { NondeterministicDesign, UnrecordedAccess } from '../actors/verify/index.ts';
+import { TOOL_VERSION } from '../actors/trace/index.ts';
+import { STRATEGIES } from '../actors/engine/index.ts';
 import { checkCommand } from './commands/check.ts';
 import { compareCommand } from './commands/compare.ts';
 import { coverageCommand } from './commands/coverage.ts';

@@ -1,5 +1,5 @@
 // A one-line progress display on a terminal's stderr; silent when not a TTY or with --json.
-import type { ExploreProgress } from '../actors/explore.ts';
+import type { ExploreProgress } from '../actors/explore/index.ts';
 
 export class Progress {
   private shown = false;

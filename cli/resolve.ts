@@ -3,15 +3,15 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { loadScenario, type ScenarioRef } from '../actors/scenario-loader.ts';
-import type { AnyScenario } from '../actors/scenario.ts';
+import { loadScenario, type ScenarioRef } from '../actors/engine/index.ts';
+import type { AnyScenario } from '../actors/engine/index.ts';
 import { CATALOGUE } from '../scenarios/index.ts';
 import { UsageError } from './exit.ts';
 import { firstSourceError } from './typecheck.ts';
-import { ActorFailure } from '../actors/backend.ts';
-import { MachineDefinitionError } from '../actors/compile.ts';
-import { InvariantError } from '../actors/run.ts';
-import { ReplayDivergence } from '../actors/schedulers/index.ts';
+import { ActorFailure } from '../actors/engine/index.ts';
+import { MachineDefinitionError } from '../actors/engine/index.ts';
+import { InvariantError } from '../actors/engine/index.ts';
+import { ReplayDivergence } from '../actors/engine/index.ts';
 
 export interface ResolvedScenario {
   ref: ScenarioRef;

@@ -3,9 +3,9 @@
 // `--out DIR` the share's result goes into DIR as one JSON file that `hyprace merge` combines.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { writeAtomically } from '../actors/atomic-write.ts';
-import { runsOfJob } from '../actors/parallel.ts';
-import { TOOL_VERSION } from '../actors/version.ts';
+import { writeAtomically } from '../actors/trace/index.ts';
+import { runsOfJob } from '../actors/explore/index.ts';
+import { TOOL_VERSION } from '../actors/trace/index.ts';
 import { UsageError } from './exit.ts';
 
 export interface Shard {

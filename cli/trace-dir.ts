@@ -2,7 +2,7 @@
 // take it; and what a command says when a found violation's trace could not be made.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FoundViolation } from '../actors/explore.ts';
+import type { FoundViolation } from '../actors/explore/index.ts';
 import { UsageError } from './exit.ts';
 
 export function checkTraceDir(dir: string, flag = '--trace-dir'): void {

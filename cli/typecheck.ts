@@ -33,7 +33,7 @@ export function firstSourceError(file: string): SourceError | null {
     types: ['node'],
     typeRoots: [`${MODULES}/@types`],
     baseUrl: dirname(file),
-    // As at run time (actors/hooks/resolve-hyprace.mjs): 'hyprace' and its subpaths are the
+    // As at run time (actors/engine/hooks/resolve-hyprace.mjs): 'hyprace' and its subpaths are the
     // public API, other packages come from hyprace's own dependencies when the file's directory
     // has none.
     paths: { ...publicEntries(), '*': ['*', `${MODULES}/*`, `${MODULES}/@types/*`] },

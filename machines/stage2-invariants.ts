@@ -1,7 +1,7 @@
 // The invariants and figures of the stage-2 world, for the built-in stage2-coalesce scenario and
 // any variant of it: what a translation may reach, what reference counts must say, what a TLB and
 // the guest may see.
-import type { InvariantDefinition } from '../actors/scenario.ts';
+import type { InvariantDefinition } from '../actors/engine/index.ts';
 import { st32 } from '../host/access.ts';
 import { REFCOUNT_BALANCE } from '../host/stage2/pool.ts';
 import { G, type Stage2Host, type Stage2WorldOptions } from '../host/stage2/world.ts';

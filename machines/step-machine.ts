@@ -3,7 +3,7 @@
 // The result is a plain xstate machine (createMachine), so xstate tools read it as usual.
 import { createMachine, type AnyStateMachine } from 'xstate';
 import type { Wait } from '../host/wait.ts';
-import type { StepEvent } from '../actors/step-event.ts';
+import type { StepEvent } from '../actors/engine/index.ts';
 
 /** What guards and actions get: the actor's locals and the step's event (its random source). */
 export interface StepArgs<C> {

@@ -1,7 +1,7 @@
 // A machine's graph as Graphviz DOT with coverage drawn on it: states with their visit counts,
 // transitions with how often they were taken, and what no run reached in red and dashed.
-import type { MachineCoverage } from '../actors/coverage.ts';
-import type { MachineGraph } from '../actors/machine-graph.ts';
+import type { MachineCoverage } from '../actors/explore/index.ts';
+import type { MachineGraph } from '../actors/explore/index.ts';
 
 const COVERED = '#2f855a';
 const NEVER = '#c53030';

@@ -1,9 +1,9 @@
 // Writes the coverage of every machine of a design as DOT, SVG, Mermaid and JSON files.
 import { join } from 'node:path';
-import { writeAtomically } from '../actors/atomic-write.ts';
-import type { CoverageData } from '../actors/coverage.ts';
-import { machineKey } from '../actors/coverage.ts';
-import { pathsToUncovered, summarize, type MachineGraph } from '../actors/machine-graph.ts';
+import { writeAtomically } from '../actors/trace/index.ts';
+import type { CoverageData } from '../actors/explore/index.ts';
+import { machineKey } from '../actors/explore/index.ts';
+import { pathsToUncovered, summarize, type MachineGraph } from '../actors/explore/index.ts';
 import { coverageDot } from './coverage-dot.ts';
 import { coverageMermaid } from './coverage-mermaid.ts';
 import { dotToSvg } from './svg.ts';

@@ -1,7 +1,7 @@
 // A machine's graph as a Mermaid state diagram with coverage: counts on transitions, what no run
 // reached styled apart.
-import type { MachineCoverage } from '../actors/coverage.ts';
-import type { MachineGraph } from '../actors/machine-graph.ts';
+import type { MachineCoverage } from '../actors/explore/index.ts';
+import type { MachineGraph } from '../actors/explore/index.ts';
 
 const id = (s: string) => s.replace(/[^A-Za-z0-9_]/g, '_');
 const text = (s: string) => s.replace(/[:;#"]/g, ' ').trim();

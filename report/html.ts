@@ -1,7 +1,7 @@
 // report/index.html: the page a KVM developer opens after `npm start`. Static, one file, no
 // server: the verdict table, every machine's coverage graph, coverage growth, and the swim-lane
 // timeline of each violation found.
-import type { Trace } from '../actors/trace.ts';
+import type { Trace } from '../actors/trace/index.ts';
 import type { MachineReport } from './coverage-files.ts';
 import { growthSvg, type GrowthLine } from './growth-svg.ts';
 import { timelineHtml } from './timeline-html.ts';

@@ -2,7 +2,7 @@
 // open: one track per actor with each step as a slice named by the label whose code it ran, one
 // track per lock showing who held it, and the violation as an instant event. Steps are placed
 // 10 µs apart: the order is real, the durations are not.
-import type { Trace } from '../actors/trace.ts';
+import type { Trace } from '../actors/trace/index.ts';
 
 const STEP_US = 10;
 

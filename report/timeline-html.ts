@@ -1,6 +1,6 @@
 // A violation's swim-lane timeline as an HTML table: one lane per CPU (or actor), one row per
 // step naming the label whose code ran, what it touched on hover, and the violating step marked.
-import type { Trace } from '../actors/trace.ts';
+import type { Trace } from '../actors/trace/index.ts';
 import { laneOf, orderLanes } from './timeline.ts';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');

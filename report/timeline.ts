@@ -1,7 +1,7 @@
 // The swim-lane timeline a person reads in a terminal: one column per CPU (or per actor when
 // actors say nothing of where they run), one row per step naming the label whose code the step
 // ran, and the step where the invariant broke.
-import type { Trace, TraceStep } from '../actors/trace.ts';
+import type { Trace, TraceStep } from '../actors/trace/index.ts';
 
 export interface TimelineOptions {
   /** Show only the last `tail` steps (all if omitted). */

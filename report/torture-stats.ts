@@ -1,7 +1,7 @@
 // Stress figures in the kernel's lock torture format (kernel/torture.c __torture_print_stats):
 //   spin_lock Writes:  Total: 93746064  Max/Min: 24106/22829   Fail: 0
 // '???' when max/2 > min (a thread starved), '!!!' when anything failed; then the latencies.
-import type { LockFigures, Percentiles, StressSnapshot } from '../actors/stress.ts';
+import type { LockFigures, Percentiles, StressSnapshot } from '../actors/stress/index.ts';
 
 export interface TortureLine {
   total: number;

@@ -1,6 +1,6 @@
 // The built-in catalogue: each scenario is its own module, loaded by URL in the main thread and
 // in workers alike. A new scenario file becomes part of hyprace by being listed here.
-import type { ScenarioRef } from '../actors/scenario-loader.ts';
+import type { ScenarioRef } from '../actors/engine/index.ts';
 
 const here = (file: string): ScenarioRef => ({ module: new URL(file, import.meta.url).href });
 

@@ -1,9 +1,9 @@
 // The compiled interpreter must take exactly the transitions xstate's own interpreter takes.
 import { expect } from 'chai';
 import { and, assign, not, setup } from 'xstate';
-import { createStepper } from '../actors/actor-runtime.ts';
-import { MachineDefinitionError, compileMachine } from '../actors/compile.ts';
-import { Rng } from '../actors/rng.ts';
+import { createStepper } from '../actors/engine/index.ts';
+import { MachineDefinitionError, compileMachine } from '../actors/engine/index.ts';
+import { Rng } from '../actors/engine/index.ts';
 import { waitUntil } from '../host/wait.ts';
 import { defineStepMachine } from '../machines/step-machine.ts';
 

@@ -1,11 +1,11 @@
 // The engine's own invariants (deadlock, lock discipline) fail on designs with those bugs and
 // hold on the design without them; a crashing or hanging actor is an internal failure.
 import { expect } from 'chai';
-import { ActorFailure } from '../actors/backend.ts';
-import { ThreadsBackend, liveActorWorkers } from '../actors/threads-backend.ts';
-import { explore } from '../actors/explore.ts';
-import { STRATEGIES } from '../actors/schedulers/index.ts';
-import { buildWorld } from '../actors/world.ts';
+import { ActorFailure } from '../actors/engine/index.ts';
+import { ThreadsBackend, liveActorWorkers } from '../actors/engine/index.ts';
+import { explore } from '../actors/explore/index.ts';
+import { STRATEGIES } from '../actors/engine/index.ts';
+import { buildWorld } from '../actors/engine/index.ts';
 import scenario from './fixtures/locks-scenario.ts';
 import { FIXTURE_REF, exploreInline } from './helpers.ts';
 

@@ -1,9 +1,9 @@
 // Shared test plumbing: explore a design inline or in threads through the public pieces.
 import { pathToFileURL } from 'node:url';
-import { explore, type ExploreOptions, type ExploreResult } from '../actors/explore.ts';
-import { InlineBackend } from '../actors/inline-backend.ts';
-import type { AnyScenario } from '../actors/scenario.ts';
-import { buildWorld } from '../actors/world.ts';
+import { explore, type ExploreOptions, type ExploreResult } from '../actors/explore/index.ts';
+import { InlineBackend } from '../actors/engine/index.ts';
+import type { AnyScenario } from '../actors/engine/index.ts';
+import { buildWorld } from '../actors/engine/index.ts';
 
 export const FIXTURE_REF = { module: pathToFileURL(new URL('./fixtures/locks-scenario.ts', import.meta.url).pathname).href };
 

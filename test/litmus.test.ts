@@ -6,8 +6,8 @@
 // the exists outcome is the only one SC does not reach. The SC outcomes come from a plain
 // interleaving of the instructions below, which shares nothing with hyprace's engine.
 import { expect } from 'chai';
-import { loadScenario } from '../actors/scenario-loader.ts';
-import type { MemoryModel } from '../actors/trace.ts';
+import { loadScenario } from '../actors/engine/index.ts';
+import type { MemoryModel } from '../actors/trace/index.ts';
 import { verifyDesign } from '../actors/verify/index.ts';
 import { CATALOGUE } from '../scenarios/index.ts';
 import { LITMUS_TESTS, type LitmusTest } from '../scenarios/litmus-tests.ts';

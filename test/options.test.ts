@@ -1,11 +1,11 @@
 // Every option of every built-in scenario declares what it takes, and every declared bound and
 // choice runs: a range that lets through a value the model cannot run would be a lie.
 import { expect } from 'chai';
-import { explore } from '../actors/explore.ts';
-import { InlineBackend } from '../actors/inline-backend.ts';
-import { optionsProblem } from '../actors/options.ts';
-import { budgetOf, designContext, type AnyScenario, type OptionSpec } from '../actors/scenario.ts';
-import { buildWorld } from '../actors/world.ts';
+import { explore } from '../actors/explore/index.ts';
+import { InlineBackend } from '../actors/engine/index.ts';
+import { optionsProblem } from '../actors/engine/index.ts';
+import { budgetOf, designContext, type AnyScenario, type OptionSpec } from '../actors/engine/index.ts';
+import { buildWorld } from '../actors/engine/index.ts';
 import { CATALOGUE } from '../scenarios/index.ts';
 import idregs from '../scenarios/idregs.ts';
 import litmus from '../scenarios/litmus.ts';

@@ -1,11 +1,11 @@
 // The sizes the scaling benchmark measures (2 to 8 vCPUs, 2 to 8 CPUs) run in both modes
 // without a crash, a hang or a run over the step limit, and give the same runs in both.
 import { expect } from 'chai';
-import { explore, type ExploreResult } from '../actors/explore.ts';
-import { InlineBackend } from '../actors/inline-backend.ts';
-import { budgetOf } from '../actors/scenario.ts';
-import { ThreadsBackend, liveActorWorkers } from '../actors/threads-backend.ts';
-import { buildWorld } from '../actors/world.ts';
+import { explore, type ExploreResult } from '../actors/explore/index.ts';
+import { InlineBackend } from '../actors/engine/index.ts';
+import { budgetOf } from '../actors/engine/index.ts';
+import { ThreadsBackend, liveActorWorkers } from '../actors/engine/index.ts';
+import { buildWorld } from '../actors/engine/index.ts';
 import { SCALING_CONFIGS } from '../bench/scaling.ts';
 
 const RUNS = 10;

@@ -1,12 +1,12 @@
 // Shrinking: a found schedule gets shorter (in steps or context switches), still breaks the same
 // invariant, and replays step for step from its trace.
 import { expect } from 'chai';
-import { explore } from '../actors/explore.ts';
-import { InlineBackend } from '../actors/inline-backend.ts';
-import { replayTrace } from '../actors/replay.ts';
-import type { AnyScenario } from '../actors/scenario.ts';
-import { readTrace } from '../actors/trace.ts';
-import { buildWorld } from '../actors/world.ts';
+import { explore } from '../actors/explore/index.ts';
+import { InlineBackend } from '../actors/engine/index.ts';
+import { replayTrace } from '../actors/trace/index.ts';
+import type { AnyScenario } from '../actors/engine/index.ts';
+import { readTrace } from '../actors/trace/index.ts';
+import { buildWorld } from '../actors/engine/index.ts';
 import allocator from '../scenarios/vmid-allocator.ts';
 import rollover from '../scenarios/vmid-rollover.ts';
 import { tempDir } from './temp-dirs.ts';

@@ -1,11 +1,11 @@
 // Stage-2 tables: descriptors against the architecture's bit layout, the walker's visitor order,
 // each invariant failing on the design with its bug and holding on the others, and replay.
 import { expect } from 'chai';
-import { explore } from '../actors/explore.ts';
-import { InlineBackend } from '../actors/inline-backend.ts';
-import { replayTrace } from '../actors/replay.ts';
-import { readTrace } from '../actors/trace.ts';
-import { buildWorld } from '../actors/world.ts';
+import { explore } from '../actors/explore/index.ts';
+import { InlineBackend } from '../actors/engine/index.ts';
+import { replayTrace } from '../actors/trace/index.ts';
+import { readTrace } from '../actors/trace/index.ts';
+import { buildWorld } from '../actors/engine/index.ts';
 import { Layout } from '../host/layout.ts';
 import {
   KVM_INVALID_PTE_LOCKED,

@@ -1,18 +1,18 @@
 // Threads mode passes the turn from worker to worker, each taking the scheduling decision
-// after its own step (actors/turn-loop.ts); inline mode runs run.ts's loop in one thread. For
+// after its own step (actors/engine/turn-loop.ts); inline mode runs run.ts's loop in one thread. For
 // every strategy and a design of every scenario, the same seed must give the same runs: the
 // same steps, ends, verdicts, blocked steps, figures and coverage. Bounded by run counts.
 import { expect } from 'chai';
-import type { Backend } from '../actors/backend.ts';
-import { CoverageRecorder, type CoverageData } from '../actors/coverage.ts';
-import { InlineBackend } from '../actors/inline-backend.ts';
-import type { AnyScenario } from '../actors/scenario.ts';
-import type { ScenarioRef } from '../actors/scenario-loader.ts';
-import { runOnce, runRngs, type RunResult } from '../actors/run.ts';
-import type { StrategyName } from '../actors/scenario.ts';
-import { STRATEGIES, createScheduler } from '../actors/schedulers/index.ts';
-import { ThreadsBackend, liveActorWorkers } from '../actors/threads-backend.ts';
-import { buildWorld } from '../actors/world.ts';
+import type { Backend } from '../actors/engine/index.ts';
+import { CoverageRecorder, type CoverageData } from '../actors/explore/index.ts';
+import { InlineBackend } from '../actors/engine/index.ts';
+import type { AnyScenario } from '../actors/engine/index.ts';
+import type { ScenarioRef } from '../actors/engine/index.ts';
+import { runOnce, runRngs, type RunResult } from '../actors/engine/index.ts';
+import type { StrategyName } from '../actors/engine/index.ts';
+import { STRATEGIES, createScheduler } from '../actors/engine/index.ts';
+import { ThreadsBackend, liveActorWorkers } from '../actors/engine/index.ts';
+import { buildWorld } from '../actors/engine/index.ts';
 import { CATALOGUE } from '../scenarios/index.ts';
 import idregs from '../scenarios/idregs.ts';
 import locktorture from '../scenarios/locktorture.ts';

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { readTrace, type Trace } from '../actors/trace.ts';
+import { readTrace, type Trace } from '../actors/trace/index.ts';
 import { EXAMPLE, VERDICTS, expectOneLine, hyprace, hypraceAsync } from './cli-run.ts';
 import { tempDir } from './temp-dirs.ts';
 

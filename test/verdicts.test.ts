@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readTrace } from '../actors/trace.ts';
+import { readTrace } from '../actors/trace/index.ts';
 import { VERDICTS, expectOneLine, faultFile, hyprace } from './cli-run.ts';
 import { tempDir } from './temp-dirs.ts';
 

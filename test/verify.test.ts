@@ -7,9 +7,9 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { defineScenario, defineStepMachine, type Word } from '../api.ts';
-import type { AnyScenario } from '../actors/scenario.ts';
-import { loadScenario } from '../actors/scenario-loader.ts';
-import { UnrecordedAccess } from '../actors/verify/dpor.ts';
+import type { AnyScenario } from '../actors/engine/index.ts';
+import { loadScenario } from '../actors/engine/index.ts';
+import { UnrecordedAccess } from '../actors/verify/index.ts';
 import { verifyDesign, type PreemptionBound, type VerifyOptions } from '../actors/verify/index.ts';
 import { CATALOGUE } from '../scenarios/index.ts';
 import { hyprace } from './cli-run.ts';

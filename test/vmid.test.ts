@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import allocator from '../scenarios/vmid-allocator.ts';
 import rollover from '../scenarios/vmid-rollover.ts';
-import type { AnyScenario, StrategyName } from '../actors/scenario.ts';
+import type { AnyScenario, StrategyName } from '../actors/engine/index.ts';
 import { exploreInline } from './helpers.ts';
 
 const caught: [AnyScenario, string, string, StrategyName, RegExp][] = [

@@ -2,7 +2,7 @@
 // A draw's range may depend on earlier draws of the same step, so ranges are learned by running
 // the step: the script is a prefix, draws past it take 0, and the next variant raises the last
 // draw that has a value left and forgets the draws after it.
-import type { ChoiceLog } from '../step-event.ts';
+import type { ChoiceLog } from '../engine/index.ts';
 
 export class ChoiceCursor {
   /** The values to script for the step's next execution. */

@@ -11,12 +11,12 @@
 // DPOR needs (OOPSLA 2013, "Bounded partial-order reduction"; Loom does the same).
 import { withFootprint } from '../../host/access.ts';
 import type { Wait } from '../../host/wait.ts';
-import type { InlineBackend, InlineSnapshot } from '../inline-backend.ts';
-import { Rng } from '../rng.ts';
-import { runOnce, type RunOptions, type RunResult, type StepRecord } from '../run.ts';
-import type { Scheduler } from '../schedulers/scheduler.ts';
-import { ChoiceError } from '../step-event.ts';
-import { Infeasible } from '../promises.ts';
+import type { InlineBackend, InlineSnapshot } from '../engine/index.ts';
+import { Rng } from '../engine/index.ts';
+import { runOnce, type RunOptions, type RunResult, type StepRecord } from '../engine/index.ts';
+import type { Scheduler } from '../engine/index.ts';
+import { ChoiceError } from '../engine/index.ts';
+import { Infeasible } from '../engine/index.ts';
 import { ChoiceCursor } from './choice-cursor.ts';
 import { EMPTY_FOOTPRINT, dependent, joinFootprints, makeFootprint, type Footprint } from './footprint.ts';
 import { HappensBefore, type ExecutedStep } from './happens-before.ts';

@@ -3,12 +3,12 @@
 // bounds 0, 1, 2, ... each explored completely, until a bound no longer cuts anything (then every
 // execution within the step limit has been covered) or the budget is spent. The entry point of
 // actors/verify/.
-import { InlineBackend } from '../inline-backend.ts';
-import type { RunResult } from '../run.ts';
-import type { MemoryModel } from '../trace.ts';
-import { budgetOf, type AnyScenario } from '../scenario.ts';
-import { recordViolation, type FoundViolation } from '../violation-trace.ts';
-import { buildWorld, type World } from '../world.ts';
+import { InlineBackend } from '../engine/index.ts';
+import type { RunResult } from '../engine/index.ts';
+import type { MemoryModel } from '../trace/index.ts';
+import { budgetOf, type AnyScenario } from '../engine/index.ts';
+import { recordViolation, type FoundViolation } from '../trace/index.ts';
+import { buildWorld, type World } from '../engine/index.ts';
 import { Dpor, type DporStats } from './dpor.ts';
 import { VisibleWords } from './visible-words.ts';
 
@@ -242,3 +242,8 @@ export function addStats(total: DporStats, s: DporStats): void {
   total.boundReached ||= s.boundReached;
   total.maxDepth = Math.max(total.maxDepth, s.maxDepth);
 }
+
+// What the rest of hyprace imports from this concern (its entry point).
+export { NondeterministicDesign, UnrecordedAccess } from './dpor.ts';
+export { verifyJobs } from './parallel.ts';
+export { type BoundRecord, mergeVerifyShards, type VerifyShardResult } from './shard.ts';

@@ -1,10 +1,10 @@
 // One verify job in a worker thread: the subtree of the exploration tree below a fixed prefix,
 // explored with DPOR over the worker's own world. Jobs share a stop word and an execution count.
-import { InlineBackend } from '../inline-backend.ts';
-import type { RunResult } from '../run.ts';
-import { loadScenario, type ScenarioRef } from '../scenario-loader.ts';
-import type { MemoryModel } from '../trace.ts';
-import { buildWorld, type World } from '../world.ts';
+import { InlineBackend } from '../engine/index.ts';
+import type { RunResult } from '../engine/index.ts';
+import { loadScenario, type ScenarioRef } from '../engine/index.ts';
+import type { MemoryModel } from '../trace/index.ts';
+import { buildWorld, type World } from '../engine/index.ts';
 import { Dpor, type DporStats, type PathStep } from './dpor.ts';
 import { VisibleWords } from './visible-words.ts';
 

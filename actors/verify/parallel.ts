@@ -3,10 +3,10 @@
 // is explored with DPOR by a worker thread. Enumerating the top in full keeps the split sound:
 // no race found below a prefix can ask for an order at the top that is not explored anyway.
 import { Piscina } from 'piscina';
-import { InlineBackend } from '../inline-backend.ts';
-import { budgetOf, type AnyScenario } from '../scenario.ts';
-import type { ScenarioRef } from '../scenario-loader.ts';
-import { buildWorld } from '../world.ts';
+import { InlineBackend } from '../engine/index.ts';
+import { budgetOf, type AnyScenario } from '../engine/index.ts';
+import type { ScenarioRef } from '../engine/index.ts';
+import { buildWorld } from '../engine/index.ts';
 import { Dpor, type PathStep } from './dpor.ts';
 import { addStats, emptyStats, verifyBounds, type BoundOutcome, type Budget, type PreemptionBound, type VerifyOptions, type VerifyResult } from './index.ts';
 import type { VerifyJobResult, VerifyJobTask } from './job-worker.ts';
@@ -147,7 +147,7 @@ interface TopOfTree {
   status: 'complete' | 'violation' | 'stopped' | 'restart';
   prefixes: PathStep[][];
   dpor: Dpor;
-  violation?: import('../run.ts').RunResult;
+  violation?: import('../engine/run.ts').RunResult;
 }
 
 /**

@@ -1,7 +1,7 @@
 // hyprace compare: every design of a scenario under the same budget, side by side: the figures
 // the scenario reports (mean per run), schedules, and the verdict each design reached.
-import { DEFAULT_PROMISES } from '../../actors/world.ts';
-import { budgetOf } from '../../actors/scenario.ts';
+import { DEFAULT_PROMISES } from '../../actors/engine/index.ts';
+import { budgetOf } from '../../actors/engine/index.ts';
 import { exploreUnderBudget } from '../budgeted.ts';
 import { integer, memorySettings, modeFor, seconds, stepTimeout } from '../args.ts';
 import { EXIT, UsageError } from '../exit.ts';
@@ -12,7 +12,7 @@ import { infeasibleLines, memoryText, stepLimitLines } from './explore.ts';
 import { invariantFilter } from '../invariants.ts';
 import { checkTraceDir, traceProblem } from '../trace-dir.ts';
 import { expectedUnder, verdictOf, type CheckVerdict } from './check.ts';
-import type { ExploreResult } from '../../actors/explore.ts';
+import type { ExploreResult } from '../../actors/explore/index.ts';
 
 export interface CompareFlags {
   design?: string[];

@@ -1,12 +1,12 @@
 // hyprace coverage: explore every design, merge what the runs exercised into a coverage file
 // (later runs add to it), and draw each machine's graph with its coverage.
 import { existsSync, readFileSync } from 'node:fs';
-import { writeAtomically } from '../../actors/atomic-write.ts';
+import { writeAtomically } from '../../actors/trace/index.ts';
 import { withFileLock } from '../file-lock.ts';
 import { join } from 'node:path';
-import { COVERAGE_FORMAT, emptyCoverage, mergeCoverage, type CoverageData } from '../../actors/coverage.ts';
-import { designMachines } from '../../actors/design-machines.ts';
-import { budgetOf } from '../../actors/scenario.ts';
+import { COVERAGE_FORMAT, emptyCoverage, mergeCoverage, type CoverageData } from '../../actors/explore/index.ts';
+import { designMachines } from '../../actors/explore/index.ts';
+import { budgetOf } from '../../actors/engine/index.ts';
 import { writeCoverageFiles, type MachineReport } from '../../report/coverage-files.ts';
 import { integer, memorySettings, modeFor, seconds, stepTimeout } from '../args.ts';
 import { exploreUnderBudget } from '../budgeted.ts';
@@ -16,7 +16,7 @@ import { Progress } from '../progress.ts';
 import { allScenarios, blamingUserFile, resolveScenario } from '../resolve.ts';
 import { checkTraceDir } from '../trace-dir.ts';
 import { sampledShare, shardOf, shardSettings, writeShardFile, type ShardFile } from '../shard.ts';
-import type { AnyScenario } from '../../actors/scenario.ts';
+import type { AnyScenario } from '../../actors/engine/index.ts';
 
 export interface CoverageFlags {
   out: string;

@@ -1,12 +1,12 @@
 // hyprace explore: search one design for an invariant violation.
 import { invariantFilter } from '../invariants.ts';
-import { DEFAULT_BUDGET, budgetOf, type StrategyName } from '../../actors/scenario.ts';
-import { designCoverage, designGraphs } from '../../actors/machine-graph.ts';
-import type { ExploreResult, FoundViolation } from '../../actors/explore.ts';
-import { DEFAULT_PROMISES, buildWorld } from '../../actors/world.ts';
-import { STRATEGIES } from '../../actors/schedulers/index.ts';
-import { exploreDesign } from '../../actors/session.ts';
-import type { Mode } from '../../actors/backend.ts';
+import { DEFAULT_BUDGET, budgetOf, type StrategyName } from '../../actors/engine/index.ts';
+import { designCoverage, designGraphs } from '../../actors/explore/index.ts';
+import type { ExploreResult, FoundViolation } from '../../actors/explore/index.ts';
+import { DEFAULT_PROMISES, buildWorld } from '../../actors/engine/index.ts';
+import { STRATEGIES } from '../../actors/engine/index.ts';
+import { exploreDesign } from '../../actors/explore/index.ts';
+import type { Mode } from '../../actors/engine/index.ts';
 import type { MemorySettings } from '../args.ts';
 import { checkedOptions, integer, memorySettings, modeFor, oneOf, optionOverrides, seconds, stepTimeout } from '../args.ts';
 import { EXIT, UsageError } from '../exit.ts';
@@ -15,7 +15,7 @@ import { Progress } from '../progress.ts';
 import { blamingUserFile, checkDesign, resolveScenario } from '../resolve.ts';
 import { checkTraceDir, traceProblem } from '../trace-dir.ts';
 import { embedTrace, sampledShare, shardOf, shardSettings, writeShardFile, type EmbeddedTrace, type Shard } from '../shard.ts';
-import type { AnyScenario } from '../../actors/scenario.ts';
+import type { AnyScenario } from '../../actors/engine/index.ts';
 
 export interface ExploreFlags {
   design?: string;

@@ -1,9 +1,9 @@
 // hyprace list: the catalogue (or the scenarios named: built-in names or scenario files), each
 // scenario's designs with their expected verdicts, the invariants checked, and the options.
 import { relative } from 'node:path';
-import { describeSpec } from '../../actors/options.ts';
-import { budgetOf, type OptionSpec } from '../../actors/scenario.ts';
-import { BUILT_IN_INVARIANTS } from '../../actors/built-in-invariants.ts';
+import { describeSpec } from '../../actors/engine/index.ts';
+import { budgetOf, type OptionSpec } from '../../actors/engine/index.ts';
+import { BUILT_IN_INVARIANTS } from '../../actors/engine/index.ts';
 import { EXIT } from '../exit.ts';
 import { printJson } from '../format.ts';
 import { allScenarios, resolveScenario } from '../resolve.ts';

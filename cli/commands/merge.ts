@@ -1,9 +1,9 @@
 // hyprace merge DIR...: the shard files of one sharded explore, check, coverage or verify,
 // combined into what one process would have printed, with its exit code. A violation's trace,
 // carried inside its shard's file, is written into --trace-dir first.
-import { mergeExploreResults } from '../../actors/parallel.ts';
-import { mergeVerifyShards } from '../../actors/verify/shard.ts';
-import type { ExploreResult } from '../../actors/explore.ts';
+import { mergeExploreResults } from '../../actors/explore/index.ts';
+import { mergeVerifyShards } from '../../actors/verify/index.ts';
+import type { ExploreResult } from '../../actors/explore/index.ts';
 import { EXIT } from '../exit.ts';
 import { resolveScenario } from '../resolve.ts';
 import { readShardFiles, restoreTrace, type EmbeddedTrace, type ShardFile } from '../shard.ts';

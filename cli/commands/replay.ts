@@ -1,12 +1,12 @@
 // hyprace replay: re-execute a trace step for step and show it as a per-CPU timeline.
-import type { Mode } from '../../actors/backend.ts';
-import { InlineBackend } from '../../actors/inline-backend.ts';
-import { optionsProblem } from '../../actors/options.ts';
-import { TraceMismatch, checkModel, replayTrace } from '../../actors/replay.ts';
-import { ReplayDivergence } from '../../actors/schedulers/index.ts';
-import { ThreadsBackend } from '../../actors/threads-backend.ts';
-import { TraceFormatError, readTrace, type Trace } from '../../actors/trace.ts';
-import { buildWorld } from '../../actors/world.ts';
+import type { Mode } from '../../actors/engine/index.ts';
+import { InlineBackend } from '../../actors/engine/index.ts';
+import { optionsProblem } from '../../actors/engine/index.ts';
+import { TraceMismatch, checkModel, replayTrace } from '../../actors/trace/index.ts';
+import { ReplayDivergence } from '../../actors/engine/index.ts';
+import { ThreadsBackend } from '../../actors/engine/index.ts';
+import { TraceFormatError, readTrace, type Trace } from '../../actors/trace/index.ts';
+import { buildWorld } from '../../actors/engine/index.ts';
 import { renderTimeline } from '../../report/timeline.ts';
 import { toChromeTrace } from '../../report/perfetto.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';

@@ -1,9 +1,9 @@
 // hyprace stress: a design on free-running worker threads for a bounded time, locktorture-style.
 import { availableParallelism } from 'node:os';
-import { writeFreeTrace } from '../../actors/free-trace.ts';
-import { designContext } from '../../actors/scenario.ts';
-import { buildWorld } from '../../actors/world.ts';
-import { runStress, STRESS_DEFAULTS, type StressSnapshot } from '../../actors/stress.ts';
+import { writeFreeTrace } from '../../actors/stress/index.ts';
+import { designContext } from '../../actors/engine/index.ts';
+import { buildWorld } from '../../actors/engine/index.ts';
+import { runStress, STRESS_DEFAULTS, type StressSnapshot } from '../../actors/stress/index.ts';
 import { CATALOGUE } from '../../scenarios/index.ts';
 import { lockJson, snapshotLines } from '../../report/torture-stats.ts';
 import { checkedOptions, integer, memorySettings, optionOverrides, seconds } from '../args.ts';

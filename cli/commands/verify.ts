@@ -1,11 +1,11 @@
 // hyprace verify: every interleaving (and every value of every random draw) of a design's bounded
 // configuration, with partial-order reduction: "verified", a violation with its trace, or
 // "incomplete" with how far it got.
-import { DEFAULT_BUDGET, DEFAULT_VERIFY_SECONDS, budgetOf, type AnyScenario } from '../../actors/scenario.ts';
+import { DEFAULT_BUDGET, DEFAULT_VERIFY_SECONDS, budgetOf, type AnyScenario } from '../../actors/engine/index.ts';
 import { verifyDesign, type PreemptionBound, type VerifyResult } from '../../actors/verify/index.ts';
-import { verifyJobs } from '../../actors/verify/parallel.ts';
+import { verifyJobs } from '../../actors/verify/index.ts';
 import { checkedOptions, integer, memorySettings, optionOverrides, seconds } from '../args.ts';
-import type { MemoryModel } from '../../actors/trace.ts';
+import type { MemoryModel } from '../../actors/trace/index.ts';
 import { checkTraceDir, traceProblem } from '../trace-dir.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { duration } from '../format.ts';
@@ -14,7 +14,7 @@ import { Progress } from '../progress.ts';
 import { blamingUserFile, checkDesign, resolveScenario, type ResolvedScenario } from '../resolve.ts';
 import { DEFAULT_SHRINK_SECONDS } from './explore.ts';
 import { embedTrace, shardOf, shardSettings, writeShardFile, type EmbeddedTrace, type Shard } from '../shard.ts';
-import type { BoundRecord, VerifyShardResult } from '../../actors/verify/shard.ts';
+import type { BoundRecord, VerifyShardResult } from '../../actors/verify/index.ts';
 
 export interface VerifyFlags {
   memory?: string;

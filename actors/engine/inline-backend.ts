@@ -1,0 +1,185 @@
+// All actors in this thread, stepped by direct calls over the same shared-memory code.
+import { footprint } from '../../host/access.ts';
+import { recorder } from '../../host/recorder.ts';
+import type { Wait } from '../../host/wait.ts';
+import { createStepper, stepAs, type ActorSnapshot, type ActorStepper, type Interpreter } from './actor-runtime.ts';
+import { ActorFailure, type Backend } from './backend.ts';
+import { ProcessExitInStep } from './exit-guard.ts';
+import { stepEnds, stepStarts, type Heartbeat } from './job-board.ts';
+import { ChoiceError, type ChoiceLog } from './step-event.ts';
+import { Infeasible, PromiseEngine } from './promises.ts';
+import { memoryModel } from '../../host/memory-model/active.ts';
+import type { World } from './world.ts';
+
+/** The shared words one step read and wrote (32-bit word indices; duplicates possible). */
+export interface StepFootprint {
+  reads: number[];
+  writes: number[];
+  /** Statistics bumped (figures only, in no dependence). */
+  statistics: number[];
+}
+
+export interface InlineSnapshot {
+  memory: Uint8Array;
+  actors: ActorSnapshot[];
+}
+
+export class InlineBackend implements Backend {
+  readonly mode = 'inline' as const;
+  private readonly steppers: ActorStepper[];
+  private log: string[][] = [];
+  private readonly transitions: number[];
+  private readonly scripted: boolean[];
+  /** What each actor's last step drew (values and ranges). */
+  private readonly drawnBy: ChoiceLog[];
+  /** Set to record each step's footprint (verify's dependence relation). */
+  recordFootprints = false;
+  /** The last step's footprint, when recorded. */
+  lastFootprint: StepFootprint = { reads: [], writes: [], statistics: [] };
+
+  /** Bumped around each step when a watchdog in another thread looks after this one. */
+  heartbeat: Heartbeat | undefined;
+
+  constructor(readonly world: World, private readonly record = true, interpreter: Interpreter = 'compiled') {
+    this.steppers = world.actors.map((def, i) => createStepper(def, i, interpreter));
+    this.transitions = world.actors.map(() => -1);
+    this.scripted = world.actors.map(() => false);
+    this.drawnBy = world.actors.map(() => ({ values: [], arities: [] }));
+    if (world.arm64 && world.promiseOwners) {
+      this.promises = new PromiseEngine({ world, stepperOf: (a) => this.steppers[a], save: () => this.save(), restore: (x) => this.restore(x as InlineSnapshot) }, world.arm64);
+      memoryModel.promiseStep = (owner) => this.promises!.promiseStep(owner);
+    }
+  }
+
+  /** The arm64 model's promises, when the world makes them (actors/engine/promises.ts). */
+  private readonly promises: PromiseEngine | undefined;
+
+  /** Whether each step's touches are recorded (traces need them). */
+  get records(): boolean {
+    return this.record;
+  }
+
+  lastChoices(actor: number): number[] | undefined {
+    return this.scripted[actor] ? this.drawnBy[actor].values : undefined;
+  }
+
+  /** What `actor`'s last scripted step drew, with the range of each draw. */
+  lastDrawn(actor: number): ChoiceLog {
+    return this.drawnBy[actor];
+  }
+
+  /** After a step under arm64 with promises: note an actor that finished, and certify the promiser. */
+  private afterModelledStep(actor: number): void {
+    const m = this.world.arm64!;
+    const owners = this.world.promiseOwners!;
+    if (this.steppers[actor].done) m.setFinished(actor);
+    this.promises!.certify(actor < owners ? actor : actor - owners);
+  }
+
+  /**
+   * Before a violation is reported under arm64 with promises: every actor's promises must still be
+   * keepable, not only the last stepper's. Another's step (a read of a promised write, a lock
+   * released after it) can leave a promise that can no longer be kept; a state the execution
+   * cannot complete from is not an arm64 execution (Infeasible), so nothing is judged in it.
+   */
+  promisesOutstanding(): boolean {
+    if (!this.promises) return false;
+    for (let a = 0; a < this.world.promiseOwners!; a++) if (this.world.arm64!.outstanding(a) > 0) return true;
+    return false;
+  }
+
+  completable(): void {
+    if (!this.promises) return;
+    for (let a = 0; a < this.world.promiseOwners!; a++) this.promises.certify(a);
+  }
+
+  /** A 32-bit hash of `actor`'s state and context (verify's state cache). */
+  actorHash(actor: number, seed: number): number {
+    return this.steppers[actor].hash(seed);
+  }
+
+  /** The scenario's memory and every actor, to return to after a trial step (verify). */
+  save(): InlineSnapshot {
+    return { memory: this.world.memory.u8.slice(0, this.world.hostBytes), actors: this.steppers.map((s) => s.save()) };
+  }
+
+  restore(s: InlineSnapshot): void {
+    this.world.memory.u8.set(s.memory, 0);
+    this.steppers.forEach((st, i) => st.restore(s.actors[i]));
+    this.world.violations.clear();
+  }
+
+  lastTransition(actor: number): number {
+    return this.transitions[actor];
+  }
+
+  lastBranch(actor: number): number {
+    return this.steppers[actor].lastBranch();
+  }
+
+  waitOf(actor: number): Wait | undefined {
+    return this.steppers[actor].waitOf();
+  }
+
+  resetActors(): number[] {
+    this.log = [];
+    return this.steppers.map((s) => {
+      s.reset();
+      return s.state;
+    });
+  }
+
+  step(actor: number, seed: number, choices?: readonly number[]): number {
+    const s = this.steppers[actor];
+    if (this.record) {
+      recorder.touches = [];
+      recorder.on = true;
+    }
+    if (this.recordFootprints) {
+      footprint.reads = [];
+      footprint.writes = [];
+      footprint.statistics = [];
+      footprint.on = true;
+    }
+    this.scripted[actor] = choices !== undefined;
+    if (this.heartbeat) stepStarts(this.heartbeat, actor, s.state);
+    try {
+      this.transitions[actor] = stepAs(s, actor, seed, choices);
+      // Kept before anything else steps this actor's machine (a promise's solo run does).
+      const log = s.drawn();
+      this.drawnBy[actor] = { values: [...log.values], arities: [...log.arities] };
+      if (this.promises) this.afterModelledStep(actor);
+      if (this.heartbeat) stepEnds(this.heartbeat);
+    } catch (e) {
+      if (e instanceof Infeasible) throw e;
+      // arm64: an RMW over the actor's own promise (memory-model/arm64.ts): not explored.
+      if (e instanceof Error && e.name === 'RmwOverOwnPromise') throw new Infeasible(actor);
+      const state = this.world.programs[actor].stateIds[s.state];
+      if (e instanceof ChoiceError) throw new ChoiceError(`${this.world.actors[actor].name} in state '${state}': ${e.message}`);
+      throw failure(e, this.world.actors[actor].name, state);
+    } finally {
+      if (this.record) {
+        recorder.on = false;
+        this.log.push(recorder.touches);
+      }
+      if (this.recordFootprints) {
+        footprint.on = false;
+        this.lastFootprint = { reads: footprint.reads, writes: footprint.writes, statistics: footprint.statistics };
+      }
+    }
+    return s.state;
+  }
+
+  async touches(): Promise<string[][]> {
+    return this.log;
+  }
+
+  async close(): Promise<void> {}
+}
+
+export function failure(e: unknown, actor: string, state: string): ActorFailure {
+  if (e instanceof ActorFailure) return e;
+  if (e instanceof ProcessExitInStep) return new ActorFailure(`${actor} called process.exit(${e.code ?? ''}) in state '${state}': a step must not end the process`, actor, 'exited');
+  const message = e instanceof Error ? e.message : String(e);
+  return new ActorFailure(`${actor} threw in state '${state}': ${message}`, actor, 'threw');
+}
