@@ -38,7 +38,7 @@ export async function resolveScenario(arg: string, o: ResolveOptions = {}): Prom
   const file = resolve(arg);
   if (!existsSync(file)) throw new UsageError(`scenario file ${arg} does not exist`);
   if (o.typecheck !== false) {
-    const error = firstSourceError(file);
+    const error = await firstSourceError(file);
     if (error) throw new UsageError(`scenario file has a ${error.kind} error: ${error.text}`);
   }
   const ref = { module: pathToFileURL(file).href };

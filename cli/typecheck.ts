@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
+import type TS from 'typescript';
 
 const ROOT = new URL('../', import.meta.url);
 const MODULES = fileURLToPath(new URL('node_modules', ROOT));
@@ -21,8 +21,11 @@ export interface SourceError {
 }
 
 /** The first error in `file`, or null if it parses and type-checks. */
-export function firstSourceError(file: string): SourceError | null {
-  const options: ts.CompilerOptions = {
+export async function firstSourceError(file: string): Promise<SourceError | null> {
+  // Loaded here, not at the top: the compiler takes most of a second to load, and only users'
+  // files are checked (every command would otherwise pay it, built-in scenarios included).
+  const ts = (await import('typescript')).default;
+  const options: TS.CompilerOptions = {
     strict: true,
     noEmit: true,
     skipLibCheck: true,
@@ -42,12 +45,12 @@ export function firstSourceError(file: string): SourceError | null {
   const source = program.getSourceFile(file);
   if (!source) return { kind: 'syntax', text: `${file}: cannot be read` };
   const syntax = program.getSyntacticDiagnostics(source).find((x) => x.category === ts.DiagnosticCategory.Error);
-  if (syntax) return { kind: 'syntax', text: describe(file, syntax) };
+  if (syntax) return { kind: 'syntax', text: describe(ts, file, syntax) };
   const type = program.getSemanticDiagnostics(source).find((x) => x.category === ts.DiagnosticCategory.Error);
-  return type ? { kind: 'type', text: describe(file, type) } : null;
+  return type ? { kind: 'type', text: describe(ts, file, type) } : null;
 }
 
-function describe(file: string, d: ts.Diagnostic): string {
+function describe(ts: typeof TS, file: string, d: TS.Diagnostic): string {
   const text = ts.flattenDiagnosticMessageText(d.messageText, ' ');
   if (!d.file || d.start === undefined) return `${file}: ${text}`;
   const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);

@@ -34,7 +34,7 @@ describe('public API', function () {
     expect(publicImports).to.be.greaterThan(files.length);
   });
 
-  it('names each entry point alike in package.json, tsconfig.json and the type check of users files', () => {
+  it('names each entry point alike in package.json, tsconfig.json and the type check of users files', async () => {
     const tsconfig = JSON.parse(readFileSync(new URL('tsconfig.json', root), 'utf8')) as { compilerOptions: { paths: Record<string, string[]> } };
     for (const [spec, file] of Object.entries(entries)) {
       const viaPaths = spec === 'hyprace' ? tsconfig.compilerOptions.paths.hyprace[0] : tsconfig.compilerOptions.paths['hyprace/*'][0].replace('*', spec.slice('hyprace/'.length));
@@ -43,10 +43,10 @@ describe('public API', function () {
     const dir = tempDir();
     const user = join(dir, 'uses-every-entry.ts');
     writeFileSync(user, Object.keys(entries).map((s, i) => `import * as m${i} from '${s}';\nexport const n${i}: number = Object.keys(m${i}).length;\n`).join(''));
-    expect(firstSourceError(user)).to.equal(null);
+    expect(await firstSourceError(user)).to.equal(null);
     const deep = join(dir, 'deep.ts');
     writeFileSync(deep, `import { PhysCpus } from 'hyprace/host/cpu.ts';\nexport const p = PhysCpus;\n`);
-    expect(firstSourceError(deep)?.text).to.match(/Cannot find module 'hyprace\/host\/cpu\.ts'/);
+    expect((await firstSourceError(deep))?.text).to.match(/Cannot find module 'hyprace\/host\/cpu\.ts'/);
   });
 
   it('documents every name it exports', () => {
