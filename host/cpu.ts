@@ -34,6 +34,8 @@ export class PhysCpus<const R extends string = string> {
   private readonly naming: (cpu: number) => string;
   /** arm64 model: the view the last thread switched out of this CPU published (rq->lock). */
   private readonly rq_view: WordArray;
+  /** arm64 model: the actor whose thread runs on this CPU, plus one (0: none), for its IRQs (threadOn). */
+  private readonly thread_actor: WordArray;
 
   constructor(layout: Layout, readonly count: number, o: PhysCpusOptions<R> = {}) {
     this.naming = o.name ?? ((c) => `cpu${c}`);
@@ -43,6 +45,15 @@ export class PhysCpus<const R extends string = string> {
     this.guest = layout.words('in_guest', count, (c) => `${this.name(c)}.in_guest`, CPU_STATE);
     for (const r of o.registers ?? []) this.regs[r] = layout.words(r, count, (c) => `${this.name(c)}.${r}`, CPU_STATE);
     this.rq_view = layout.words('rq view', count, (c) => `${this.name(c)}.rq->lock view`, { ghost: true });
+    this.thread_actor = layout.words('thread actor', count, (c) => `${this.name(c)}.current thread (actor)`, { ghost: true });
+  }
+
+  /**
+   * arm64 model: the actor whose thread runs on `cpu` (switched in and not out), or -1. An IRQ
+   * handler runs on that thread's CPU, between two of its instructions (Ipis.take).
+   */
+  threadOn(cpu: number): number {
+    return this.thread_actor.at(cpu).load() - 1;
   }
 
   /** The CPU's name: "cpu1", "hart1". */
@@ -76,6 +87,7 @@ export class PhysCpus<const R extends string = string> {
     if (m && execution.actor >= 0) {
       m.barrier(execution.actor, 'sy');
       m.acquireView(execution.actor, this.rq_view.at(cpu).load());
+      this.thread_actor.at(cpu).store(execution.actor + 1);
     }
   }
 
@@ -85,6 +97,7 @@ export class PhysCpus<const R extends string = string> {
     if (m && execution.actor >= 0) {
       m.barrier(execution.actor, 'sy');
       this.rq_view.at(cpu).store(Math.max(this.rq_view.at(cpu).load(), m.releaseView(execution.actor)));
+      this.thread_actor.at(cpu).store(0);
     }
   }
 

@@ -135,6 +135,11 @@ export class Ipis<const F extends string = string> {
       const func = this.names[this.func.peek(s) - 1];
       note(`${this.cpus.name(cpu)} takes ${this.word} ${func} from ${this.cpus.name(s)}`);
       const m = this.model();
+      // arm64: the handler runs on the interrupted thread's CPU, between two of its instructions:
+      // it sees what the thread did, and the thread, once the exception returns, what it did.
+      // (Joining whole views is stronger than one CPU's program order: it may hide, never invent.)
+      const thread = m ? this.cpus.threadOn(cpu) : -1;
+      if (m && thread >= 0) m.acquireView(execution.actor, m.releaseView(thread));
       if (m) m.acquireView(execution.actor, ld32(this.views.array, this.views.index + s));
       this.functions[func](cpu, s);
       also?.(func, s);
@@ -142,6 +147,7 @@ export class Ipis<const F extends string = string> {
         const at = this.ackViews.index + s;
         st32(this.ackViews.array, at, Math.max(ld32(this.ackViews.array, at), m.releaseView(execution.actor)));
       }
+      if (m && thread >= 0) m.acquireView(thread, m.releaseView(execution.actor));
       this.outstanding.at(s).add(-1);
     }
   }

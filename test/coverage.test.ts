@@ -79,7 +79,7 @@ describe('coverage', function () {
 
   it('draws DOT, SVG, Mermaid and JSON for every machine of every built-in design', async () => {
     const out = tempDir();
-    const r = hyprace('coverage', '--out', out, '--iterations', '20', '--json');
+    const r = hyprace('coverage', '--out', out, '--iterations', '20', '--mode', 'inline', '--json');
     expect(r.code, r.stderr).to.equal(0);
     const reported = JSON.parse(r.stdout).machines as { scenario: string; design: string; machine: string }[];
     let machines = 0;

@@ -24,6 +24,12 @@ export interface Backend {
    * are the values `choices` lists (verify's explicit choices).
    */
   step(actor: number, seed: number, choices?: readonly number[]): number | Promise<number>;
+  /**
+   * arm64 with promises, sampling: `step`, except that a step after which its actor could no
+   * longer keep its promises is not taken (the model does not allow it there): the state is put
+   * back as it was and null returned, so the scheduler can pick another step.
+   */
+  stepIfAllowed?(actor: number, seed: number): number | null;
   /** The values `actor`'s last step drew, when they were scripted. */
   lastChoices(actor: number): number[] | undefined;
   /** arm64 with promises: throws Infeasible if some actor can no longer keep its promises (checked before a violation is reported). */

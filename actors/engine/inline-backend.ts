@@ -93,6 +93,20 @@ export class InlineBackend implements Backend {
     for (let a = 0; a < this.world.promiseOwners!; a++) this.promises.certify(a);
   }
 
+  stepIfAllowed(actor: number, seed: number): number | null {
+    if (!this.promises?.mayRefuse(actor)) return this.step(actor, seed);
+    const before = this.save();
+    try {
+      return this.step(actor, seed);
+    } catch (e) {
+      if (!(e instanceof Infeasible)) throw e;
+      this.restore(before);
+      if (this.record) this.log.pop();
+      if (this.heartbeat) stepEnds(this.heartbeat);
+      return null;
+    }
+  }
+
   /** A 32-bit hash of `actor`'s state and context (verify's state cache). */
   actorHash(actor: number, seed: number): number {
     return this.steppers[actor].hash(seed);
@@ -152,8 +166,9 @@ export class InlineBackend implements Backend {
       if (this.heartbeat) stepEnds(this.heartbeat);
     } catch (e) {
       if (e instanceof Infeasible) throw e;
-      // arm64: an RMW over the actor's own promise (memory-model/arm64.ts): not explored.
-      if (e instanceof Error && e.name === 'RmwOverOwnPromise') throw new Infeasible(actor);
+      // arm64: an RMW over the actor's own promise, or a load left only its own promise to read
+      // (memory-model/arm64.ts): not executions, not explored.
+      if (e instanceof Error && (e.name === 'RmwOverOwnPromise' || e.name === 'ReadPastOwnPromise')) throw new Infeasible(actor);
       const state = this.world.programs[actor].stateIds[s.state];
       if (e instanceof ChoiceError) throw new ChoiceError(`${this.world.actors[actor].name} in state '${state}': ${e.message}`);
       throw failure(e, this.world.actors[actor].name, state);

@@ -71,29 +71,46 @@ export class PromiseEngine {
     this.m.notePromiseStep(owner);
     const candidates = new Map<string, SoloStore>();
     for (const path of this.solo(owner)) for (const s of path) candidates.set(`${s.word}:${s.v.lo}:${s.v.hi}`, s);
-    const list = [...candidates.values()].filter((c) => this.m.canPromise(owner, c.word));
+    const i32 = this.host.world.memory.i32;
+    const initial = (word: number) => () => ({ lo: i32[word], hi: this.m.wide(word) ? i32[word + 1] : 0 });
+    // Only promises the actor could keep, as Promising-ARM certifies a promise when it is made: a
+    // store seen on a solo path may not be keepable once promised (an earlier store of the actor
+    // to the same word, or a barrier after a store, puts it after the promise in coherence).
+    const before = this.host.save();
+    const list = [...candidates.values()].filter((c) => {
+      if (!this.m.canPromise(owner, c.word)) return false;
+      this.m.promise(owner, c.word, initial(c.word), c.v);
+      const keepable = this.solo(owner, true).length > 0;
+      this.host.restore(before);
+      return keepable;
+    });
     if (list.length === 0) return;
     const s = list[list.length > 1 ? execution.draw!(list.length) : 0];
-    const i32 = this.host.world.memory.i32;
-    this.m.promise(owner, s.word, () => ({ lo: i32[s.word], hi: this.m.wide(s.word) ? i32[s.word + 1] : 0 }), s.v);
+    this.m.promise(owner, s.word, initial(s.word), s.v);
     // Loads of the word may read the promised write from now on (the plain word, which holds
     // the latest executed write for the invariants, changes when the actor makes the store).
     if (footprint.on) footprint.writes.push(s.word);
     if (footprint.on && this.m.wide(s.word)) footprint.writes.push(s.word + 1);
   }
 
+  /** Whether a step of `actor` (an actor or its promise daemon) can leave it unable to keep its promises. */
+  mayRefuse(actor: number): boolean {
+    const owners = this.host.world.promiseOwners ?? 0;
+    return this.m.outstanding(actor < owners ? actor : actor - owners) > 0;
+  }
+
   /** After a step of `actor` (or of its promise daemon): its promises must stay certifiable. */
   certify(actor: number): void {
-    if (this.m.outstanding(actor) > 0 && this.solo(actor).length === 0) throw new Infeasible(actor);
+    if (this.m.outstanding(actor) > 0 && this.solo(actor, true).length === 0) throw new Infeasible(actor);
   }
 
   /**
    * `owner` running alone from the current state, over its draws, depth first: for every path on
-   * which it fulfils all its outstanding promises, the new writes it made. The state is put back;
+   * which it fulfils all its outstanding promises (or the first, `firstOnly`), the new writes it made. The state is put back;
    * what the runs read stays in the step's footprint (the answer depends on it), what they wrote
    * does not (it is undone).
    */
-  private solo(owner: number): SoloStore[][] {
+  private solo(owner: number, firstOnly = false): SoloStore[][] {
     const stepper = this.host.stepperOf(owner);
     const saved = this.host.save();
     const writesBefore = footprint.writes.length;
@@ -124,7 +141,10 @@ export class PromiseEngine {
         } finally {
           this.m.onStore = undefined;
         }
-        if (ok && this.m.outstanding(owner) === 0) found.push(stores);
+        if (ok && this.m.outstanding(owner) === 0) {
+          found.push(stores);
+          if (firstOnly) break;
+        }
         // The next combination of draws: raise the last draw that has a value left.
         let j = values.length - 1;
         while (j >= 0 && values[j] + 1 >= arities[j]) j--;

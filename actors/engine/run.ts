@@ -14,6 +14,7 @@ import type { CoverageRecorder } from '../explore/index.ts';
 import { Rng, deriveSeed } from './rng.ts';
 import type { Scheduler } from './schedulers/scheduler.ts';
 import { resetHost } from './world.ts';
+import { Infeasible } from './promises.ts';
 
 export { DAEMON_ONLY_STEPS, DEADLOCK };
 
@@ -55,6 +56,8 @@ export interface RunResult {
    * `daemonOnlySteps` steps, kept busy without finishing (a possible livelock). Empty otherwise.
    */
   stillStepping: number[];
+  /** arm64 sampling (refuseUnkeepable): steps picked but not taken, as the model did not allow them there. */
+  refusedSteps?: number;
 }
 
 export interface RunOptions {
@@ -81,6 +84,11 @@ export interface RunOptions {
   onInvariantReads?: (reads: readonly number[], writes: readonly number[]) => void;
   /** Records each step taken, for state-machine coverage. */
   coverage?: CoverageRecorder;
+  /**
+   * arm64 with promises (sampling): pick another step instead of one after which its actor could no
+   * longer keep its promises. Schedules given in advance (replay, verify) never set it.
+   */
+  refuseUnkeepable?: boolean;
   /** Called after each step (replay checks each lands where the recording says). */
   afterStep?: (step: number, record: StepRecord) => void;
 }
@@ -147,6 +155,7 @@ export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { sc
     return null;
   };
 
+  let refusedSteps = 0;
   const stall = opts.daemonOnlySteps ?? DAEMON_ONLY_STEPS;
   const lastStep = new Array<number>(n).fill(-1);
   /** The step from which only daemons could run (-1: a non-daemon can run), and each actor's steps since. */
@@ -197,14 +206,35 @@ export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { sc
       break;
     }
     if (step >= opts.stepLimit) break;
-    const actor = scheduler.pick(enabled, step);
-    const seed = opts.seeds ? (opts.seeds[step] ?? 0) : opts.seedFor ? opts.seedFor(step, actor) : rngs.steps.nextU32();
-    const choices = opts.choicesFor?.(step, actor);
-    const from = state[actor];
-    const startedOn = actors[actor].where?.();
-    execution.step = step;
-    const r = backend.step(actor, seed, choices);
-    const to = typeof r === 'number' ? r : await r;
+    let actor: number;
+    let seed: number;
+    let choices: readonly number[] | undefined;
+    let from: number;
+    let startedOn: string | undefined;
+    let to: number;
+    for (;;) {
+      actor = scheduler.pick(enabled, step);
+      seed = opts.seeds ? (opts.seeds[step] ?? 0) : opts.seedFor ? opts.seedFor(step, actor) : rngs.steps.nextU32();
+      choices = opts.choicesFor?.(step, actor);
+      from = state[actor];
+      startedOn = actors[actor].where?.();
+      execution.step = step;
+      if (!opts.refuseUnkeepable || !backend.stepIfAllowed) {
+        const r = backend.step(actor, seed, choices);
+        to = typeof r === 'number' ? r : await r;
+        break;
+      }
+      // arm64 sampling: a step after which its actor could not keep its promises is not one the
+      // model allows here; it is not taken, and another is picked (none left: not an execution).
+      const allowed = backend.stepIfAllowed(actor, seed);
+      if (allowed !== null) {
+        to = allowed;
+        break;
+      }
+      refusedSteps++;
+      enabled.splice(enabled.indexOf(actor), 1);
+      if (enabled.length === 0) throw new Infeasible(actor);
+    }
     state[actor] = to;
     lastStep[actor] = step;
     stepsSince[actor]++;
@@ -225,7 +255,7 @@ export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { sc
   opts.coverage?.endRun();
   const figures = world.scenario.figures?.(world.host, world.design) ?? {};
   const stillStepping = end !== 'step-limit' ? [] : lastStep.flatMap((last, a) => (!world.daemon[a] && !programs[a].final[state[a]] && last >= steps.length - stall ? [a] : []));
-  return { steps, end, violation, blockedSteps, figures, stillStepping };
+  return { steps, end, violation, blockedSteps, figures, stillStepping, ...(refusedSteps ? { refusedSteps } : {}) };
 }
 
 export function describeWaits(blocked: { actor: number; wait: Wait }[]): string {

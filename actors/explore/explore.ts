@@ -59,6 +59,8 @@ export interface ExploreResult {
   stepLimitRuns: number;
   /** arm64: schedules dropped because an actor could no longer keep a promise it made. */
   infeasibleRuns: number;
+  /** arm64: steps picked but not taken, as after them their actor could not have kept its promises. */
+  refusedSteps?: number;
   /** Of those, runs whose non-daemon actors were still stepping at the bound: a possible livelock. */
   livelock: { runs: number; actors: string[] } | null;
   maxRunSteps: number;
@@ -83,6 +85,7 @@ export async function explore(backend: Backend, o: ExploreOptions): Promise<Expl
   let steps = 0;
   let stepLimitRuns = 0;
   let infeasibleRuns = 0;
+  let refusedSteps = 0;
   let livelockRuns = 0;
   const stillStepping = new Set<string>();
   let maxRunSteps = 0;
@@ -94,7 +97,7 @@ export async function explore(backend: Backend, o: ExploreOptions): Promise<Expl
     if (o.shouldStop?.()) break;
     let r: RunResult;
     try {
-      r = await runOnce(backend, scheduler, runRngs(o.seed, i), { stepLimit: o.stepLimit, daemonOnlySteps, only: o.only, coverage });
+      r = await runOnce(backend, scheduler, runRngs(o.seed, i), { stepLimit: o.stepLimit, daemonOnlySteps, only: o.only, coverage, refuseUnkeepable: true });
     } catch (e) {
       // arm64: a promise the schedule made could not be kept; that schedule is not an execution.
       if (!(e instanceof Infeasible)) throw e;
@@ -104,6 +107,7 @@ export async function explore(backend: Backend, o: ExploreOptions): Promise<Expl
     }
     runs++;
     steps += r.steps.length;
+    refusedSteps += r.refusedSteps ?? 0;
     maxRunSteps = Math.max(maxRunSteps, r.steps.length);
     if (r.end === 'step-limit') stepLimitRuns++;
     if (r.stillStepping.length) {
@@ -147,6 +151,7 @@ export async function explore(backend: Backend, o: ExploreOptions): Promise<Expl
     elapsedMs: Math.round(performance.now() - start),
     stepLimitRuns,
     infeasibleRuns,
+    ...(refusedSteps ? { refusedSteps } : {}),
     livelock: livelockRuns ? { runs: livelockRuns, actors: [...stillStepping] } : null,
     maxRunSteps,
     violation,

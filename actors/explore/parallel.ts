@@ -139,6 +139,7 @@ export function mergeExploreResults(results: ExploreResult[], elapsedMs: number)
     elapsedMs: Math.round(elapsedMs),
     stepLimitRuns: sum((r) => r.stepLimitRuns),
     infeasibleRuns: sum((r) => r.infeasibleRuns ?? 0),
+    ...(sum((r) => r.refusedSteps ?? 0) ? { refusedSteps: sum((r) => r.refusedSteps ?? 0) } : {}),
     livelock: livelocks.length ? { runs: livelocks.reduce((s, l) => s + l.runs, 0), actors: [...new Set(livelocks.flatMap((l) => l.actors))] } : null,
     maxRunSteps: Math.max(...results.map((r) => r.maxRunSteps)),
     violation: found[0]?.violation ?? null,

@@ -147,7 +147,7 @@ export function printExplore(scenario: AnyScenario, design: string, result: Expl
         : null,
       stepLimit,
       stepLimitRuns: result.stepLimitRuns,
-      ...(memory.memoryModel === 'arm64' ? { infeasibleRuns: result.infeasibleRuns } : {}),
+      ...(memory.memoryModel === 'arm64' ? { infeasibleRuns: result.infeasibleRuns, refusedSteps: result.refusedSteps ?? 0 } : {}),
       livelock: result.livelock,
       figures: result.figures,
       coverage: designCoverage(designGraphs(buildWorld(scenario, design, options)), result.coverage.machines, scenario.name, design),
@@ -190,8 +190,10 @@ export function memoryText(m: MemorySettings): string {
 }
 
 /** arm64: schedules dropped because an actor could not keep a store it had promised (not executions of the model). */
-export function infeasibleLines(r: Pick<ExploreResult, 'infeasibleRuns' | 'iterations'>): string[] {
-  return r.infeasibleRuns ? [`${r.infeasibleRuns} of ${r.iterations} runs were dropped as infeasible: an actor could no longer make a store it had promised (not an arm64 execution)`] : [];
+export function infeasibleLines(r: Pick<ExploreResult, 'infeasibleRuns' | 'iterations' | 'refusedSteps'>): string[] {
+  const lines = r.infeasibleRuns ? [`${r.infeasibleRuns} of ${r.iterations} runs were dropped as infeasible: an actor could no longer make a store it had promised (not an arm64 execution)`] : [];
+  if (r.refusedSteps) lines.push(`${r.refusedSteps} steps were picked but not taken: after them their actor could not have kept its promises, so another step was picked`);
+  return lines;
 }
 
 /** What runs cut at the step limit mean: a possible livelock, or daemons alone for a while. */

@@ -62,6 +62,15 @@ export class RmwOverOwnPromise extends Error {
   override readonly name = 'RmwOverOwnPromise';
 }
 
+/**
+ * A load by an actor whose views have reached its own promise there (joined from another view: an
+ * IRQ handler's on its CPU): only a write it has not made yet is left to read, which no execution
+ * does. Dropped as infeasible, like RmwOverOwnPromise.
+ */
+export class ReadPastOwnPromise extends Error {
+  override readonly name = 'ReadPastOwnPromise';
+}
+
 export interface Value {
   lo: number;
   hi: number;
@@ -187,6 +196,7 @@ export class Arm64Memory {
     let first = 0;
     for (let i = 0; i < msgs.length; i++) if (msgs[i].ts <= floor) first = i;
     const readable = msgs.slice(first).filter((m) => m.ts !== own || own === 0);
+    if (readable.length === 0) throw new ReadPastOwnPromise(`actor ${actor} can read only its own promised write`);
     const m = readable[readable.length > 1 ? draw(readable.length) : 0];
     const fwd = ld32(this.a, this.cell(actor, slot, C_FWD_TS)) === m.ts && m.ts !== 0;
     const post = Math.max(pre, fwd ? ld32(this.a, this.cell(actor, slot, C_FWD_VIEW)) : m.ts);
