@@ -6,7 +6,7 @@
 // Memory is, per location, the list of writes to it in coherence order, each with a global
 // timestamp. A store appends. A load may return any write its actor's views do not rule out:
 // not older than the latest write at or before max(its coherence view of the location, the view
-// its barriers, acquires and dependencies impose). Which one is a draw of the step, so sampling
+// its barriers, acquires and dependencies impose). Which one is a draw of the step (0: the newest), so sampling
 // picks it and `verify` explores every choice. Barriers, acquire/release and dependencies move
 // views; a store may also be promised earlier than it runs (promises.ts), which is how stores
 // overtake earlier loads and stores.
@@ -197,7 +197,9 @@ export class Arm64Memory {
     for (let i = 0; i < msgs.length; i++) if (msgs[i].ts <= floor) first = i;
     const readable = msgs.slice(first).filter((m) => m.ts !== own || own === 0);
     if (readable.length === 0) throw new ReadPastOwnPromise(`actor ${actor} can read only its own promised write`);
-    const m = readable[readable.length > 1 ? draw(readable.length) : 0];
+    // Newest first: draw 0 reads what sequential consistency would, so a script's default (0 past
+    // its end: a promise's solo run, verify's first execution) follows the latest writes.
+    const m = readable[readable.length > 1 ? readable.length - 1 - draw(readable.length) : 0];
     const fwd = ld32(this.a, this.cell(actor, slot, C_FWD_TS)) === m.ts && m.ts !== 0;
     const post = Math.max(pre, fwd ? ld32(this.a, this.cell(actor, slot, C_FWD_VIEW)) : m.ts);
     if (post > coh) st32(this.a, this.cell(actor, slot, C_COH), post);
