@@ -73,20 +73,19 @@ export class PromiseEngine {
     for (const path of this.solo(owner)) for (const s of path) candidates.set(`${s.word}:${s.v.lo}:${s.v.hi}`, s);
     const i32 = this.host.world.memory.i32;
     const initial = (word: number) => () => ({ lo: i32[word], hi: this.m.wide(word) ? i32[word + 1] : 0 });
-    // Only promises the actor could keep, as Promising-ARM certifies a promise when it is made: a
-    // store seen on a solo path may not be keepable once promised (an earlier store of the actor
-    // to the same word, or a barrier after a store, puts it after the promise in coherence).
-    const before = this.host.save();
-    const list = [...candidates.values()].filter((c) => {
-      if (!this.m.canPromise(owner, c.word)) return false;
-      this.m.promise(owner, c.word, initial(c.word), c.v);
-      const keepable = this.solo(owner, true).length > 0;
-      this.host.restore(before);
-      return keepable;
-    });
+    const list = [...candidates.values()].filter((c) => this.m.canPromise(owner, c.word));
     if (list.length === 0) return;
     const s = list[list.length > 1 ? execution.draw!(list.length) : 0];
+    // Only a promise the actor could keep is made, as Promising-ARM certifies a promise when it is
+    // made: a store seen on a solo path may not be keepable once promised (an earlier store of the
+    // actor to the same word, or a barrier after a store, puts it after the promise in coherence).
+    // Checked for the store drawn only (each check is a solo run); an unkeepable draw promises nothing.
+    const before = this.host.save();
     this.m.promise(owner, s.word, initial(s.word), s.v);
+    if (this.solo(owner, true).length === 0) {
+      this.host.restore(before);
+      return;
+    }
     // Loads of the word may read the promised write from now on (the plain word, which holds
     // the latest executed write for the invariants, changes when the actor makes the store).
     if (footprint.on) footprint.writes.push(s.word);
