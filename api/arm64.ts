@@ -8,4 +8,6 @@ export {
   __kvm_tlb_flush_vmid_ipa,
   __kvm_tlb_flush_vmid_ipa_nsh,
   __kvm_tlb_flush_vmid_range,
+  __tlbi_ipas2e1is,
+  __tlbi_vmalls12e1is,
 } from '../host/arm64.ts';

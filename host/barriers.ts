@@ -15,8 +15,8 @@ function barrier(kind: Barrier, text: string): void {
   note(text);
 }
 
-/** Told of every dsb(ish) by the actor that issues it (TLB invalidations complete there). */
-export const dsbHooks = threadGlobal('dsb-hooks', () => ({ onDsb: [] as ((actor: number) => void)[] }));
+/** Told of every dsb(ish) by the actor that issues it (TLB invalidations complete there): the active world's Layout.dsbListeners. */
+export const dsbHooks = threadGlobal('dsb-hooks', () => ({ onDsb: [] as readonly ((actor: number) => void)[] }));
 
 /** smp_mb(): DMB ISH. Orders every earlier access before every later one. */
 export function smp_mb(): void {

@@ -3,6 +3,7 @@
 import { execution } from './execution.ts';
 import type { Layout, WordArray } from './layout.ts';
 import { memoryModel } from './memory-model/active.ts';
+import { acquireView, publishView } from './memory-model/view-words.ts';
 
 /** A CPU's own state (registers, IRQ mask, what it runs) is not memory: no memory model reorders it. */
 const CPU_STATE = { sc: true } as const;
@@ -86,7 +87,7 @@ export class PhysCpus<const R extends string = string> {
     const m = memoryModel.arm64;
     if (m && execution.actor >= 0) {
       m.barrier(execution.actor, 'sy');
-      m.acquireView(execution.actor, this.rq_view.at(cpu).load());
+      acquireView(this.rq_view.array, this.rq_view.index + cpu);
       this.thread_actor.at(cpu).store(execution.actor + 1);
     }
   }
@@ -96,7 +97,7 @@ export class PhysCpus<const R extends string = string> {
     const m = memoryModel.arm64;
     if (m && execution.actor >= 0) {
       m.barrier(execution.actor, 'sy');
-      this.rq_view.at(cpu).store(Math.max(this.rq_view.at(cpu).load(), m.releaseView(execution.actor)));
+      publishView(this.rq_view.array, this.rq_view.index + cpu);
       this.thread_actor.at(cpu).store(0);
     }
   }

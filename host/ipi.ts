@@ -10,9 +10,10 @@
 // sees what the targets' functions did (csd_unlock's release, csd_lock_wait's acquire).
 import type { Layout, WordArray } from './layout.ts';
 import type { PhysCpus } from './cpu.ts';
-import { ld32, or32, st32, xchg32 } from './access.ts';
-import { execution } from './execution.ts';
+import { or32, xchg32 } from './access.ts';
+import { acquireView, publishView } from './memory-model/view-words.ts';
 import { memoryModel } from './memory-model/active.ts';
+import { execution } from './execution.ts';
 import { note } from './recorder.ts';
 import { waitUntil, type Wait } from './wait.ts';
 
@@ -73,8 +74,7 @@ export class Ipis<const F extends string = string> {
     }
     const targets = this.resolve(from, to);
     const remote = targets.filter((t) => t !== from);
-    const m = this.model();
-    if (m) st32(this.views.array, this.views.index + from, m.releaseView(execution.actor));
+    publishView(this.views.array, this.views.index + from, 'replace');
     this.func.at(from).store(this.names.indexOf(func) + 1);
     this.outstanding.at(from).store(remote.length);
     for (const t of remote) or32(this.pending.array, this.pending.index + t, 1 << from);
@@ -107,14 +107,7 @@ export class Ipis<const F extends string = string> {
    * model, what the targets' functions did is visible from here on. Nothing otherwise.
    */
   acknowledged(from: number): void {
-    const m = this.model();
-    if (m) m.acquireView(execution.actor, ld32(this.ackViews.array, this.ackViews.index + from));
-  }
-
-  /** The arm64 model, when it is in charge and a step (not a wait or an invariant) is running. */
-  private model() {
-    const m = memoryModel.arm64;
-    return m !== undefined && execution.actor >= 0 ? m : undefined;
+    acquireView(this.ackViews.array, this.ackViews.index + from);
   }
 
   /** Until every target of `from`'s last call has run it (wait=1; and csd_lock before the next call). */
@@ -134,19 +127,16 @@ export class Ipis<const F extends string = string> {
       if (!(bits & (1 << s))) continue;
       const func = this.names[this.func.peek(s) - 1];
       note(`${this.cpus.name(cpu)} takes ${this.word} ${func} from ${this.cpus.name(s)}`);
-      const m = this.model();
       // arm64: the handler runs on the interrupted thread's CPU, between two of its instructions:
       // it sees what the thread did, and the thread, once the exception returns, what it did.
       // (Joining whole views is stronger than one CPU's program order: it may hide, never invent.)
+      const m = execution.actor >= 0 ? memoryModel.arm64 : undefined;
       const thread = m ? this.cpus.threadOn(cpu) : -1;
       if (m && thread >= 0) m.acquireView(execution.actor, m.releaseView(thread));
-      if (m) m.acquireView(execution.actor, ld32(this.views.array, this.views.index + s));
+      acquireView(this.views.array, this.views.index + s);
       this.functions[func](cpu, s);
       also?.(func, s);
-      if (m) {
-        const at = this.ackViews.index + s;
-        st32(this.ackViews.array, at, Math.max(ld32(this.ackViews.array, at), m.releaseView(execution.actor)));
-      }
+      publishView(this.ackViews.array, this.ackViews.index + s);
       if (m && thread >= 0) m.acquireView(thread, m.releaseView(execution.actor));
       this.outstanding.at(s).add(-1);
     }

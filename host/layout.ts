@@ -59,6 +59,13 @@ export class Layout {
   private readonly binders: Binder[] = [];
   private readonly regionList: Region[] = [];
   private bound: SharedMemory | undefined;
+  /** Told of every dsb(ish) by an actor of the world built from this layout (a TLB's pending TLBIs complete there). */
+  readonly dsbListeners: ((actor: number) => void)[] = [];
+
+  /** Registers `fn` to run at every dsb(ish), with the actor that issues it. */
+  onDsb(fn: (actor: number) => void): void {
+    this.dsbListeners.push(fn);
+  }
 
   /** Reserves `byteLength` bytes; `bind` is called with the memory once it exists. */
   reserve(name: string, byteLength: number, bind?: Binder): Region {

@@ -7,7 +7,7 @@
 // mutex then sleeps on the lock word) until it gets the lock.
 import { add32, and32, cas32, count32, ld32, or32, st32, xchg32 } from './access.ts';
 import type { Layout } from './layout.ts';
-import { memoryModel } from './memory-model/active.ts';
+import { acquireView, publishView } from './memory-model/view-words.ts';
 import { execution, actorName } from './execution.ts';
 import { note } from './recorder.ts';
 import { raiseViolation } from './violations.ts';
@@ -76,14 +76,12 @@ abstract class LockBase {
 
   /** Acquire semantics under the arm64 model: what earlier holders did is visible from here on. */
   protected acquired(): void {
-    const m = memoryModel.arm64;
-    if (m && execution.actor >= 0) m.acquireView(execution.actor, this.get(RELEASED));
+    acquireView(this.a, this.base + RELEASED);
   }
 
   /** Release semantics under the arm64 model: everything this holder did is published with the lock. */
   protected released(): void {
-    const m = memoryModel.arm64;
-    if (m && execution.actor >= 0) this.set(RELEASED, Math.max(this.get(RELEASED), m.releaseView(execution.actor)));
+    publishView(this.a, this.base + RELEASED);
   }
 
   protected refuseUnwaited(op: string): never {

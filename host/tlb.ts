@@ -5,6 +5,8 @@
 import type { Layout } from './layout.ts';
 import type { PhysCpus } from './cpu.ts';
 import { count32, ld32, st32 } from './access.ts';
+import { execution } from './execution.ts';
+import { memoryModel } from './memory-model/active.ts';
 import { note } from './recorder.ts';
 
 const VALID = 0;
@@ -75,6 +77,23 @@ const C_TAG = 3;
 const C_PAGES = 4;
 const C_LOCAL = 5;
 
+// Under the arm64 memory model a TLBI is only issued by its instruction: it completes at the
+// issuing actor's next dsb(ish) (ARM ARM D8.13, "TLB maintenance instructions": completion is
+// guaranteed only by a DSB after it), and until then every TLB may still hold and use the entries
+// it covers. It is modelled as taking effect at its completion (one of the executions the
+// architecture allows). Pending TLBIs, in issue order: who issued it and what it covers.
+const P_USED = 0;
+const P_ISSUER = 1;
+const P_KIND = 2; // 0 all, 1 a tag's, 2 a tag's pages
+const P_TAG = 3;
+const P_SPACE = 4; // space + 1; 0: every space
+const P_FIRST = 5;
+const P_COUNT = 6;
+const P_ON = 7; // -1 broadcast, else the one CPU
+const P_FIELDS = 8;
+/** TLBIs kept pending at once; one more completes the oldest at once (it may complete any time before its DSB). */
+export const PENDING_TLBIS = 8;
+
 /** The TLB of every CPU, `entriesPerCpu` entries each, filled round-robin once full. */
 export class Tlbs {
   private a: Int32Array = new Int32Array(0);
@@ -94,7 +113,14 @@ export class Tlbs {
       this.ctr = m.i32;
       this.ctrBase = counters.byteOffset / 4;
     });
+    const pending = layout.reserve('tlb.pending TLBIs', PENDING_TLBIS * P_FIELDS * 4, (m) => {
+      this.p = m.i32;
+      this.pBase = pending.byteOffset / 4;
+    });
+    layout.onDsb((actor) => this.completeTlbis(actor));
   }
+  private p: Int32Array = new Int32Array(0);
+  private pBase = 0;
 
   private slot(cpu: number, e: number): number {
     return this.base + cpu * (this.entriesPerCpu * FIELDS + 1) + 1 + e * FIELDS;
@@ -173,21 +199,29 @@ export class Tlbs {
   /**
    * Invalidates the entries in `scope` on every CPU ('broadcast') or on one; `label` names the
    * operation in the scenario's words ("TLBI VMALLS12E1IS", "HFENCE.GVMA"). Returns how many
-   * entries it removed.
+   * entries it removed. Under arm64, in an actor's step, it is only issued (returns 0): it takes
+   * effect when it completes, at that actor's next dsb(ish).
    */
   invalidate(scope: TlbScope, on: TlbReach, label: string): number {
+    if (memoryModel.arm64 && execution.actor >= 0) {
+      this.issue(execution.actor, scope, on);
+      note(`${this.describe(scope, label)}${on === 'broadcast' ? '' : ` on ${this.phys.name(on)}`}: issued, incomplete until this thread's dsb(ish)`);
+      return 0;
+    }
+    return this.apply(scope, on, label);
+  }
+
+  /** Removes the entries `scope` covers on the CPUs it reaches, now. */
+  private apply(scope: TlbScope, on: TlbReach, label: string): number {
     const cpus = on === 'broadcast' ? Array.from({ length: this.cpus }, (_, c) => c) : [on];
     let match: (s: number) => boolean;
-    let what: string;
     if (scope === 'all') {
       match = () => true;
-      what = label;
     } else {
       const { tag, space, pages } = scope;
       const inTag = (s: number) => ld32(this.a, s + TAG) === tag && (space === undefined || ld32(this.a, s + SPACE) === space);
       if (!pages) {
         match = inTag;
-        what = `${label} ${this.key(tag, space)}`;
       } else {
         const [first, count] = pages;
         const end = first + count;
@@ -197,9 +231,9 @@ export class Tlbs {
           const start = (ld32(this.a, s + PAGE) >>> shift) << shift;
           return start < end && start + (1 << shift) > first;
         };
-        what = `${label} ${this.key(tag, space)} ${this.words.address} pages ${first}..${end - 1}`;
       }
     }
+    const what = this.describe(scope, label);
     let n = 0;
     for (const cpu of cpus) {
       for (let e = 0; e < this.entriesPerCpu; e++) {
@@ -217,6 +251,86 @@ export class Tlbs {
       this.count(scope === 'all' ? C_ALL : scope.pages ? C_PAGES : C_TAG);
       note(scope === 'all' ? `${what}: ${n} entries on ${this.cpus} ${this.phys.plural}` : `${what}: ${n} entries`);
     }
+    return n;
+  }
+
+  private describe(scope: TlbScope, label: string): string {
+    if (scope === 'all') return label;
+    const { tag, space, pages } = scope;
+    if (!pages) return `${label} ${this.key(tag, space)}`;
+    return `${label} ${this.key(tag, space)} ${this.words.address} pages ${pages[0]}..${pages[0] + pages[1] - 1}`;
+  }
+
+  private pendingSlot(i: number): number {
+    return this.pBase + i * P_FIELDS;
+  }
+
+  /** Queues a TLBI by `actor` until its dsb(ish); with the queue full, the oldest completes first. */
+  private issue(actor: number, scope: TlbScope, on: TlbReach): void {
+    let free = -1;
+    for (let i = 0; i < PENDING_TLBIS && free < 0; i++) if (ld32(this.p, this.pendingSlot(i) + P_USED) === 0) free = i;
+    if (free < 0) {
+      this.completeSlot(0, 'completes early (the pending queue is full)');
+      this.compact();
+      free = PENDING_TLBIS - 1;
+    }
+    const s = this.pendingSlot(free);
+    st32(this.p, s + P_ISSUER, actor);
+    st32(this.p, s + P_KIND, scope === 'all' ? 0 : scope.pages ? 2 : 1);
+    st32(this.p, s + P_TAG, scope === 'all' ? 0 : scope.tag);
+    st32(this.p, s + P_SPACE, scope === 'all' || scope.space === undefined ? 0 : scope.space + 1);
+    st32(this.p, s + P_FIRST, scope !== 'all' && scope.pages ? scope.pages[0] : 0);
+    st32(this.p, s + P_COUNT, scope !== 'all' && scope.pages ? scope.pages[1] : 0);
+    st32(this.p, s + P_ON, on === 'broadcast' ? -1 : on);
+    st32(this.p, s + P_USED, 1);
+  }
+
+  /** Applies pending TLBI `i` and frees its slot. */
+  private completeSlot(i: number, how: string): void {
+    const s = this.pendingSlot(i);
+    const kind = ld32(this.p, s + P_KIND);
+    const space = ld32(this.p, s + P_SPACE);
+    const scope: TlbScope =
+      kind === 0
+        ? 'all'
+        : { tag: ld32(this.p, s + P_TAG), ...(space ? { space: space - 1 } : {}), ...(kind === 2 ? { pages: [ld32(this.p, s + P_FIRST), ld32(this.p, s + P_COUNT)] as const } : {}) };
+    const on = ld32(this.p, s + P_ON);
+    st32(this.p, s + P_USED, 0);
+    this.apply(scope, on < 0 ? 'broadcast' : on, `TLBI ${how}:`);
+  }
+
+  /** Moves the pending TLBIs down over freed slots, keeping their issue order. */
+  private compact(): void {
+    let to = 0;
+    for (let i = 0; i < PENDING_TLBIS; i++) {
+      const s = this.pendingSlot(i);
+      if (ld32(this.p, s + P_USED) === 0) continue;
+      if (i !== to) {
+        const d = this.pendingSlot(to);
+        for (let f = 0; f < P_FIELDS; f++) st32(this.p, d + f, ld32(this.p, s + f));
+        st32(this.p, s + P_USED, 0);
+      }
+      to++;
+    }
+  }
+
+  /** dsb(ish) by `actor`: every TLBI it issued before completes, in issue order. */
+  private completeTlbis(actor: number): void {
+    if (!memoryModel.arm64) return; // under sc every TLBI completed when issued
+    let any = false;
+    for (let i = 0; i < PENDING_TLBIS; i++) {
+      const s = this.pendingSlot(i);
+      if (ld32(this.p, s + P_USED) === 0 || ld32(this.p, s + P_ISSUER) !== actor) continue;
+      this.completeSlot(i, 'completes at dsb(ish)');
+      any = true;
+    }
+    if (any) this.compact();
+  }
+
+  /** TLBIs issued and not yet completed by their issuer's dsb(ish) (always 0 under sc). */
+  pendingTlbis(): number {
+    let n = 0;
+    for (let i = 0; i < PENDING_TLBIS; i++) if (ld32(this.p, this.pendingSlot(i) + P_USED) !== 0) n++;
     return n;
   }
 

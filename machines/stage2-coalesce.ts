@@ -10,8 +10,12 @@
 //   bbm-locked           today's walker: cmpxchg the entry to LOCKED in a shared walk, TLBI, free
 //                        the unlinked table, CMOs, then make the block with a store-release
 //   bbm-no-tlbi          a mutant of bbm-locked without the TLBI
+//   bbm-no-dsb           a mutant of bbm-locked whose TLBIs (coalesce and split) are not followed
+//                        by dsb(ish): under arm64 they complete only at a later DSB (the CMO's,
+//                        for the coalesce), so other CPUs keep using the old entries meanwhile
 // The split uses break-before-make in every design, so designs differ only in coalescing.
-import { __kvm_tlb_flush_vmid, __kvm_tlb_flush_vmid_range } from '../host/arm64.ts';
+import { __kvm_tlb_flush_vmid, __kvm_tlb_flush_vmid_range, __tlbi_ipas2e1is, __tlbi_vmalls12e1is } from '../host/arm64.ts';
+import { dsb } from '../host/barriers.ts';
 import { execution } from '../host/execution.ts';
 import type { RwLock, Spinlock } from '../host/locks.ts';
 import { note } from '../host/recorder.ts';
@@ -58,7 +62,8 @@ const ANCHOR_POST = 3;
 export function stage2Coalescer(h: Stage2Host) {
   const { pool, frames, pgt, tlbs, g, opts } = h;
   const design: CoalesceDesign = opts.design;
-  const bbm = design === 'bbm-locked' || design === 'bbm-no-tlbi';
+  const bbm = design === 'bbm-locked' || design === 'bbm-no-tlbi' || design === 'bbm-no-dsb';
+  const noDsb = design === 'bbm-no-dsb';
   const rw = h.mmuLockKind === 'rwlock';
   const spin = h.mmu_lock as Spinlock;
   const rwl = h.mmu_lock as RwLock;
@@ -118,7 +123,7 @@ export function stage2Coalescer(h: Stage2Host) {
     note(`kvm_set_invalid_pte: the region's level-2 entry`);
     openWindow(WINDOW_COALESCE)();
   };
-  const flushVmid = () => __kvm_tlb_flush_vmid(tlbs, VMID);
+  const flushVmid = () => (noDsb ? (dsb('ishst'), __tlbi_vmalls12e1is(tlbs, VMID)) : __kvm_tlb_flush_vmid(tlbs, VMID));
   const cleanBlock = () => frames.clean(0, REGION_PAGES);
   /** The block entry takes a reference on its table page and on every frame it maps. */
   const installBlock = ({ context }: Args) => {
@@ -203,7 +208,9 @@ export function stage2Coalescer(h: Stage2Host) {
           target: noTlbi ? 'free_unlinked_table' : 'tlb_flush_vmid',
         },
       },
-      ...(noTlbi ? {} : { tlb_flush_vmid: { description: 'kvm_tlb_flush_vmid: a table entry was broken', step: { actions: flushVmid, target: 'free_unlinked_table' } } }),
+      ...(noTlbi
+        ? {}
+        : { tlb_flush_vmid: { description: noDsb ? 'dsb(ishst); TLBI VMALLS12E1IS, with no dsb(ish) after it' : 'kvm_tlb_flush_vmid: a table entry was broken', step: { actions: flushVmid, target: 'free_unlinked_table' } } }),
       free_unlinked_table: {
         description: 'free_unlinked_table(): drop the old table and its page mappings; put_page(ptep)',
         step: {
@@ -259,7 +266,13 @@ export function stage2Coalescer(h: Stage2Host) {
         target: design === 'bbm-no-tlbi' ? 'split_make' : 'split_tlbi',
       },
     },
-    split_tlbi: { description: 'TLBI by IPA range over the block', step: { actions: () => __kvm_tlb_flush_vmid_range(tlbs, VMID, REGION / 4096, REGION_PAGES), target: 'split_make' } },
+    split_tlbi: {
+      description: noDsb ? 'TLBI by IPA range over the block, with no dsb(ish) after it' : 'TLBI by IPA range over the block',
+      step: {
+        actions: () => (noDsb ? (dsb('ishst'), __tlbi_ipas2e1is(tlbs, VMID, REGION / 4096, REGION_PAGES)) : __kvm_tlb_flush_vmid_range(tlbs, VMID, REGION / 4096, REGION_PAGES)),
+        target: 'split_make',
+      },
+    },
     split_make: {
       description: 'make: the table entry; the block\'s references go',
       step: {

@@ -19,13 +19,20 @@ const designs = {
     expectInvariants: [TLB_NO_CONFLICT, NO_FREED_TRANSLATION],
     options: { design: 'bbm-no-tlbi' },
   },
+  'bbm-no-dsb': {
+    description: 'mutant of bbm-locked whose TLBIs are not followed by dsb(ish): complete at once under sc (holds), pending under arm64 while the old table is freed (caught)',
+    expect: 'holds',
+    expectUnder: { arm64: 'caught' },
+    expectInvariants: [NO_FREED_TRANSLATION, TLB_NO_CONFLICT],
+    options: { design: 'bbm-no-dsb' },
+  },
 } satisfies Record<string, DesignDefinition<Stage2Options>>;
 
 export default defineScenario({
   name: 'stage2-coalesce',
   title: 'stage-2 page mappings coalesced into a block and split back, while vCPUs use them',
   seeds: ['001'],
-  options: { design: 'bbm-locked', vcpus: 2, accesses: 12, touched: 16, mmuOffChance: 0.1, visitsPerStep: 64, split: true, tlbEntries: 8, poolPages: 16 } as Stage2Options,
+  options: { design: 'bbm-locked', vcpus: 2, accesses: 12, touched: 16, mmuOffChance: 0.1, visitsPerStep: 64, split: true, tlbEntries: 8, poolPages: 16, eagain: 'retry' } as Stage2Options,
   optionSpecs: {
     design: { choices: Object.keys(designs), description: 'how the region is coalesced (each design sets it)' },
     vcpus: { integer: true, min: 1, max: 8, description: 'vCPUs, each on its own CPU' },
@@ -35,13 +42,14 @@ export default defineScenario({
     visitsPerStep: { integer: true, min: 1, max: 512, description: "leaf entries the host's walk visits per step" },
     tlbEntries: { integer: true, min: 1, max: 64, description: 'TLB entries per CPU' },
     poolPages: { integer: true, min: 4, max: 1024, description: 'stage-2 table pages in the pool' },
+    eagain: { choices: ['retry', 'wait'], description: "a vCPU meeting a LOCKED entry retries at once (KVM's -EAGAIN), or waits until it is unlocked (finite executions for verify)" },
   },
   designs,
   budget: { strategy: 'random', depth: 3, iterations: 100_000, timeSeconds: 10, stepLimit: 2000 },
   host: (layout, d) => stage2Host(layout, d.options, usesRwLock(d.options.design) ? 'rwlock' : 'spinlock'),
   init: (h) => stage2Init(h),
   actors: (h) => [
-    ...Array.from({ length: h.opts.vcpus }, (_, v) => ({ name: `vcpu${v}`, where: () => `CPU${v}`, machine: stage2Vcpu(h, v) })),
+    ...Array.from({ length: h.opts.vcpus }, (_, v) => ({ name: `vcpu${v}`, where: () => `CPU${v}`, machine: stage2Vcpu(h, v, { eagain: h.opts.eagain }) })),
     { name: 'host', machine: stage2Coalescer(h) },
   ],
   invariants: stage2Invariants<Stage2Options>(),

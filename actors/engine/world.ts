@@ -6,6 +6,7 @@ import { ViolationBox, setViolationBox } from '../../host/violations.ts';
 import { execution } from '../../host/execution.ts';
 import { Arm64Memory } from '../../host/memory-model/arm64.ts';
 import { memoryModel as memoryModelOf } from '../../host/memory-model/active.ts';
+import { dsbHooks } from '../../host/barriers.ts';
 import type { MemoryModel } from '../trace/index.ts';
 import { promiseActors } from './promises.ts';
 import { compileMachine, type CompiledMachine } from './compile.ts';
@@ -38,6 +39,8 @@ export interface World {
   readonly promiseOwners?: number;
   /** Promise steps each actor may take in a run (arm64). */
   readonly promises: number;
+  /** Run at every dsb(ish) by an actor (Layout.onDsb: pending TLBIs complete). */
+  readonly dsbListeners: readonly ((actor: number) => void)[];
 }
 
 export interface WorldOptions {
@@ -74,7 +77,7 @@ export function buildWorld(scenario: AnyScenario, designName: string, options?: 
   const daemon = actors.map((a, i) => !!a.daemon || !programs[i].final.some(Boolean));
   const invariants = (scenario.invariants as InvariantDefinition<unknown>[]).filter((inv) => !inv.designs || inv.designs.includes(designName));
   const known = new Set(knownInvariants(scenario.invariants));
-  const world = { scenario, design, host, memory, actors, programs, daemon, control, violations, invariants, knownInvariants: known, hostBytes, regions, memoryModel, arm64, promises, ...(promises > 0 ? { promiseOwners: scenarioActors.length } : {}) };
+  const world = { scenario, design, host, memory, actors, programs, daemon, control, violations, invariants, knownInvariants: known, hostBytes, regions, memoryModel, arm64, promises, dsbListeners: layout.dsbListeners, ...(promises > 0 ? { promiseOwners: scenarioActors.length } : {}) };
   activateWorld(world);
   return world;
 }
@@ -83,6 +86,7 @@ export function buildWorld(scenario: AnyScenario, designName: string, options?: 
 export function activateWorld(world: World): void {
   setViolationBox(world.violations);
   memoryModelOf.arm64 = world.arm64;
+  dsbHooks.onDsb = world.dsbListeners;
   execution.actorNames = world.actors.map((a) => a.name);
 }
 

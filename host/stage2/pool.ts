@@ -7,6 +7,7 @@
 //     it, and a guest reading with its MMU off reads memory, not the cache.
 import type { Layout, Word, WordArray } from '../layout.ts';
 import { cas64, count32, fill64, ld64, st64 } from '../access.ts';
+import { dsb } from '../barriers.ts';
 import { note } from '../recorder.ts';
 import { raiseViolation } from '../violations.ts';
 import { PAGE_SHIFT, PTRS_PER_TABLE, type Pte } from './descriptor.ts';
@@ -180,11 +181,12 @@ export class GuestFrames {
     if (n < 0) raiseViolation(REFCOUNT_BALANCE, `put_page() on guest frame ${frame} took its count below zero`);
   }
 
-  /** __clean_dcache_guest_page(): write the frames' dirty lines back to memory. */
+  /** __clean_dcache_guest_page(): write the frames' dirty lines back to memory; dcache_clean_inval_poc ends with a DSB, which also completes its thread's earlier TLBIs. */
   clean(firstFrame: number, count: number): void {
     for (let f = firstFrame; f < firstFrame + count; f++) if (this.cacheDirty.peek(f)) this.cacheDirty.at(f).store(0);
     this.counters.at(0).add(count * 4096);
     note(`CMO: clean frames ${firstFrame}..${firstFrame + count - 1} to PoC`);
+    dsb('ish'); // dsb sy in the kernel: the model's strongest is ish
   }
 }
 

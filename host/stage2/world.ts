@@ -13,7 +13,7 @@ import { KvmPgtable } from './pgtable.ts';
 import { GuestFrames, TablePool } from './pool.ts';
 
 /** The coalescing designs of the built-in stage2-coalesce scenario. */
-export type CoalesceDesign = 'unmap-first' | 'install-first' | 'install-first-fixed' | 'bbm-locked' | 'bbm-no-tlbi';
+export type CoalesceDesign = 'unmap-first' | 'install-first' | 'install-first-fixed' | 'bbm-locked' | 'bbm-no-tlbi' | 'bbm-no-dsb';
 
 /** What shapes the world and the vCPUs' accesses (scenario options). */
 export interface Stage2WorldOptions {
@@ -38,6 +38,8 @@ export interface Stage2Options extends Stage2WorldOptions {
   visitsPerStep: number;
   /** Split the block back into pages after coalescing (dirty logging). */
   split: boolean;
+  /** A vCPU that meets a LOCKED entry: 'retry' at once as KVM does, or 'wait' until it is unlocked (same outcomes, finite executions for verify; see Stage2VcpuOptions). */
+  eagain: 'retry' | 'wait';
 }
 
 /** The VM's VMID. */
@@ -97,7 +99,7 @@ export const WINDOW_COALESCE = 1;
 export const WINDOW_SPLIT = 2;
 
 /** 2021 kernels took kvm->mmu_lock as a spinlock; today's fault path takes it for read. */
-export const usesRwLock = (d: CoalesceDesign) => d === 'bbm-locked' || d === 'bbm-no-tlbi';
+export const usesRwLock = (d: CoalesceDesign) => d === 'bbm-locked' || d === 'bbm-no-tlbi' || d === 'bbm-no-dsb';
 
 /** Lays the world out: `opts.vcpus` CPUs, their TLBs, a pool of `opts.poolPages` tables, the region's frames, kvm->mmu_lock as `mmuLock`. */
 export function stage2Host<O extends Stage2WorldOptions>(layout: Layout, opts: O, mmuLock: MmuLockKind): Stage2Host<O> {

@@ -1,0 +1,23 @@
+// Publishing the running actor's arm64 view into a shared word, and acquiring it back: how a
+// lock's release and acquire, an IPI's call and acknowledgement, and a CPU's runqueue hand-over
+// carry ordering from one thread to another. Nothing under sc, or outside an actor's step.
+import { ld32, st32 } from '../access.ts';
+import { execution } from '../execution.ts';
+import { memoryModel } from './active.ts';
+
+/**
+ * Publishes what the running actor did (its release view) into word `i` of `a`: joined with what
+ * the word holds ('join': every publisher so far), or replacing it ('replace': the last one only).
+ */
+export function publishView(a: Int32Array, i: number, how: 'join' | 'replace' = 'join'): void {
+  const m = memoryModel.arm64;
+  if (!m || execution.actor < 0) return;
+  const v = m.releaseView(execution.actor);
+  st32(a, i, how === 'join' ? Math.max(ld32(a, i), v) : v);
+}
+
+/** The running actor acquires the view published in word `i` of `a`: what its publishers did is visible from here on. */
+export function acquireView(a: Int32Array, i: number): void {
+  const m = memoryModel.arm64;
+  if (m && execution.actor >= 0) m.acquireView(execution.actor, ld32(a, i));
+}
