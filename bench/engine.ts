@@ -22,6 +22,10 @@ export interface EngineFigures {
   threadsStepsPerSec: number;
   /** Median over the pairs of threads / inline. */
   threadsVsInline: number;
+  /** Threads: times the turn passed between threads (main thread included), per step; null if unknown. */
+  turnPassesPerStep: number | null;
+  /** Microseconds threads mode spends per pass of the turn over inline's cost of the same steps. */
+  usPerPass: number | null;
 }
 
 const window = (strategy: StrategyName, seconds: number) => ({ strategy, depth: DEPTH, iterations: Number.MAX_SAFE_INTEGER, timeSeconds: seconds, seed: 1, stepLimit: 3000 });
@@ -47,27 +51,48 @@ export async function inlineWatchedStepsPerSec(seconds: number, runs: number): P
   return { plain: median(xs), watched: median(ys) };
 }
 
+/**
+ * The best threads / inline ratio the wakes allow: each step at inline's cost, plus the wake
+ * latency of every pass of the turn.
+ */
+export function wakeBound(f: EngineFigures, wakeUs: number): number | null {
+  if (f.turnPassesPerStep === null) return null;
+  const inlineUs = 1e6 / f.inlineStepsPerSec;
+  return Math.round((inlineUs / (inlineUs + f.turnPassesPerStep * wakeUs)) * 1000) / 1000;
+}
+
 export async function engineFigures(strategy: StrategyName, seconds: number, samples: number, threads: Partial<ThreadsOptions> = {}): Promise<EngineFigures> {
   const inline = new InlineBackend(buildWorld(rollover, ENGINE_DESIGN));
   const workers = await ThreadsBackend.start(buildWorld(rollover, ENGINE_DESIGN), CATALOGUE['vmid-rollover'], threads);
   const i: number[] = [];
   const t: number[] = [];
+  let passes = 0;
+  let steps = 0;
   try {
     await explore(inline, window(strategy, seconds));
     await explore(workers, window(strategy, seconds));
     for (let k = 0; k < samples; k++) {
       const a = await explore(inline, window(strategy, seconds));
       i.push(a.steps / (a.elapsedMs / 1000));
+      const before = workers.turnPasses;
+      const wholeBefore = workers.wholeRuns;
       const b = await explore(workers, window(strategy, seconds));
       t.push(b.steps / (b.elapsedMs / 1000));
+      passes += workers.turnPasses - before;
+      if (workers.wholeRuns > wholeBefore) steps += b.steps;
     }
   } finally {
     await workers.close();
   }
+  // Under central handoff every step goes from the main thread to its actor and back.
+  const passesPerStep = threads.handoff === 'central' ? 2 : steps > 0 ? passes / steps : 0;
+  const extraUsPerStep = 1e6 / median(t) - 1e6 / median(i);
   return {
     strategy,
     inlineStepsPerSec: Math.round(median(i)),
     threadsStepsPerSec: Math.round(median(t)),
     threadsVsInline: Math.round(median(t.map((x, k) => x / i[k])) * 1000) / 1000,
+    turnPassesPerStep: passesPerStep > 0 ? Math.round(passesPerStep * 1000) / 1000 : null,
+    usPerPass: passesPerStep > 0 ? Math.round(extraUsPerStep / passesPerStep) : null,
   };
 }

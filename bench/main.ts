@@ -4,8 +4,8 @@
 // plot also go to DIR/scaling.html and DIR/scaling.svg (--report DIR, default hyprace-report).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { rawPingPongPerSec, rawXstatePerSec } from './references.ts';
-import { ENGINE_DESIGN, engineFigures, inlineWatchedStepsPerSec } from './engine.ts';
+import { coldWake, rawPingPongPerSec, rawXstatePerSec } from './references.ts';
+import { ENGINE_DESIGN, engineFigures, inlineWatchedStepsPerSec, wakeBound } from './engine.ts';
 import { scalingRows } from './scaling.ts';
 import { scalingHtml, scalingSvg } from './scaling-report.ts';
 import { medianOf } from './stats.ts';
@@ -31,6 +31,8 @@ export async function main(argv: string[]): Promise<number> {
   const rawXstate = await medianOf(runs, () => rawXstatePerSec(secs * 1000));
   log('raw Atomics ping-pong between two workers…');
   const rawPingPong = await medianOf(runs, () => rawPingPongPerSec(secs * 1000));
+  log('waking a sleeping worker…');
+  const wake = await coldWake(quick ? 300 : 1000);
   log('inline and threads engine, random…');
   const random = await engineFigures('random', secs, runs);
   log('inline and threads engine, PCT…');
@@ -80,6 +82,8 @@ export async function main(argv: string[]): Promise<number> {
     engine: [random, pct, { ...central, strategy: 'random, central handoff' }],
     rawXstatePerSec: Math.round(rawXstate),
     rawPingPongPerSec: Math.round(rawPingPong),
+    coldWake: wake,
+    wakeBound: { random: wakeBound(random, wake.wakeUs), pct: wakeBound(pct, wake.wakeUs) },
     inlineVsRawXstate: round(inline / rawXstate),
     inlineUnwatchedStepsPerSec: Math.round(watch.plain),
     inlineWatchedStepsPerSec: Math.round(watch.watched),
@@ -103,6 +107,7 @@ export async function main(argv: string[]): Promise<number> {
       [
         ['raw xstate transitions', fmt(rawXstate), '', ''],
         ['raw Atomics ping-pong round trips', fmt(rawPingPong), '', ''],
+        [`wake of a worker asleep 0.5 ms: ${wake.wakeUs} us to running, ${wake.notifyUs} us in notify`, fmt(1e6 / wake.wakeUs), '', ''],
         ['inline engine steps', fmt(inline), `${result.inlineVsRawXstate}x`, 'raw xstate (target >= 0.5x)'],
         ['inline steps, unwatched / with the watchdog heartbeat (interleaved)', `${fmt(watch.plain)} / ${fmt(watch.watched)}`, `${round(watch.watched / watch.plain)}x`, 'unwatched'],
         ['threads engine steps', fmt(threads), `${result.threadsVsRawPingPong}x`, 'raw ping-pong (target >= 0.5x)'],
@@ -115,11 +120,11 @@ export async function main(argv: string[]): Promise<number> {
   console.log();
   console.log(
     table(
-      [`${ENGINE_DESIGN}, steps per second`, 'inline', 'threads', 'threads / inline', 'target'],
+      [`${ENGINE_DESIGN}, steps per second`, 'inline', 'threads', 'threads / inline', 'target', 'turn passes / step', 'us per pass over inline', 'bound from bare wakes'],
       [
-        ['random', fmt(random.inlineStepsPerSec), fmt(random.threadsStepsPerSec), `${random.threadsVsInline}x`, '>= 0.33x'],
-        ['pct', fmt(pct.inlineStepsPerSec), fmt(pct.threadsStepsPerSec), `${pct.threadsVsInline}x`, '>= 0.5x'],
-        ['random, central handoff (earlier design)', fmt(central.inlineStepsPerSec), fmt(central.threadsStepsPerSec), `${central.threadsVsInline}x`, ''],
+        ['random', fmt(random.inlineStepsPerSec), fmt(random.threadsStepsPerSec), `${random.threadsVsInline}x`, '>= 0.33x', String(random.turnPassesPerStep), String(random.usPerPass), `${result.wakeBound.random}x`],
+        ['pct', fmt(pct.inlineStepsPerSec), fmt(pct.threadsStepsPerSec), `${pct.threadsVsInline}x`, '>= 0.5x', String(pct.turnPassesPerStep), String(pct.usPerPass), `${result.wakeBound.pct}x`],
+        ['random, central handoff (earlier design)', fmt(central.inlineStepsPerSec), fmt(central.threadsStepsPerSec), `${central.threadsVsInline}x`, '', String(central.turnPassesPerStep), String(central.usPerPass), `${wakeBound(central, wake.wakeUs)}x`],
       ],
     ),
   );

@@ -76,6 +76,8 @@ export class ThreadsBackend implements Backend {
   private readonly loop: TurnLoop;
   /** Runs the workers took whole, the turn travelling between them (the rest ran step by step). */
   wholeRuns = 0;
+  /** Times the turn passed from one thread to another in those runs (main thread included). */
+  turnPasses = 0;
   /** Actors with initial actions: reset by command, in order, before each run. */
   private readonly resetFirst: number[];
 
@@ -265,8 +267,11 @@ export class ThreadsBackend implements Backend {
     if (code === EndCode.InvariantThrew) throw new InvariantError(this.block.result());
     if (code === EndCode.EngineThrew) throw new Error(`threads mode: ${this.block.result()}`);
     const steps: StepRecord[] = [];
+    // To the first actor and back to this thread, and each switch of actor between.
+    if (first >= 0) this.turnPasses += 2;
     for (let i = 0; i < n; i++) {
       const record: StepRecord = loop.stepRecord(i);
+      if (i > 0 && record.actor !== steps[i - 1].actor) this.turnPasses++;
       steps.push(record);
       opts.coverage?.record(record);
     }
