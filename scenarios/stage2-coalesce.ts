@@ -46,6 +46,10 @@ export default defineScenario({
   },
   designs,
   budget: { strategy: 'random', depth: 3, iterations: 100_000, timeSeconds: 10, stepLimit: 2000 },
+  // verify explores every draw: one vCPU touching two pages with the MMU on (an MMU-off access
+  // draws among the region's 512 pages), a small TLB and pool, no split, and waits on a LOCKED
+  // entry instead of retrying, so that every execution is finite.
+  verify: { options: { vcpus: 1, accesses: 2, touched: 2, mmuOffChance: 0, tlbEntries: 2, poolPages: 4, split: false, eagain: 'wait' }, stateCache: true },
   host: (layout, d) => stage2Host(layout, d.options, usesRwLock(d.options.design) ? 'rwlock' : 'spinlock'),
   init: (h) => stage2Init(h),
   actors: (h) => [
