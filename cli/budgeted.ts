@@ -3,7 +3,7 @@
 import type { Mode } from '../actors/engine/index.ts';
 import type { ExploreResult } from '../actors/explore/index.ts';
 import { budgetOf } from '../actors/engine/index.ts';
-import { exploreDesign } from '../actors/explore/index.ts';
+import { exploreDesign, type JobPools } from '../actors/explore/index.ts';
 import { Progress } from './progress.ts';
 import type { ResolvedScenario } from './resolve.ts';
 import type { MemorySettings } from './args.ts';
@@ -25,6 +25,8 @@ export interface BudgetedRun {
   iterationStride?: number;
   /** The memory model, and arm64's promises (default: sc). */
   memory?: MemorySettings;
+  /** Inline job workers kept for the command's next design (its caller closes them). */
+  pools?: JobPools;
 }
 
 export async function exploreUnderBudget(r: ResolvedScenario, design: string, o: BudgetedRun): Promise<ExploreResult> {
@@ -49,6 +51,7 @@ export async function exploreUnderBudget(r: ResolvedScenario, design: string, o:
       shrinkMs: o.shrinkMs,
       only: o.only,
       onProgress: (p) => o.progress.update(`${r.scenario.name}/${design}`, p),
+      pools: o.pools,
     });
   } finally {
     o.progress.done();

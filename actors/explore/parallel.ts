@@ -24,6 +24,38 @@ export interface JobLimits {
 
 export const JOB_LIMITS: JobLimits = { stepTimeoutMs: 10_000, startTimeoutMs: 60_000 };
 
+/**
+ * Job workers kept from one design to the next by a command that explores many (check, compare,
+ * coverage): each worker builds its world per task, so a started worker serves any design, and
+ * its start (loading hyprace and the scenario, about a second) is paid once, not per design. A
+ * pool whose job hung or crashed is destroyed, never reused; close() ends the rest.
+ */
+export class JobPools {
+  private readonly pools = new Map<number, Piscina>();
+
+  take(threads: number): Piscina {
+    let pool = this.pools.get(threads);
+    if (!pool) {
+      pool = newPool(threads);
+      this.pools.set(threads, pool);
+    }
+    return pool;
+  }
+
+  async discard(pool: Piscina): Promise<void> {
+    for (const [n, p] of this.pools) if (p === pool) this.pools.delete(n);
+    await pool.destroy();
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(all.map((p) => p.destroy()));
+  }
+}
+
+const newPool = (threads: number) => new Piscina({ filename: JOB_ENTRY, minThreads: threads, maxThreads: threads, concurrentTasksPerWorker: 1, atomics: 'disabled' });
+
 /** Runs job `job` of `jobs` makes out of `iterations` (runs job, job + jobs, ...). */
 export function runsOfJob(iterations: number, jobs: number, job: number): number {
   return iterations > job ? Math.ceil((iterations - job) / jobs) : 0;
@@ -35,12 +67,14 @@ export async function exploreParallel(
   o: ExploreOptions & { interpreter?: Interpreter },
   jobs: number,
   limits: JobLimits = JOB_LIMITS,
+  pools?: JobPools,
 ): Promise<ExploreResult> {
   const design = world.design.name;
   const counts = Array.from({ length: jobs }, (_, j) => runsOfJob(o.iterations, jobs, j));
   const active = counts.flatMap((c, j) => (c > 0 ? [j] : []));
   const board = new JobBoard(jobs);
-  const pool = new Piscina({ filename: JOB_ENTRY, minThreads: active.length, maxThreads: active.length, concurrentTasksPerWorker: 1, atomics: 'disabled' });
+  const pool = pools ? pools.take(active.length) : newPool(active.length);
+  let healthy = true;
   const start = performance.now();
   let fail: (e: Error) => void = () => undefined;
   const failed = new Promise<never>((_, reject) => (fail = reject));
@@ -56,7 +90,11 @@ export async function exploreParallel(
     const why = code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'ran out of memory' : `crashed (${e instanceof Error ? e.message : String(e)})`;
     return new ActorFailure(`the worker running ${design} ${why}${b.beat ? ` ${b.inStep ? 'while' : 'after'} ${actor} stepped from state '${state}'` : ''}`, actor, 'crashed');
   };
-  pool.on('error', (e: unknown) => fail(crashed(e, active[0])));
+  const onPoolError = (e: unknown) => {
+    healthy = false;
+    fail(crashed(e, active[0]));
+  };
+  pool.on('error', onPoolError);
 
   const done = new Set<number>();
   const last = active.map((j) => ({ job: j, beat: -1, at: performance.now() }));
@@ -73,6 +111,7 @@ export async function exploreParallel(
       const limit = b.beat === 0 ? limits.startTimeoutMs : limits.stepTimeoutMs;
       if (now - l.at < limit) continue;
       board.abort();
+      healthy = false;
       if (b.beat === 0) fail(new ActorFailure(`the worker running ${design} did not start its first step within ${limit} ms`, actor, 'hung'));
       else if (b.inStep) fail(new ActorFailure(`${actor} did not finish its step from state '${state}' within ${limit} ms: a guard or action that never returns?`, actor, 'hung'));
       else fail(new ActorFailure(`a run of ${design} made no progress for ${limit} ms after ${actor} stepped from state '${state}': an invariant or wait that never returns?`, actor, 'hung'));
@@ -95,13 +134,14 @@ export async function exploreParallel(
       }, 100)
     : undefined;
   try {
-    const { shouldStop: _s, onProgress: _p, only, interpreter, ...plain } = o;
+    const { shouldStop: _s, onProgress: _p, only, interpreter, pools: _pools, ...plain } = o as typeof o & { pools?: JobPools };
     const tasks = active.map(async (job) => {
       const task: JobTask = { scenario, design, options: world.design.options as Record<string, unknown>, explore: { ...plain, iterations: counts[job], only: only ? [...only] : undefined }, interpreter, board: board.sab, job, jobs };
       let r: JobResult;
       try {
         r = (await pool.run(task)) as JobResult;
       } catch (e) {
+        healthy = false;
         throw crashed(e, job);
       } finally {
         done.add(job);
@@ -118,7 +158,11 @@ export async function exploreParallel(
     clearInterval(watchdog);
     if (progress) clearInterval(progress);
     if (stopper) clearInterval(stopper);
-    await pool.destroy();
+    // A dying pool may still report errors (another worker, its termination): keep them handled.
+    pool.off('error', onPoolError);
+    if (!pools || !healthy) pool.on('error', () => undefined);
+    if (!pools) await pool.destroy();
+    else if (!healthy) await pools.discard(pool);
   }
 }
 

@@ -3,7 +3,7 @@
 import type { Interpreter } from '../engine/index.ts';
 import type { Mode } from '../engine/index.ts';
 import { explore, type ExploreOptions, type ExploreResult } from './explore.ts';
-import { JOB_LIMITS, exploreParallel } from './parallel.ts';
+import { JOB_LIMITS, exploreParallel, type JobPools } from './parallel.ts';
 import type { AnyScenario } from '../engine/index.ts';
 import type { ScenarioRef } from '../engine/index.ts';
 import { THREADS_DEFAULTS, ThreadsBackend } from '../engine/index.ts';
@@ -16,12 +16,14 @@ export interface SessionOptions extends ExploreOptions {
   interpreter?: Interpreter;
   /** A step that takes longer than this is a hang (default 10 s). */
   stepTimeoutMs?: number;
+  /** Inline: job workers to reuse (a command exploring many designs); none: started and ended here. */
+  pools?: JobPools;
 }
 
 export async function exploreDesign(ref: ScenarioRef, scenario: AnyScenario, design: string, o: SessionOptions): Promise<ExploreResult> {
   const world = buildWorld(scenario, design, o.options, undefined, { memoryModel: o.memoryModel, promises: o.promises });
   const stepTimeoutMs = o.stepTimeoutMs ?? THREADS_DEFAULTS.stepTimeoutMs;
-  if (o.mode === 'inline') return exploreParallel(ref, world, o, o.jobs, { ...JOB_LIMITS, stepTimeoutMs });
+  if (o.mode === 'inline') return exploreParallel(ref, world, o, o.jobs, { ...JOB_LIMITS, stepTimeoutMs }, o.pools);
   if (o.jobs > 1) throw new Error('parallel jobs run inline; use mode inline with jobs > 1');
   // Promises are certified by running an actor alone, which needs every actor in this thread.
   if (world.memoryModel === 'arm64') throw new Error('the arm64 memory model runs inline only');

@@ -13,6 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_PROMISES, buildWorld } from '../../actors/engine/index.ts';
 import { exploreUnderBudget } from '../budgeted.ts';
+import { JobPools } from '../../actors/explore/index.ts';
 import { integer, memorySettings, modeFor, seconds, stepTimeout, type MemorySettings } from '../args.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { checkTraceDir, traceProblem } from '../trace-dir.ts';
@@ -102,6 +103,16 @@ export function verdictOf(r: ExploreResult): CheckVerdict {
 }
 
 export async function checkCommand(names: string[], f: CheckFlags): Promise<number> {
+  // Inline job workers serve design after design, and end with the command, whatever happens.
+  const pools = new JobPools();
+  try {
+    return await checkWith(names, f, pools);
+  } finally {
+    await pools.close();
+  }
+}
+
+async function checkWith(names: string[], f: CheckFlags, pools: JobPools): Promise<number> {
   const shard = shardOf(f.shard) ?? (f.out ? { index: 1, count: 1 } : undefined);
   const memory = memorySettings(f);
   const mode = modeFor(f.mode, 'inline', memory);
@@ -125,6 +136,7 @@ export async function checkCommand(names: string[], f: CheckFlags): Promise<numb
     for (const design of Object.keys(scenario.designs)) {
       const r = await blamingUserFile(resolved.file, () => exploreUnderBudget(resolved, design, {
         mode,
+        pools,
         jobs,
         seed,
         traceDir: f.traceDir,

@@ -3,6 +3,7 @@
 import { DEFAULT_PROMISES } from '../../actors/engine/index.ts';
 import { budgetOf } from '../../actors/engine/index.ts';
 import { exploreUnderBudget } from '../budgeted.ts';
+import { JobPools } from '../../actors/explore/index.ts';
 import { integer, memorySettings, modeFor, seconds, stepTimeout } from '../args.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { printJson, table } from '../format.ts';
@@ -48,6 +49,16 @@ export interface CompareColumn {
 }
 
 export async function compareCommand(scenarioArg: string, f: CompareFlags): Promise<number> {
+  // Inline job workers serve design after design, and end with the command, whatever happens.
+  const pools = new JobPools();
+  try {
+    return await compareWith(scenarioArg, f, pools);
+  } finally {
+    await pools.close();
+  }
+}
+
+async function compareWith(scenarioArg: string, f: CompareFlags, pools: JobPools): Promise<number> {
   const resolved = await resolveScenario(scenarioArg, { typecheck: f.typecheck });
   const { scenario } = resolved;
   const budget = budgetOf(scenario);
@@ -64,7 +75,7 @@ export async function compareCommand(scenarioArg: string, f: CompareFlags): Prom
   const progress = Progress.forOutput(!!f.json);
   const columns: CompareColumn[] = [];
   for (const design of designs) {
-    const r = await blamingUserFile(resolved.file, () => exploreUnderBudget(resolved, design, { mode, jobs: 1, seed, traceDir: f.traceDir, iterations, timeSeconds, progress, shrinkMs: 0, only, stepTimeoutMs, memory }));
+    const r = await blamingUserFile(resolved.file, () => exploreUnderBudget(resolved, design, { mode, jobs: 1, seed, traceDir: f.traceDir, iterations, timeSeconds, progress, shrinkMs: 0, only, stepTimeoutMs, memory, pools }));
     const perRun = (m: Record<string, number>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, r.iterations ? v / r.iterations : 0]));
     columns.push({
       design,

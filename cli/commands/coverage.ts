@@ -10,6 +10,7 @@ import { budgetOf } from '../../actors/engine/index.ts';
 import { writeCoverageFiles, type MachineReport } from '../../report/coverage-files.ts';
 import { integer, memorySettings, modeFor, seconds, stepTimeout } from '../args.ts';
 import { exploreUnderBudget } from '../budgeted.ts';
+import { JobPools } from '../../actors/explore/index.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { printJson, table } from '../format.ts';
 import { Progress } from '../progress.ts';
@@ -47,6 +48,16 @@ export function readCoverageFile(file: string): CoverageData {
 }
 
 export async function coverageCommand(names: string[], f: CoverageFlags): Promise<number> {
+  // Inline job workers serve design after design, and end with the command, whatever happens.
+  const pools = new JobPools();
+  try {
+    return await coverageWith(names, f, pools);
+  } finally {
+    await pools.close();
+  }
+}
+
+async function coverageWith(names: string[], f: CoverageFlags, pools: JobPools): Promise<number> {
   const shard = shardOf(f.shard);
   const min = f.minTransitions === undefined ? undefined : Number(f.minTransitions);
   if (min !== undefined && (!Number.isFinite(min) || min < 0 || min > 100)) throw new UsageError(`--min-transitions must be a percentage from 0 to 100, got '${f.minTransitions}'`);
@@ -72,6 +83,7 @@ export async function coverageCommand(names: string[], f: CoverageFlags): Promis
       const r = await blamingUserFile(resolved.file, () =>
         exploreUnderBudget(resolved, design, {
           mode,
+          pools,
           jobs: 2,
           seed,
           traceDir: join(f.out, 'traces'),
