@@ -208,7 +208,7 @@ describe('verify', function () {
     });
 
     it('refuses a draw with more values than it explores, naming the actor, state and draw', () => {
-      const r = hyprace(['verify', 'stage2-coalesce', '--design', 'bbm-locked', '--json']);
+      const r = hyprace(['verify', 'stage2-coalesce', '--design', 'bbm-locked', '--set', 'mmuOffChance=0.1', '--json']);
       expect(r.code, r.stderr).to.equal(2);
       expect(r.stderr).to.match(/^hyprace: vcpu\d in state '\w+': random\(512\) draws from 512 values/);
     });
