@@ -9,6 +9,7 @@ import { stepEnds, stepStarts, type Heartbeat } from './job-board.ts';
 import { ChoiceError, type ChoiceLog } from './step-event.ts';
 import { Infeasible, PromiseEngine } from './promises.ts';
 import { memoryModel } from '../../host/memory-model/active.ts';
+import { NotAnExecution } from '../../host/memory-model/arm64.ts';
 import type { World } from './world.ts';
 
 /** The shared words one step read and wrote (32-bit word indices; duplicates possible). */
@@ -70,10 +71,8 @@ export class InlineBackend implements Backend {
 
   /** After a step under arm64 with promises: note an actor that finished, and certify the promiser. */
   private afterModelledStep(actor: number): void {
-    const m = this.world.arm64!;
-    const owners = this.world.promiseOwners!;
-    if (this.steppers[actor].done) m.setFinished(actor);
-    this.promises!.certify(actor < owners ? actor : actor - owners);
+    if (this.steppers[actor].done) this.world.arm64!.setFinished(actor);
+    this.promises!.certify(this.promises!.ownerOf(actor));
   }
 
   /**
@@ -168,7 +167,7 @@ export class InlineBackend implements Backend {
       if (e instanceof Infeasible) throw e;
       // arm64: an RMW over the actor's own promise, or a load left only its own promise to read
       // (memory-model/arm64.ts): not executions, not explored.
-      if (e instanceof Error && (e.name === 'RmwOverOwnPromise' || e.name === 'ReadPastOwnPromise')) throw new Infeasible(actor);
+      if (e instanceof NotAnExecution) throw new Infeasible(actor);
       const state = this.world.programs[actor].stateIds[s.state];
       if (e instanceof ChoiceError) throw new ChoiceError(`${this.world.actors[actor].name} in state '${state}': ${e.message}`);
       throw failure(e, this.world.actors[actor].name, state);

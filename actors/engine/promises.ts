@@ -92,10 +92,15 @@ export class PromiseEngine {
     if (footprint.on && this.m.wide(s.word)) footprint.writes.push(s.word + 1);
   }
 
+  /** The actor whose promises a step of `actor` concerns: itself, or the owner of a promise daemon. */
+  ownerOf(actor: number): number {
+    const owners = this.host.world.promiseOwners ?? 0;
+    return actor < owners ? actor : actor - owners;
+  }
+
   /** Whether a step of `actor` (an actor or its promise daemon) can leave it unable to keep its promises. */
   mayRefuse(actor: number): boolean {
-    const owners = this.host.world.promiseOwners ?? 0;
-    return this.m.outstanding(actor < owners ? actor : actor - owners) > 0;
+    return this.m.outstanding(this.ownerOf(actor)) > 0;
   }
 
   /** After a step of `actor` (or of its promise daemon): its promises must stay certifiable. */

@@ -5,5 +5,5 @@ export { COVERAGE_FORMAT, type CoverageData, CoverageRecorder, emptyCoverage, gr
 export { designMachines } from './design-machines.ts';
 export { explore, type ExploreOptions, type ExploreProgress, type ExploreResult, type FoundViolation } from './explore.ts';
 export { designCoverage, type DesignCoverage, designGraphs, type MachineGraph, machineGraph, pathsToUncovered, summarize } from './machine-graph.ts';
-export { JobPools, mergeExploreResults, runsOfJob } from './parallel.ts';
+export { JobPools, mergeExploreResults, runsOfJob, withJobPools } from './parallel.ts';
 export { exploreDesign } from './session.ts';

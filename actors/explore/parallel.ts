@@ -54,6 +54,16 @@ export class JobPools {
   }
 }
 
+/** Runs `f` with job pools that end when it does, whatever happens. */
+export async function withJobPools<T>(f: (pools: JobPools) => Promise<T>): Promise<T> {
+  const pools = new JobPools();
+  try {
+    return await f(pools);
+  } finally {
+    await pools.close();
+  }
+}
+
 const newPool = (threads: number) => new Piscina({ filename: JOB_ENTRY, minThreads: threads, maxThreads: threads, concurrentTasksPerWorker: 1, atomics: 'disabled' });
 
 /** Runs job `job` of `jobs` makes out of `iterations` (runs job, job + jobs, ...). */
@@ -166,6 +176,8 @@ export async function exploreParallel(
   }
 }
 
+const refused = (refusedSteps: number) => (refusedSteps ? { refusedSteps } : {});
+
 /** Results of disjoint sets of runs as one: sums, and the violation of the lowest-numbered run. */
 export function mergeExploreResults(results: ExploreResult[], elapsedMs: number): ExploreResult {
   const found = results.filter((r) => r.violation).sort((a, b) => a.violation!.iteration - b.violation!.iteration);
@@ -183,7 +195,7 @@ export function mergeExploreResults(results: ExploreResult[], elapsedMs: number)
     elapsedMs: Math.round(elapsedMs),
     stepLimitRuns: sum((r) => r.stepLimitRuns),
     infeasibleRuns: sum((r) => r.infeasibleRuns ?? 0),
-    ...(sum((r) => r.refusedSteps ?? 0) ? { refusedSteps: sum((r) => r.refusedSteps ?? 0) } : {}),
+    ...refused(sum((r) => r.refusedSteps ?? 0)),
     livelock: livelocks.length ? { runs: livelocks.reduce((s, l) => s + l.runs, 0), actors: [...new Set(livelocks.flatMap((l) => l.actors))] } : null,
     maxRunSteps: Math.max(...results.map((r) => r.maxRunSteps)),
     violation: found[0]?.violation ?? null,

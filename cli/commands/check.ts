@@ -13,7 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_PROMISES, buildWorld } from '../../actors/engine/index.ts';
 import { exploreUnderBudget } from '../budgeted.ts';
-import { JobPools } from '../../actors/explore/index.ts';
+import { withJobPools, type JobPools } from '../../actors/explore/index.ts';
 import { integer, memorySettings, modeFor, seconds, stepTimeout, type MemorySettings } from '../args.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { checkTraceDir, traceProblem } from '../trace-dir.ts';
@@ -104,12 +104,7 @@ export function verdictOf(r: ExploreResult): CheckVerdict {
 
 export async function checkCommand(names: string[], f: CheckFlags): Promise<number> {
   // Inline job workers serve design after design, and end with the command, whatever happens.
-  const pools = new JobPools();
-  try {
-    return await checkWith(names, f, pools);
-  } finally {
-    await pools.close();
-  }
+  return withJobPools((pools) => checkWith(names, f, pools));
 }
 
 async function checkWith(names: string[], f: CheckFlags, pools: JobPools): Promise<number> {

@@ -3,7 +3,7 @@
 import { DEFAULT_PROMISES } from '../../actors/engine/index.ts';
 import { budgetOf } from '../../actors/engine/index.ts';
 import { exploreUnderBudget } from '../budgeted.ts';
-import { JobPools } from '../../actors/explore/index.ts';
+import { withJobPools, type JobPools } from '../../actors/explore/index.ts';
 import { integer, memorySettings, modeFor, seconds, stepTimeout } from '../args.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { printJson, table } from '../format.ts';
@@ -50,12 +50,7 @@ export interface CompareColumn {
 
 export async function compareCommand(scenarioArg: string, f: CompareFlags): Promise<number> {
   // Inline job workers serve design after design, and end with the command, whatever happens.
-  const pools = new JobPools();
-  try {
-    return await compareWith(scenarioArg, f, pools);
-  } finally {
-    await pools.close();
-  }
+  return withJobPools((pools) => compareWith(scenarioArg, f, pools));
 }
 
 async function compareWith(scenarioArg: string, f: CompareFlags, pools: JobPools): Promise<number> {

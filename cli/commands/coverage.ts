@@ -10,7 +10,7 @@ import { budgetOf } from '../../actors/engine/index.ts';
 import { writeCoverageFiles, type MachineReport } from '../../report/coverage-files.ts';
 import { integer, memorySettings, modeFor, seconds, stepTimeout } from '../args.ts';
 import { exploreUnderBudget } from '../budgeted.ts';
-import { JobPools } from '../../actors/explore/index.ts';
+import { withJobPools, type JobPools } from '../../actors/explore/index.ts';
 import { EXIT, UsageError } from '../exit.ts';
 import { printJson, table } from '../format.ts';
 import { Progress } from '../progress.ts';
@@ -49,12 +49,7 @@ export function readCoverageFile(file: string): CoverageData {
 
 export async function coverageCommand(names: string[], f: CoverageFlags): Promise<number> {
   // Inline job workers serve design after design, and end with the command, whatever happens.
-  const pools = new JobPools();
-  try {
-    return await coverageWith(names, f, pools);
-  } finally {
-    await pools.close();
-  }
+  return withJobPools((pools) => coverageWith(names, f, pools));
 }
 
 async function coverageWith(names: string[], f: CoverageFlags, pools: JobPools): Promise<number> {

@@ -58,7 +58,10 @@ export type Barrier = 'sy' | 'ld' | 'st' | 'isb';
  * have to read and write around its own future write. Such executions are not explored (the
  * promise is not certified, or the execution is dropped as infeasible): a stated gap.
  */
-export class RmwOverOwnPromise extends Error {
+/** A step that no execution of the model takes: the engine drops the schedule as infeasible. */
+export class NotAnExecution extends Error {}
+
+export class RmwOverOwnPromise extends NotAnExecution {
   override readonly name = 'RmwOverOwnPromise';
 }
 
@@ -67,7 +70,7 @@ export class RmwOverOwnPromise extends Error {
  * IRQ handler's on its CPU): only a write it has not made yet is left to read, which no execution
  * does. Dropped as infeasible, like RmwOverOwnPromise.
  */
-export class ReadPastOwnPromise extends Error {
+export class ReadPastOwnPromise extends NotAnExecution {
   override readonly name = 'ReadPastOwnPromise';
 }
 
