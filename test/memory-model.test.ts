@@ -57,6 +57,26 @@ describe('the arm64 memory model in the designs', function () {
     expect(JSON.parse(r.stdout).violation).to.equal(null);
   });
 
+  it('idregs/per-vm-nolock under arm64: a VMM thread outside config_lock reads a stale KVM_ARCH_FLAG_HAS_RAN_ONCE, so KVM_SET_ONE_REG succeeds after the VM ran; per-vm holds', () => {
+    // Under sc this design is caught by frozen-after-run (the write lands a step after the
+    // check); under arm64 the check itself may read the flag as it was before the vCPU's first
+    // KVM_RUN set it (no lock, no acquire), and the contract, judged on the VM's ghost state, says -EBUSY.
+    const bug = hyprace(['explore', 'idregs', '--design', 'per-vm-nolock', '--memory', 'arm64', '--mode', 'inline', '--iterations', '200', '--trace-dir', dir, '--json']);
+    expect(bug.code, bug.stdout + bug.stderr).to.equal(1);
+    const v = JSON.parse(bug.stdout).violation;
+    expect(v.invariant).to.equal('set-one-reg-contract');
+    expect(v.message).to.match(/returned 0, the contract says -16/);
+    const replay = hyprace(['replay', v.trace]);
+    expect(replay.code, replay.stdout + replay.stderr).to.equal(1);
+    expect(replay.stdout).to.match(/every step took its recorded transition/);
+    const ok = hyprace(['explore', 'idregs', '--design', 'per-vm', '--memory', 'arm64', '--mode', 'inline', '--iterations', '300', '--trace-dir', dir, '--json']);
+    expect(ok.code, ok.stdout + ok.stderr).to.equal(0);
+    const out = JSON.parse(ok.stdout);
+    expect(out.violation).to.equal(null);
+    expect(out.infeasibleRuns, 'not vacuous: most runs are executions').to.be.below(150);
+    expect(out.figures.setEBUSY, 'some restores land after the first run').to.be.above(0);
+  });
+
   it('refuses --memory where it cannot apply, in one line', () => {
     expectOneLine(hyprace(['explore', 'vmid-rollover', '--memory', 'arm64', '--mode', 'threads']), 2, /--memory arm64 runs inline only/);
     expectOneLine(hyprace(['stress', 'vmid-rollover', '--memory', 'arm64']), 2, /stress runs free real threads/);
