@@ -57,6 +57,18 @@ export class PhysCpus<const R extends string = string> {
     return this.thread_actor.at(cpu).load() - 1;
   }
 
+  /**
+   * arm64 model: an IRQ handler runs on idle `cpu` (no thread switched in). It follows, in the
+   * CPU's program order, the thread switched out there and precedes the next one switched in:
+   * it acquires what the first published (rq->lock) and publishes what it did for the second.
+   * `handler` runs between the two.
+   */
+  inIdleContext(cpu: number, handler: () => void): void {
+    acquireView(this.rq_view.array, this.rq_view.index + cpu);
+    handler();
+    publishView(this.rq_view.array, this.rq_view.index + cpu);
+  }
+
   /** The CPU's name: "cpu1", "hart1". */
   name(cpu: number): string {
     return this.naming(cpu);

@@ -132,12 +132,19 @@ export class Ipis<const F extends string = string> {
       // (Joining whole views is stronger than one CPU's program order: it may hide, never invent.)
       const m = execution.actor >= 0 ? memoryModel.arm64 : undefined;
       const thread = m ? this.cpus.threadOn(cpu) : -1;
-      if (m && thread >= 0) m.acquireView(execution.actor, m.releaseView(thread));
-      acquireView(this.views.array, this.views.index + s);
-      this.functions[func](cpu, s);
-      also?.(func, s);
-      publishView(this.ackViews.array, this.ackViews.index + s);
-      if (m && thread >= 0) m.acquireView(thread, m.releaseView(execution.actor));
+      // On an idle CPU the handler is between the thread switched out and the next switched in.
+      const handle = () => {
+        acquireView(this.views.array, this.views.index + s);
+        this.functions[func](cpu, s);
+        also?.(func, s);
+        publishView(this.ackViews.array, this.ackViews.index + s);
+      };
+      if (m && thread >= 0) {
+        m.acquireView(execution.actor, m.releaseView(thread));
+        handle();
+        m.acquireView(thread, m.releaseView(execution.actor));
+      } else if (m) this.cpus.inIdleContext(cpu, handle);
+      else handle();
       this.outstanding.at(s).add(-1);
     }
   }

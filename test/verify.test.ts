@@ -233,6 +233,9 @@ describe('verify', function () {
       expect(run('ipi', 'arm64').verdict).to.equal('verified');
       expect(run('no-acquire', 'arm64').violation.invariant).to.equal('sender-sees-result');
       expect(run('flag', 'arm64').violation.invariant).to.equal('handler-sees-data');
+      // An IRQ taken on an idle CPU is in that CPU's program order before the next thread there.
+      expect(run('idle-cpu', 'sc').verdict).to.equal('verified');
+      expect(run('idle-cpu', 'arm64').verdict).to.equal('verified');
     });
 
     it('splits the tree over jobs and comes to the same verdicts', () => {
