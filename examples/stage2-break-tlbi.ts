@@ -127,7 +127,7 @@ export default defineScenario({
   designs: {
     range: { description: 'stage2_try_break_pte(): kvm_tlb_flush_vmid_range() over the 2 MiB the table mapped', expect: 'holds' },
     vmid: { description: 'the 2021 walker: __kvm_tlb_flush_vmid(), every entry of the VMID', expect: 'holds', options: { tlbi: 'vmid' } },
-    'leaf-ipa': { description: 'changed visitor: __kvm_tlb_flush_vmid_ipa() of the entry\'s IPA, as for a leaf', expect: 'caught', expectInvariants: ['tlb-no-conflict'], options: { tlbi: 'leaf-ipa' } },
+    'leaf-ipa': { description: 'changed visitor: __kvm_tlb_flush_vmid_ipa() of the entry\'s IPA, as for a leaf', expect: 'caught', expectInvariants: ['tlb-no-conflict', 'no-freed-translation'], options: { tlbi: 'leaf-ipa' } },
   },
   budget: { strategy: 'random', iterations: 5000, timeSeconds: 10, stepLimit: 500 },
   // verify explores every interleaving of a smaller world: two accesses per vCPU to two pages,
