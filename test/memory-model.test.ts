@@ -77,6 +77,16 @@ describe('the arm64 memory model in the designs', function () {
     expect(out.figures.setEBUSY, 'some restores land after the first run').to.be.above(0);
   });
 
+  it("a user's scenario file (examples/riscv-vmid.ts): the smp_wmb()/smp_rmb() pair of before-version-mb is what arm64 needs", () => {
+    const file = new URL('../examples/riscv-vmid.ts', import.meta.url).pathname;
+    const run = (design: string, memory: string) => hyprace(['verify', file, '--design', design, '--memory', memory, '--preemptions', '0', '--trace-dir', dir, '--json', '--no-typecheck']);
+    for (const design of ['before-version', 'before-version-mb']) expect(JSON.parse(run(design, 'sc').stdout).verdict, design).to.equal('verified');
+    const caught = run('before-version', 'arm64');
+    expect(caught.code, caught.stderr).to.equal(1);
+    expect(JSON.parse(caught.stdout).violation.invariant).to.equal('running-vmid-current');
+    expect(JSON.parse(run('before-version-mb', 'arm64').stdout).verdict).to.equal('verified');
+  });
+
   it('refuses --memory where it cannot apply, in one line', () => {
     expectOneLine(hyprace(['explore', 'vmid-rollover', '--memory', 'arm64', '--mode', 'threads']), 2, /--memory arm64 runs inline only/);
     expectOneLine(hyprace(['stress', 'vmid-rollover', '--memory', 'arm64']), 2, /stress runs free real threads/);
