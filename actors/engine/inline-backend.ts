@@ -7,7 +7,7 @@ import { ActorFailure, type Backend } from './backend.ts';
 import { ProcessExitInStep } from './exit-guard.ts';
 import { stepEnds, stepStarts, type Heartbeat } from './job-board.ts';
 import { ChoiceError, type ChoiceLog } from './step-event.ts';
-import { Infeasible, PromiseEngine } from './promises.ts';
+import { Infeasible, PromiseEngine, SOLO_PATHS } from './promises.ts';
 import { memoryModel } from '../../host/memory-model/active.ts';
 import { NotAnExecution } from '../../host/memory-model/arm64.ts';
 import type { World } from './world.ts';
@@ -93,7 +93,19 @@ export class InlineBackend implements Backend {
   }
 
   stepIfAllowed(actor: number, seed: number): number | null {
-    if (!this.promises?.mayRefuse(actor)) return this.step(actor, seed);
+    // Only sampling steps this way (replay and verify take their schedule as given): its solo runs
+    // search one path (PromiseEngine.searchPaths); verify's, on the same backend later, all of them.
+    if (!this.promises) return this.step(actor, seed);
+    this.promises.searchPaths = 1;
+    try {
+      return this.sampledStep(actor, seed);
+    } finally {
+      this.promises.searchPaths = SOLO_PATHS;
+    }
+  }
+
+  private sampledStep(actor: number, seed: number): number | null {
+    if (!this.promises!.mayRefuse(actor)) return this.step(actor, seed);
     const before = this.save();
     try {
       return this.step(actor, seed);

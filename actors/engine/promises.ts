@@ -61,6 +61,15 @@ export interface PromiseHost {
 }
 
 export class PromiseEngine {
+  /**
+   * How far solo runs search: every path up to SOLO_PATHS (verify, which must reach every promise
+   * the model allows), or only the first (sampling). A promise drawn among the stores of one path,
+   * then certified, is one the model allows; a step refused because one path did not certify it
+   * is an execution not sampled, not one wrongly admitted. So sampling stays sound and costs one
+   * solo path where a refusal cost up to SOLO_PATHS.
+   */
+  searchPaths = SOLO_PATHS;
+
   constructor(
     private readonly host: PromiseHost,
     private readonly m: Arm64Memory,
@@ -82,7 +91,7 @@ export class PromiseEngine {
     // Checked for the store drawn only (each check is a solo run); an unkeepable draw promises nothing.
     const before = this.host.save();
     this.m.promise(owner, s.word, initial(s.word), s.v);
-    if (this.solo(owner, true).length === 0) {
+    if (this.solo(owner, true, true).length === 0) {
       this.host.restore(before);
       return;
     }
@@ -105,16 +114,17 @@ export class PromiseEngine {
 
   /** After a step of `actor` (or of its promise daemon): its promises must stay certifiable. */
   certify(actor: number): void {
-    if (this.m.outstanding(actor) > 0 && this.solo(actor, true).length === 0) throw new Infeasible(actor);
+    if (this.m.outstanding(actor) > 0 && this.solo(actor, true, true).length === 0) throw new Infeasible(actor);
   }
 
   /**
    * `owner` running alone from the current state, over its draws, depth first: for every path on
-   * which it fulfils all its outstanding promises (or the first, `firstOnly`), the new writes it made. The state is put back;
+   * which it fulfils all its outstanding promises (or the first, `firstOnly`), the new writes it made
+   * (`certifyOnly`: a path ends as soon as they are fulfilled, only whether one exists is asked). The state is put back;
    * what the runs read stays in the step's footprint (the answer depends on it), what they wrote
    * does not (it is undone).
    */
-  private solo(owner: number, firstOnly = false): SoloStore[][] {
+  private solo(owner: number, firstOnly = false, certifyOnly = false): SoloStore[][] {
     const stepper = this.host.stepperOf(owner);
     const saved = this.host.save();
     const writesBefore = footprint.writes.length;
@@ -124,7 +134,7 @@ export class PromiseEngine {
     const found: SoloStore[][] = [];
     let script: number[] = [];
     try {
-      for (let paths = 0; paths < SOLO_PATHS; paths++) {
+      for (let paths = 0; paths < this.searchPaths; paths++) {
         this.host.restore(saved);
         const stores: SoloStore[] = [];
         this.m.onStore = (word, v, appended) => appended && stores.push({ word, v });
@@ -133,6 +143,8 @@ export class PromiseEngine {
         let ok = true;
         try {
           for (let n = 0; n < SOLO_STEPS && !stepper.done; n++) {
+            // A certificate needs the promises kept, not the rest of the run (Promising-ARM).
+            if (certifyOnly && this.m.outstanding(owner) === 0) break;
             const wait = stepper.waitOf();
             if (wait && !wait.ready()) break;
             stepAs(stepper, owner, 0, script.slice(values.length));
