@@ -58,15 +58,26 @@ export class PhysCpus<const R extends string = string> {
   }
 
   /**
-   * arm64 model: an IRQ handler runs on idle `cpu` (no thread switched in). It follows, in the
-   * CPU's program order, the thread switched out there and precedes the next one switched in:
-   * it acquires what the first published (rq->lock) and publishes what it did for the second.
-   * `handler` runs between the two.
+   * Runs `handler` as an IRQ handler on `cpu`, in that CPU's program order (arm64 model; under sc
+   * it just runs). On a thread's CPU it runs between two of the thread's instructions: it takes
+   * the thread's view, and gives the thread its own when it returns (whole views joined, stronger
+   * than one CPU's program order: it may hide a reordering, never invent one). On an idle CPU it
+   * comes between the thread switched out and the next switched in: it acquires what the first
+   * published (rq->lock) and publishes what it did for the second.
    */
-  inIdleContext(cpu: number, handler: () => void): void {
-    acquireView(this.rq_view.array, this.rq_view.index + cpu);
-    handler();
-    publishView(this.rq_view.array, this.rq_view.index + cpu);
+  inIrqContext(cpu: number, handler: () => void): void {
+    const m = execution.actor >= 0 ? memoryModel.arm64 : undefined;
+    if (!m) return handler();
+    const thread = this.threadOn(cpu);
+    if (thread >= 0) {
+      m.acquireView(execution.actor, m.releaseView(thread));
+      handler();
+      m.acquireView(thread, m.releaseView(execution.actor));
+    } else {
+      acquireView(this.rq_view.array, this.rq_view.index + cpu);
+      handler();
+      publishView(this.rq_view.array, this.rq_view.index + cpu);
+    }
   }
 
   /** The CPU's name: "cpu1", "hart1". */

@@ -12,8 +12,6 @@ import type { Layout, WordArray } from './layout.ts';
 import type { PhysCpus } from './cpu.ts';
 import { or32, xchg32 } from './access.ts';
 import { acquireView, publishView } from './memory-model/view-words.ts';
-import { memoryModel } from './memory-model/active.ts';
-import { execution } from './execution.ts';
 import { note } from './recorder.ts';
 import { waitUntil, type Wait } from './wait.ts';
 
@@ -127,24 +125,12 @@ export class Ipis<const F extends string = string> {
       if (!(bits & (1 << s))) continue;
       const func = this.names[this.func.peek(s) - 1];
       note(`${this.cpus.name(cpu)} takes ${this.word} ${func} from ${this.cpus.name(s)}`);
-      // arm64: the handler runs on the interrupted thread's CPU, between two of its instructions:
-      // it sees what the thread did, and the thread, once the exception returns, what it did.
-      // (Joining whole views is stronger than one CPU's program order: it may hide, never invent.)
-      const m = execution.actor >= 0 ? memoryModel.arm64 : undefined;
-      const thread = m ? this.cpus.threadOn(cpu) : -1;
-      // On an idle CPU the handler is between the thread switched out and the next switched in.
-      const handle = () => {
+      this.cpus.inIrqContext(cpu, () => {
         acquireView(this.views.array, this.views.index + s);
         this.functions[func](cpu, s);
         also?.(func, s);
         publishView(this.ackViews.array, this.ackViews.index + s);
-      };
-      if (m && thread >= 0) {
-        m.acquireView(execution.actor, m.releaseView(thread));
-        handle();
-        m.acquireView(thread, m.releaseView(execution.actor));
-      } else if (m) this.cpus.inIdleContext(cpu, handle);
-      else handle();
+      });
       this.outstanding.at(s).add(-1);
     }
   }

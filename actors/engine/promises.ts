@@ -91,7 +91,7 @@ export class PromiseEngine {
     // Checked for the store drawn only (each check is a solo run); an unkeepable draw promises nothing.
     const before = this.host.save();
     this.m.promise(owner, s.word, initial(s.word), s.v);
-    if (this.solo(owner, true, true).length === 0) {
+    if (this.solo(owner, true).length === 0) {
       this.host.restore(before);
       return;
     }
@@ -114,17 +114,18 @@ export class PromiseEngine {
 
   /** After a step of `actor` (or of its promise daemon): its promises must stay certifiable. */
   certify(actor: number): void {
-    if (this.m.outstanding(actor) > 0 && this.solo(actor, true, true).length === 0) throw new Infeasible(actor);
+    if (this.m.outstanding(actor) > 0 && this.solo(actor, true).length === 0) throw new Infeasible(actor);
   }
 
   /**
    * `owner` running alone from the current state, over its draws, depth first: for every path on
-   * which it fulfils all its outstanding promises (or the first, `firstOnly`), the new writes it made
-   * (`certifyOnly`: a path ends as soon as they are fulfilled, only whether one exists is asked). The state is put back;
+   * which it fulfils all its outstanding promises, the new writes it made. With `certify`, only
+   * whether such a path exists is asked: the first one ends the search, and a path ends as soon
+   * as the promises are fulfilled. The state is put back;
    * what the runs read stays in the step's footprint (the answer depends on it), what they wrote
    * does not (it is undone).
    */
-  private solo(owner: number, firstOnly = false, certifyOnly = false): SoloStore[][] {
+  private solo(owner: number, certify = false): SoloStore[][] {
     const stepper = this.host.stepperOf(owner);
     const saved = this.host.save();
     const writesBefore = footprint.writes.length;
@@ -144,7 +145,7 @@ export class PromiseEngine {
         try {
           for (let n = 0; n < SOLO_STEPS && !stepper.done; n++) {
             // A certificate needs the promises kept, not the rest of the run (Promising-ARM).
-            if (certifyOnly && this.m.outstanding(owner) === 0) break;
+            if (certify && this.m.outstanding(owner) === 0) break;
             const wait = stepper.waitOf();
             if (wait && !wait.ready()) break;
             stepAs(stepper, owner, 0, script.slice(values.length));
@@ -159,7 +160,7 @@ export class PromiseEngine {
         }
         if (ok && this.m.outstanding(owner) === 0) {
           found.push(stores);
-          if (firstOnly) break;
+          if (certify) break;
         }
         // The next combination of draws: raise the last draw that has a value left.
         let j = values.length - 1;
