@@ -4,7 +4,7 @@
 // same steps, ends, verdicts, blocked steps, figures and coverage. Bounded by run counts.
 import { expect } from 'chai';
 import type { Backend } from '../actors/engine/index.ts';
-import { CoverageRecorder, type CoverageData } from '../actors/explore/index.ts';
+import { CoverageRecorder, explore, type CoverageData } from '../actors/explore/index.ts';
 import { InlineBackend } from '../actors/engine/index.ts';
 import type { AnyScenario } from '../actors/engine/index.ts';
 import type { ScenarioRef } from '../actors/engine/index.ts';
@@ -117,6 +117,20 @@ describe('threads and inline, run for run', function () {
       expect(liveActorWorkers()).to.equal(0);
     });
   }
+
+  it('explore in threads mode lets the workers take its runs whole', async () => {
+    // explore passes options of its own (arm64 sampling's refuseUnkeepable); none of them may
+    // send a plain sc run back to being stepped from the main thread, as happened once.
+    const [scenario, ref] = scenarios['vmid-rollover'];
+    const threads = await ThreadsBackend.start(buildWorld(scenario, 'v2018-lockless'), ref);
+    try {
+      const r = await explore(threads, { strategy: 'pct', depth: 3, iterations: 25, timeSeconds: 600, seed: 3, stepLimit: 3000 });
+      expect(r.iterations).to.equal(25);
+      expect(threads.wholeRuns).to.equal(25);
+    } finally {
+      await threads.close();
+    }
+  });
 
   it('between them reach every end a run can have', async () => {
     // Otherwise the comparisons above check less than they say.

@@ -43,8 +43,12 @@ const INITIAL_LOG = 4096;
 /** Longer runs are stepped from the main thread (the log would take 24 bytes a step). */
 const MAX_LOGGED_STEPS = 1 << 20;
 
-/** The run options the workers' loop implements (actors/engine/turn-loop.ts). */
-const DIRECT_OPTIONS: ReadonlySet<string> = new Set(['stepLimit', 'daemonOnlySteps', 'only', 'coverage'] satisfies (keyof RunOptions)[]);
+/**
+ * The run options the workers' loop implements (actors/engine/turn-loop.ts). refuseUnkeepable
+ * only acts under arm64 with promises, which never runs whole (runWhole), so it is no reason to
+ * step from here.
+ */
+const DIRECT_OPTIONS: ReadonlySet<string> = new Set(['stepLimit', 'daemonOnlySteps', 'only', 'coverage', 'refuseUnkeepable'] satisfies (keyof RunOptions)[]);
 
 const END_NAMES: Partial<Record<EndCode, RunEnd>> = {
   [EndCode.Done]: 'done',
