@@ -39,6 +39,8 @@ export async function main(argv: string[]): Promise<number> {
   const pct = await engineFigures('pct', secs, runs);
   log('threads engine with every step handed out by the main thread (the earlier design)…');
   const central = await engineFigures('random', secs, quick ? 1 : 3, { handoff: 'central' });
+  log('threads engine with the main thread asleep while the workers carry a run…');
+  const asleep = await engineFigures('pct', secs, quick ? 1 : 3, { mainWhileRunning: 'sleep' });
   const inline = random.inlineStepsPerSec;
   const threads = random.threadsStepsPerSec;
   log('inline engine with the job watchdog heartbeat…');
@@ -79,7 +81,7 @@ export async function main(argv: string[]): Promise<number> {
     inlineStepsPerSec: Math.round(inline),
     threadsStepsPerSec: Math.round(threads),
     threadsVsInline: { random: random.threadsVsInline, pct: pct.threadsVsInline },
-    engine: [random, pct, { ...central, strategy: 'random, central handoff' }],
+    engine: [random, pct, { ...central, strategy: 'random, central handoff' }, { ...asleep, strategy: 'pct, main thread asleep' }],
     rawXstatePerSec: Math.round(rawXstate),
     rawPingPongPerSec: Math.round(rawPingPong),
     coldWake: wake,
@@ -125,6 +127,7 @@ export async function main(argv: string[]): Promise<number> {
         ['random', fmt(random.inlineStepsPerSec), fmt(random.threadsStepsPerSec), `${random.threadsVsInline}x`, '>= 0.33x', String(random.turnPassesPerStep), String(random.usPerPass), `${result.wakeBound.random}x`],
         ['pct', fmt(pct.inlineStepsPerSec), fmt(pct.threadsStepsPerSec), `${pct.threadsVsInline}x`, '>= 0.5x', String(pct.turnPassesPerStep), String(pct.usPerPass), `${result.wakeBound.pct}x`],
         ['random, central handoff (earlier design)', fmt(central.inlineStepsPerSec), fmt(central.threadsStepsPerSec), `${central.threadsVsInline}x`, '', String(central.turnPassesPerStep), String(central.usPerPass), `${wakeBound(central, wake.wakeUs)}x`],
+        ['pct, main thread asleep while a run is carried', fmt(asleep.inlineStepsPerSec), fmt(asleep.threadsStepsPerSec), `${asleep.threadsVsInline}x`, '', String(asleep.turnPassesPerStep), String(asleep.usPerPass), `${wakeBound(asleep, wake.wakeUs)}x`],
       ],
     ),
   );

@@ -13,7 +13,7 @@ import { execution } from '../../host/execution.ts';
 import type { Interpreter } from './actor-runtime.ts';
 import { ActorFailure, type Backend } from './backend.ts';
 import { BRANCH, Cmd, CMD, ERROR, READY, SEED, STATE, STEP_INDEX, TRANSITION } from './control.ts';
-import { awaitChangeFor, post } from './handoff.ts';
+import { awaitChangeFor, post, spinWhile } from './handoff.ts';
 import type { ActorTask, AttachMessage, WorkerMessage } from './actor-worker.ts';
 import { DONE, END, EndCode, FAILURE_ACTOR, RUN, RunBlock, STEP, TURN, VIOLATION_STEP } from './run-block.ts';
 import { DAEMON_ONLY_STEPS, InvariantError, type RunEnd, type RunOptions, type RunResult, type StepRecord } from './run.ts';
@@ -34,9 +34,11 @@ export interface ThreadsOptions {
   startTimeoutMs: number;
   /** direct: the turn travels between workers; central: this thread hands out every step. */
   handoff: 'direct' | 'central';
+  /** While the workers carry a run, this thread spins (keeping a core awake for them) or sleeps. */
+  mainWhileRunning: 'spin' | 'sleep';
 }
 
-export const THREADS_DEFAULTS: ThreadsOptions = { record: true, interpreter: 'compiled', stepTimeoutMs: 10_000, startTimeoutMs: 60_000, handoff: 'direct' };
+export const THREADS_DEFAULTS: ThreadsOptions = { record: true, interpreter: 'compiled', stepTimeoutMs: 10_000, startTimeoutMs: 60_000, handoff: 'direct', mainWhileRunning: 'spin' };
 
 /** Steps the run block first has room for; it grows for longer step bounds. */
 const INITIAL_LOG = 4096;
@@ -297,7 +299,9 @@ export class ThreadsBackend implements Backend {
     let lastStep = -1;
     let lastProgress = performance.now();
     for (;;) {
-      Atomics.wait(w, DONE, 0, 20);
+      // Between slices of 20 ms: the event loop, to hear of a crashed worker, and the hang check.
+      if (this.o.mainWhileRunning === 'spin') spinWhile(w, DONE, 0, 20);
+      else Atomics.wait(w, DONE, 0, 20);
       if (Atomics.load(w, DONE) === 1) return;
       await new Promise((r) => setImmediate(r));
       this.throwIfCrashed();
