@@ -61,6 +61,15 @@ export function wakeBound(f: EngineFigures, wakeUs: number): number | null {
   return Math.round((inlineUs / (inlineUs + f.turnPassesPerStep * wakeUs)) * 1000) / 1000;
 }
 
+/**
+ * The same bound with the cheapest pass this machine has: half a round trip of the raw
+ * ping-pong (two workers waking each other back to back, never long asleep). Threads mode
+ * cannot beat it while each pass wakes a sleeping thread.
+ */
+export function pingPongBound(f: EngineFigures, roundTripsPerSec: number): number | null {
+  return wakeBound(f, 1e6 / roundTripsPerSec / 2);
+}
+
 export async function engineFigures(strategy: StrategyName, seconds: number, samples: number, threads: Partial<ThreadsOptions> = {}): Promise<EngineFigures> {
   const inline = new InlineBackend(buildWorld(rollover, ENGINE_DESIGN));
   const workers = await ThreadsBackend.start(buildWorld(rollover, ENGINE_DESIGN), CATALOGUE['vmid-rollover'], threads);

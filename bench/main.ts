@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { coldWake, rawPingPongPerSec, rawXstatePerSec } from './references.ts';
-import { ENGINE_DESIGN, engineFigures, inlineWatchedStepsPerSec, wakeBound } from './engine.ts';
+import { ENGINE_DESIGN, engineFigures, inlineWatchedStepsPerSec, pingPongBound, wakeBound } from './engine.ts';
 import { scalingRows } from './scaling.ts';
 import { scalingHtml, scalingSvg } from './scaling-report.ts';
 import { medianOf } from './stats.ts';
@@ -86,6 +86,7 @@ export async function main(argv: string[]): Promise<number> {
     rawPingPongPerSec: Math.round(rawPingPong),
     coldWake: wake,
     wakeBound: { random: wakeBound(random, wake.wakeUs), pct: wakeBound(pct, wake.wakeUs) },
+    pingPongBound: { random: pingPongBound(random, rawPingPong), pct: pingPongBound(pct, rawPingPong) },
     inlineVsRawXstate: round(inline / rawXstate),
     inlineUnwatchedStepsPerSec: Math.round(watch.plain),
     inlineWatchedStepsPerSec: Math.round(watch.watched),
@@ -122,12 +123,12 @@ export async function main(argv: string[]): Promise<number> {
   console.log();
   console.log(
     table(
-      [`${ENGINE_DESIGN}, steps per second`, 'inline', 'threads', 'threads / inline', 'target', 'turn passes / step', 'us per pass over inline', 'bound from bare wakes'],
+      [`${ENGINE_DESIGN}, steps per second`, 'inline', 'threads', 'threads / inline', 'target', 'turn passes / step', 'us per pass over inline', 'bound from bare wakes', 'bound from ping-pong passes'],
       [
-        ['random', fmt(random.inlineStepsPerSec), fmt(random.threadsStepsPerSec), `${random.threadsVsInline}x`, '>= 0.33x', String(random.turnPassesPerStep), String(random.usPerPass), `${result.wakeBound.random}x`],
-        ['pct', fmt(pct.inlineStepsPerSec), fmt(pct.threadsStepsPerSec), `${pct.threadsVsInline}x`, '>= 0.5x', String(pct.turnPassesPerStep), String(pct.usPerPass), `${result.wakeBound.pct}x`],
-        ['random, central handoff (earlier design)', fmt(central.inlineStepsPerSec), fmt(central.threadsStepsPerSec), `${central.threadsVsInline}x`, '', String(central.turnPassesPerStep), String(central.usPerPass), `${wakeBound(central, wake.wakeUs)}x`],
-        ['pct, main thread asleep while a run is carried', fmt(asleep.inlineStepsPerSec), fmt(asleep.threadsStepsPerSec), `${asleep.threadsVsInline}x`, '', String(asleep.turnPassesPerStep), String(asleep.usPerPass), `${wakeBound(asleep, wake.wakeUs)}x`],
+        ['random', fmt(random.inlineStepsPerSec), fmt(random.threadsStepsPerSec), `${random.threadsVsInline}x`, '>= 0.33x', String(random.turnPassesPerStep), String(random.usPerPass), `${result.wakeBound.random}x`, `${result.pingPongBound.random}x`],
+        ['pct', fmt(pct.inlineStepsPerSec), fmt(pct.threadsStepsPerSec), `${pct.threadsVsInline}x`, '>= 0.5x', String(pct.turnPassesPerStep), String(pct.usPerPass), `${result.wakeBound.pct}x`, `${result.pingPongBound.pct}x`],
+        ['random, central handoff (earlier design)', fmt(central.inlineStepsPerSec), fmt(central.threadsStepsPerSec), `${central.threadsVsInline}x`, '', String(central.turnPassesPerStep), String(central.usPerPass), `${wakeBound(central, wake.wakeUs)}x`, `${pingPongBound(central, rawPingPong)}x`],
+        ['pct, main thread asleep while a run is carried', fmt(asleep.inlineStepsPerSec), fmt(asleep.threadsStepsPerSec), `${asleep.threadsVsInline}x`, '', String(asleep.turnPassesPerStep), String(asleep.usPerPass), `${wakeBound(asleep, wake.wakeUs)}x`, `${pingPongBound(asleep, rawPingPong)}x`],
       ],
     ),
   );
