@@ -5,6 +5,7 @@
 import { note } from '../host/recorder.ts';
 import { gfnToFrame } from '../host/spe/memslots.ts';
 import { stage2Unmap } from '../host/spe/stage2-ops.ts';
+import { underMmuLock } from '../host/spe/kvm-locks.ts';
 import { CAUSE_KSM, CAUSE_NAMES, CAUSE_NUMA, CAUSE_THP_SPLIT, F, RAM_PAGES, type SpeHost } from '../host/spe/world.ts';
 import { defineStepMachine } from './step-machine.ts';
 
@@ -32,8 +33,11 @@ export function hostMm(h: SpeHost, invalidations: number, chancePerStep: number)
                 note(`KSM skips gfn ${gfn}: its page is pinned`);
                 return;
               }
-              h.mmu_invalidate_seq.add(1);
-              stage2Unmap(h, gfn, 1, 'mmu-notifier', cause);
+              // kvm_mmu_invalidate_begin() / _end(): the unmap and the count's bump under kvm->mmu_lock.
+              underMmuLock(h, () => {
+                h.mmu_invalidate_seq.add(1);
+                stage2Unmap(h, gfn, 1, 'mmu-notifier', cause);
+              });
               h.fig.at(F.invalidations).add(1);
               note(`${CAUSE_NAMES[cause]}: invalidate gfn ${gfn}`);
             },

@@ -16,6 +16,8 @@ import { KVM_MEM_READONLY, VM_LOCKED, finalizeMaps, type Memslot } from '../host
 import { stage2MapSlot, stage2State } from '../host/spe/stage2-ops.ts';
 import { F, type FinalizeDesign, type SpeHost } from '../host/spe/world.ts';
 import { defineStepMachine, type StepArgs } from './step-machine.ts';
+import { contractChanged } from '../host/spe/ioctl-contract.ts';
+import { underMmuLock, underVcpuMutex } from '../host/spe/kvm-locks.ts';
 
 /** The invariant that FINALIZE and KVM_RUN return what their contract says. */
 export const IOCTL_CONTRACT = 'ioctl-contract';
@@ -52,13 +54,15 @@ export function speFinalizeVmm(h: SpeHost, design: FinalizeDesign) {
   const { opts, memslots, slots_lock: lock, fig } = h;
   const typo = design === 'pin-all-typo';
 
-  const kvmArmVcpuInit = (v: number) => {
-    h.vcpuInit.at(v).store(1);
-    // kvm_arm_spe_notify_vcpu_init(): a reset vCPU needs FINALIZE again.
-    if (design !== 'pin-all-no-definalize') h.finalized.store(0);
-    h.contractFinalized.store(0);
-    note(`KVM_ARM_VCPU_INIT(vcpu${v})`);
-  };
+  const kvmArmVcpuInit = (v: number) =>
+    underVcpuMutex(h, v, () => {
+      h.vcpuInit.at(v).store(1);
+      // kvm_arm_spe_notify_vcpu_init(): a reset vCPU needs FINALIZE again.
+      if (design !== 'pin-all-no-definalize') h.finalized.store(0);
+      h.contractFinalized.store(0);
+      contractChanged(h);
+      note(`KVM_ARM_VCPU_INIT(vcpu${v})`);
+    });
 
   const plan = ({ context, event }: Args) => {
     const p: string[] = [];
@@ -203,7 +207,8 @@ export function speFinalizeVmm(h: SpeHost, design: FinalizeDesign) {
         description: '-EAGAIN if an MMU notifier ran while the slots were mapped',
         step: {
           actions: ({ context }) => {
-            if (design !== 'pin-all-no-eagain' && h.mmu_invalidate_seq.load() !== context.seqAtLock) {
+            // mmu_invalidate_retry() under kvm->mmu_lock.
+            if (design !== 'pin-all-no-eagain' && underMmuLock(h, () => h.mmu_invalidate_seq.load()) !== context.seqAtLock) {
               context.ret = -EAGAIN;
               return;
             }
@@ -229,7 +234,10 @@ export function speFinalizeVmm(h: SpeHost, design: FinalizeDesign) {
             const ok = ret === expected || (expected === 0 && ret === -EAGAIN && raced);
             note(`KVM_ARM_VM_SPE_FINALIZE = ${ret}`);
             if (!ok) raiseViolation(IOCTL_CONTRACT, `FINALIZE returned ${ret}, the contract says ${expected}${expected === 0 ? ' (or -EAGAIN after an invalidation)' : ''}`);
-            if (ret === 0) h.contractFinalized.store(1);
+            if (ret === 0) {
+              h.contractFinalized.store(1);
+              contractChanged(h);
+            }
             h.finalizeInFlight.store(0);
             fig.at(ret === 0 ? F.finalizeOk : ret === -ENXIO ? F.finalizeEnxio : ret === -EBUSY ? F.finalizeEbusy : F.finalizeEagain).add(1);
           },

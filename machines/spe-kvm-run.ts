@@ -7,6 +7,8 @@ import { raiseViolation } from '../host/violations.ts';
 import { stage2Map, stage2State } from '../host/spe/stage2-ops.ts';
 import { F, GFNS, type SpeHost } from '../host/spe/world.ts';
 import { IOCTL_CONTRACT } from './spe-finalize-vmm.ts';
+import { kvmRunContract } from '../host/spe/ioctl-contract.ts';
+import { underVcpuMutex } from '../host/spe/kvm-locks.ts';
 import { defineStepMachine } from './step-machine.ts';
 import { waitUntil } from '../host/wait.ts';
 
@@ -27,23 +29,24 @@ export function speKvmRun(h: SpeHost, v: number, runs: number) {
           },
           {
             description: 'KVM_RUN: -EPERM unless SPE is finalized, else the guest runs',
-            actions: ({ context, event }) => {
-              context.runs++;
-              context.eperm = 0;
-              const enters = h.finalized.load() !== 0;
-              const contract = h.contractFinalized.peek() !== 0;
-              if (enters !== contract && !h.finalizeInFlight.peek()) {
-                raiseViolation(IOCTL_CONTRACT, `KVM_RUN(vcpu${v}) ${enters ? 'entered the guest' : 'returned -EPERM'} but FINALIZE has ${contract ? '' : 'not '}succeeded since the last KVM_ARM_VCPU_INIT`);
-              }
-              if (!enters) {
-                h.fig.at(F.kvmRunEperm).add(1);
-                context.eperm = 1;
-                return;
-              }
-              h.fig.at(F.kvmRunEntered).add(1);
-              const gfn = event.random(GFNS);
-              if (stage2State(h, gfn) === 'unmapped') note(stage2Map(h, gfn, 'fault') ? `vcpu${v}: stage-2 fault on gfn ${gfn}, mapped` : `vcpu${v}: gfn ${gfn} is in no memslot: MMIO exit`);
-            },
+            actions: ({ context, event }) =>
+              underVcpuMutex(h, v, () => {
+                context.runs++;
+                context.eperm = 0;
+                const enters = h.finalized.load() !== 0;
+                const contract = kvmRunContract(h);
+                if (contract !== undefined && enters !== contract) {
+                  raiseViolation(IOCTL_CONTRACT, `KVM_RUN(vcpu${v}) ${enters ? 'entered the guest' : 'returned -EPERM'} but FINALIZE has ${contract ? '' : 'not '}succeeded since the last KVM_ARM_VCPU_INIT`);
+                }
+                if (!enters) {
+                  h.fig.at(F.kvmRunEperm).add(1);
+                  context.eperm = 1;
+                  return;
+                }
+                h.fig.at(F.kvmRunEntered).add(1);
+                const gfn = event.random(GFNS);
+                if (stage2State(h, gfn) === 'unmapped') note(stage2Map(h, gfn, 'fault') ? `vcpu${v}: stage-2 fault on gfn ${gfn}, mapped` : `vcpu${v}: gfn ${gfn} is in no memslot: MMIO exit`);
+              }),
             target: 'after_kvm_run',
           },
         ],

@@ -329,6 +329,19 @@ export class Arm64Memory {
     this.joinView(actor, V_CAP, this.dependencyView(actor, words));
   }
 
+  /** The floor of `actor`'s later plain loads: no load of it reads a write older than the one current at this time. */
+  readFloor(actor: number): number {
+    return this.view(actor, V_RNEW);
+  }
+
+  /** Whether some actor has promised a store to `word` and not made it yet. */
+  promisedByAnyone(word: number): boolean {
+    if (!this.covers(word)) return false;
+    const slot = this.slot(word);
+    for (let a = 0; a < this.actors; a++) if (ld32(this.a, this.cell(a, slot, C_PROMISE)) !== 0) return true;
+    return false;
+  }
+
   /** What a release of a lock publishes: everything the actor did before. */
   releaseView(actor: number): number {
     return Math.max(this.view(actor, V_ROLD), this.view(actor, V_WOLD));

@@ -21,3 +21,31 @@ export function acquireView(a: Int32Array, i: number): void {
   const m = memoryModel.arm64;
   if (m && execution.actor >= 0) m.acquireView(execution.actor, ld32(a, i));
 }
+
+/**
+ * Whether the running actor has observed what the view in word `i` of `a` covers: its later
+ * loads cannot read anything older (happens-before, through the locks, IPIs and hand-overs that
+ * carried it). Always, under sc: the global order of steps is what every thread sees.
+ */
+export function hasObserved(a: Int32Array, i: number): boolean {
+  const m = memoryModel.arm64;
+  if (!m || execution.actor < 0) return true;
+  return m.readFloor(execution.actor) >= ld32(a, i);
+}
+
+/** Whether a store to word `i` is promised and not yet made (arm64): its thread is, as far as memory shows, already past it. */
+export function storePromised(i: number): boolean {
+  return memoryModel.arm64?.promisedByAnyone(i) ?? false;
+}
+
+/**
+ * `body` inside a lock whose every holder takes and drops it within one step, so it never makes
+ * anyone wait: only its ordering shows (under arm64: acquire what the last holder published in
+ * word `i` of `a`, publish on the way out). Nothing under sc.
+ */
+export function inOneStepLock<T>(a: Int32Array, i: number, body: () => T): T {
+  acquireView(a, i);
+  const r = body();
+  publishView(a, i);
+  return r;
+}

@@ -1,12 +1,14 @@
 // Changes to the VM's stage 2, each tagged with who makes it. A memslot-level change (FINALIZE's
 // pre-mapping, a memslot delete or move, dirty logging's write-protection) must hold
 // kvm->slots_lock, as lockdep_assert_held() says in the kernel; the fault paths and the MMU
-// notifiers run under kvm->mmu_lock and SRCU instead. Each change is one step, as mmu_lock makes it.
+// notifiers run under kvm->mmu_lock and SRCU instead. Each change is one step, as mmu_lock makes it,
+// and under arm64 is ordered after the last one by it (host/spe/kvm-locks.ts).
 import { actorName, execution } from '../execution.ts';
 import { note } from '../recorder.ts';
 import { Prot, kvm_init_valid_leaf_pte, kvm_pte_to_phys, leafProt } from '../stage2/descriptor.ts';
 import { raiseViolation } from '../violations.ts';
 import { KVM_MEM_LOG_DIRTY_PAGES, KVM_MEM_READONLY, gfnToFrame, type Memslot } from './memslots.ts';
+import { underMmuLock } from './kvm-locks.ts';
 import { CAUSE_DIRTY_LOG, CAUSE_NAMES, CAUSE_NONE, GFNS, bumpPeakPinned, type SpeHost } from './world.ts';
 
 /** The built-in invariant raised when a memslot-level stage-2 change is made without kvm->slots_lock held by its maker. */
@@ -44,6 +46,10 @@ export function stage2State(h: SpeHost, gfn: number): 'unmapped' | 'read-only' |
  */
 export function stage2Map(h: SpeHost, gfn: number, by: Stage2Actor, slot: Memslot | undefined = h.memslots.find(gfn)): boolean {
   if (!slot) return false;
+  return underMmuLock(h, () => mapUnderMmuLock(h, gfn, by, slot));
+}
+
+function mapUnderMmuLock(h: SpeHost, gfn: number, by: Stage2Actor, slot: Memslot): boolean {
   assertSlotsLockHeld(h, by, `map gfn ${gfn}`);
   const frame = gfnToFrame(slot, gfn);
   const writable = (slot.flags & KVM_MEM_READONLY) === 0;
@@ -65,21 +71,25 @@ export function stage2MapSlot(h: SpeHost, slot: Memslot, by: Stage2Actor): void 
 /** kvm_unmap_gfn_range(): the stage-2 entries of [gfn, gfn + npages) go; `cause` says why, for faults. */
 export function stage2Unmap(h: SpeHost, gfn: number, npages: number, by: Stage2Actor, cause: number): void {
   assertSlotsLockHeld(h, by, `unmap gfns ${gfn}..${gfn + npages - 1}`);
-  h.pgt.unmap(ipaOf(gfn), npages * 4096);
-  for (let g = gfn; g < gfn + npages; g++) h.hostUnmapped.at(g).store(cause);
+  underMmuLock(h, () => {
+    h.pgt.unmap(ipaOf(gfn), npages * 4096);
+    for (let g = gfn; g < gfn + npages; g++) h.hostUnmapped.at(g).store(cause);
+  });
   note(`stage 2: unmap gfns ${gfn}..${gfn + npages - 1} (${CAUSE_NAMES[cause]})`);
 }
 
 /** kvm_mmu_wp_memory_region(): dirty logging starts, every mapped page of the slot turns read-only. */
 export function stage2WrProtect(h: SpeHost, slot: Memslot): void {
   assertSlotsLockHeld(h, 'dirty-log', `write-protect slot ${slot.id}`);
-  for (let gfn = slot.base_gfn; gfn < slot.base_gfn + slot.npages; gfn++) {
-    const t = h.pgt.translate(ipaOf(gfn));
-    if (t.fault || !(leafProt(t.pte) & Prot.W)) continue;
-    h.pool.write(t.page, t.idx, kvm_init_valid_leaf_pte(kvm_pte_to_phys(t.pte), Prot.R, 3));
-    h.dirty.at(gfn).store(0);
-    h.hostUnmapped.at(gfn).store(CAUSE_DIRTY_LOG);
-  }
+  underMmuLock(h, () => {
+    for (let gfn = slot.base_gfn; gfn < slot.base_gfn + slot.npages; gfn++) {
+      const t = h.pgt.translate(ipaOf(gfn));
+      if (t.fault || !(leafProt(t.pte) & Prot.W)) continue;
+      h.pool.write(t.page, t.idx, kvm_init_valid_leaf_pte(kvm_pte_to_phys(t.pte), Prot.R, 3));
+      h.dirty.at(gfn).store(0);
+      h.hostUnmapped.at(gfn).store(CAUSE_DIRTY_LOG);
+    }
+  });
   note(`stage 2: write-protect slot ${slot.id} for dirty logging`);
 }
 

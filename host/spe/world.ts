@@ -151,6 +151,12 @@ export interface SpeHost {
   finalizeInFlight: Word;
   /** The VMM's set-up thread has made its last ioctl. */
   vmmDone: Word;
+  /** arm64: the view the VMM's thread published when the contract last changed (ghost; see host/spe/ioctl-contract.ts). */
+  contractView: Word;
+  /** arm64: per vCPU, the view the last unlock of vcpu->mutex published (ghost; host/spe/kvm-locks.ts). */
+  vcpuMutexView: WordArray;
+  /** arm64: the view the last unlock of kvm->mmu_lock published (ghost; host/spe/kvm-locks.ts). */
+  mmuLockView: Word;
   spe: BigWordArray;
   /** The exception level each vCPU's guest is at. */
   el: WordArray;
@@ -191,8 +197,8 @@ export function speHost(layout: Layout, opts: SpeOptions): SpeHost {
     vcpuInit: layout.words('vcpu initialised', n, (v) => `vcpu${v}.initialised`),
     speInit: layout.words('spe initialised', n, (v) => `vcpu${v}.arch.spe.initialised`),
     finalized: layout.word('kvm->arch.spe.finalized'),
-    contractFinalized: layout.word('contract: finalized'),
-    finalizeInFlight: layout.word('contract: FINALIZE in flight'),
+    contractFinalized: layout.word('contract: finalized', { ghost: true }),
+    finalizeInFlight: layout.word('contract: FINALIZE in flight', { ghost: true }),
     vmmDone: layout.word('vmm: set-up done'),
     spe: BigWordArray.in(layout, 'spe registers', 4 * n, (i) => `vcpu${Math.floor(i / 4)}.${SPE_REGS[i % 4]}`),
     el: layout.words('guest EL', n, (v) => `vcpu${v}.CurrentEL`),
@@ -205,6 +211,9 @@ export function speHost(layout: Layout, opts: SpeOptions): SpeHost {
     blackoutCause: layout.words('blackout cause', n, (v) => `vcpu${v}.blackout cause`),
     nextBufferGfn: layout.word('guest: next free buffer page'),
     fig: layout.words('spe figures', FIGURES.length, (i) => FIGURES[i]),
+    contractView: layout.word('contract: VMM view at its last change (ghost)', { ghost: true }),
+    vcpuMutexView: layout.words('vcpu mutex view', n, (v) => `vcpu${v}->mutex view (ghost)`, { ghost: true }),
+    mmuLockView: layout.word('kvm->mmu_lock view (ghost)', { ghost: true }),
   };
 }
 
