@@ -137,7 +137,7 @@ export interface SpeHost {
   pins: WordArray;
   /** The dirty bitmap: 1 once the gfn was mapped writable while its slot logs. */
   dirty: WordArray;
-  /** Why each gfn's stage-2 entry was last taken away by the host (CAUSE_*), 0 once mapped again. */
+  /** Why each gfn's stage-2 entry was last taken away by the host (CAUSE_*), 0 once mapped again: ghost state, for judging a fault's cause. */
   hostUnmapped: WordArray;
   /** kvm->mmu_invalidate_seq. */
   mmu_invalidate_seq: Word;
@@ -192,7 +192,7 @@ export function speHost(layout: Layout, opts: SpeOptions): SpeHost {
     pgt: new KvmPgtable(pool, frames, 32),
     pins: layout.words('page pins', GFNS, (f) => `pins(frame ${f})`),
     dirty: layout.words('dirty bitmap', GFNS, (g) => `dirty(gfn ${g})`),
-    hostUnmapped: layout.words('host unmap cause', GFNS, (g) => `unmapped-by(gfn ${g})`),
+    hostUnmapped: layout.words('host unmap cause', GFNS, (g) => `unmapped-by(gfn ${g})`, { ghost: true }),
     mmu_invalidate_seq: layout.word('kvm->mmu_invalidate_seq'),
     vcpuInit: layout.words('vcpu initialised', n, (v) => `vcpu${v}.initialised`),
     speInit: layout.words('spe initialised', n, (v) => `vcpu${v}.arch.spe.initialised`),
