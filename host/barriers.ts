@@ -48,6 +48,16 @@ export function dsb(kind: 'ish' | 'ishst'): void {
   if (kind === 'ish' && execution.actor >= 0) for (const h of dsbHooks.onDsb) h(execution.actor);
 }
 
+/**
+ * An exception boundary of the running thread: ERET into a guest, or the exception that takes it
+ * out. Under arm64 a store after it cannot have been promised before it (exceptions are precise);
+ * promises stop here. Nothing under sc.
+ */
+export function exception_boundary(): void {
+  const m = memoryModel.arm64;
+  if (m && execution.actor >= 0) m.exceptionBoundary(execution.actor);
+}
+
 /** isb(): later loads wait for earlier control dependencies (a ctrl+isb orders loads). */
 export function isb(): void {
   barrier('isb', 'isb()');

@@ -2,6 +2,7 @@
 // the design (update_vttbr() of 2012-2018, kvm_arm_vmid_update() of 2022, or another
 // architecture's allocator). States are the labels of the kernel's loop; each STEP runs the code
 // between two labels. The stage-2 register (VTTBR_EL2, hgatp) is the host's to name.
+import { exception_boundary } from '../host/barriers.ts';
 import { NONE } from '../host/cpu.ts';
 import { guestAccess, type GuestAccessHost } from '../host/guest-memory.ts';
 import { EINTR, ENOEXEC, IN_GUEST_MODE, OUTSIDE_GUEST_MODE, type Vcpus } from '../host/kvm.ts';
@@ -90,6 +91,7 @@ export function vcpuRunLoop(id: string, h: RunLoopHost, vcpu: number, o: RunLoop
   const irqs = (disabled: number) => () => cpus.irqs_disabled.at(cpu()).store(disabled);
   const inGuest = () => cpus.guest.peek(cpu()) === vcpu;
   const exitGuest = () => {
+    exception_boundary();
     vcpus.mode.at(vcpu).store(OUTSIDE_GUEST_MODE);
     irqs(0)();
   };
@@ -172,6 +174,7 @@ export function vcpuRunLoop(id: string, h: RunLoopHost, vcpu: number, o: RunLoop
           const value = d.stage2RegOnEntry();
           vcpus.mode.at(vcpu).store(IN_GUEST_MODE);
           stage2Reg.at(c).store(value);
+          exception_boundary(); // ERET
           cpus.guest.at(c).store(vcpu);
           vcpus.running_vmid.at(vcpu).store(h.stage2Reg.vmid(value));
           vcpus.entries.at(vcpu).add(1);

@@ -74,6 +74,16 @@ export class ReadPastOwnPromise extends NotAnExecution {
   override readonly name = 'ReadPastOwnPromise';
 }
 
+/**
+ * An actor reached an exception boundary (into or out of a guest) with a store it promised still
+ * to come: a store after an exception is not visible before the accesses ahead of the exception
+ * (exceptions are precise: the guest's loads and translation walks are done when its exit is
+ * taken), so no execution does this. Dropped as infeasible.
+ */
+export class PromiseAcrossException extends NotAnExecution {
+  override readonly name = 'PromiseAcrossException';
+}
+
 export interface Value {
   lo: number;
   hi: number;
@@ -327,6 +337,11 @@ export class Arm64Memory {
   /** A control dependency on these words' last loads: later stores (and, after an ISB, loads) order after them. */
   controlDependency(actor: number, words: readonly number[]): void {
     this.joinView(actor, V_CAP, this.dependencyView(actor, words));
+  }
+
+  /** `actor` takes an exception or returns from one (guest entry or exit): no promise of its may be outstanding. */
+  exceptionBoundary(actor: number): void {
+    if (this.outstanding(actor) > 0) throw new PromiseAcrossException(`actor ${actor} entered or left the guest with a promised store still to make`);
   }
 
   /** The floor of `actor`'s later plain loads: no load of it reads a write older than the one current at this time. */
