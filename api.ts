@@ -25,7 +25,7 @@ export { BUILT_IN_INVARIANTS, DEADLOCK } from './actors/engine/index.ts';
 
 // Shared memory and the kernel primitives built on it.
 export { BigWordArray, Layout, Word, WordArray, hex, type Region, type SharedMemory, type Dependency, type LoadOptions, type StoreOptions, type WordOptions } from './host/layout.ts';
-export { smp_mb, smp_rmb, smp_wmb, dmb, dsb, isb, ctrl_dep, READ_ONCE, WRITE_ONCE, smp_load_acquire, smp_store_release } from './host/barriers.ts';
+export { smp_mb, smp_rmb, smp_wmb, dmb, dsb, isb, ctrl_dep, exception_boundary, READ_ONCE, WRITE_ONCE, smp_load_acquire, smp_store_release } from './host/barriers.ts';
 export type { RmwOrder } from './host/access.ts';
 export { LOCK_DISCIPLINE, LockProtocolError, Mutex, RwLock, Spinlock } from './host/locks.ts';
 export { waitUntil, type Wait } from './host/wait.ts';
