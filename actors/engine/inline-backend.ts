@@ -7,7 +7,7 @@ import { ActorFailure, type Backend } from './backend.ts';
 import { ProcessExitInStep } from './exit-guard.ts';
 import { stepEnds, stepStarts, type Heartbeat } from './job-board.ts';
 import { ChoiceError, type ChoiceLog } from './step-event.ts';
-import { Infeasible, PromiseEngine, SOLO_PATHS } from './promises.ts';
+import { Infeasible, PromiseEngine } from './promises.ts';
 import { memoryModel } from '../../host/memory-model/active.ts';
 import { NotAnExecution } from '../../host/memory-model/arm64.ts';
 import type { World } from './world.ts';
@@ -23,6 +23,13 @@ export interface StepFootprint {
 export interface InlineSnapshot {
   memory: Uint8Array;
   actors: ActorSnapshot[];
+}
+
+/** The memory and one actor's machine: what a step of that actor alone can change. */
+interface OneActorSnapshot {
+  memory: Uint8Array;
+  actor: number;
+  snapshot: ActorSnapshot;
 }
 
 export class InlineBackend implements Backend {
@@ -47,7 +54,7 @@ export class InlineBackend implements Backend {
     this.scripted = world.actors.map(() => false);
     this.drawnBy = world.actors.map(() => ({ values: [], arities: [] }));
     if (world.arm64 && world.promiseOwners) {
-      this.promises = new PromiseEngine({ world, stepperOf: (a) => this.steppers[a], save: () => this.save(), restore: (x) => this.restore(x as InlineSnapshot) }, world.arm64);
+      this.promises = new PromiseEngine({ world, stepperOf: (a) => this.steppers[a], saveOne: (a) => this.saveOne(a), restoreOne: (x) => this.restoreOne(x as OneActorSnapshot) }, world.arm64);
       memoryModel.promiseStep = (owner) => this.promises!.promiseStep(owner);
     }
   }
@@ -70,9 +77,10 @@ export class InlineBackend implements Backend {
   }
 
   /** After a step under arm64 with promises: note an actor that finished, and certify the promiser. */
-  private afterModelledStep(actor: number): void {
+  private afterModelledStep(actor: number, writes: readonly number[] | undefined): void {
     if (this.steppers[actor].done) this.world.arm64!.setFinished(actor);
-    this.promises!.certify(this.promises!.ownerOf(actor));
+    if (writes) this.promises!.certifySampled(actor, writes, this.steppers[actor].drewDefaults());
+    else this.promises!.certify(this.promises!.ownerOf(actor));
   }
 
   /**
@@ -96,22 +104,24 @@ export class InlineBackend implements Backend {
     // Only sampling steps this way (replay and verify take their schedule as given): its solo runs
     // search one path (PromiseEngine.searchPaths); verify's, on the same backend later, all of them.
     if (!this.promises) return this.step(actor, seed);
-    this.promises.searchPaths = 1;
+    this.promises.sampling = true;
     try {
       return this.sampledStep(actor, seed);
     } finally {
-      this.promises.searchPaths = SOLO_PATHS;
+      this.promises.sampling = false;
     }
   }
 
   private sampledStep(actor: number, seed: number): number | null {
     if (!this.promises!.mayRefuse(actor)) return this.step(actor, seed);
-    const before = this.save();
+    const before = this.saveOne(actor);
+    const certificates = this.promises!.saveCertificates();
     try {
       return this.step(actor, seed);
     } catch (e) {
       if (!(e instanceof Infeasible)) throw e;
-      this.restore(before);
+      this.restoreOne(before);
+      this.promises!.restoreCertificates(certificates);
       if (this.record) this.log.pop();
       if (this.heartbeat) stepEnds(this.heartbeat);
       return null;
@@ -132,6 +142,17 @@ export class InlineBackend implements Backend {
     this.world.memory.u8.set(s.memory, 0);
     this.steppers.forEach((st, i) => st.restore(s.actors[i]));
     this.world.violations.clear();
+    this.promises?.dropCertificates();
+  }
+
+  private saveOne(actor: number): OneActorSnapshot {
+    return { memory: this.world.memory.u8.slice(0, this.world.hostBytes), actor, snapshot: this.steppers[actor].save() };
+  }
+
+  private restoreOne(s: OneActorSnapshot): void {
+    this.world.memory.u8.set(s.memory, 0);
+    this.steppers[s.actor].restore(s.snapshot);
+    this.world.violations.clear();
   }
 
   lastTransition(actor: number): number {
@@ -148,6 +169,7 @@ export class InlineBackend implements Backend {
 
   resetActors(): number[] {
     this.log = [];
+    this.promises?.dropCertificates();
     return this.steppers.map((s) => {
       s.reset();
       return s.state;
@@ -160,7 +182,9 @@ export class InlineBackend implements Backend {
       recorder.touches = [];
       recorder.on = true;
     }
-    if (this.recordFootprints) {
+    // Sampling under arm64 keeps certificates while no step writes what they read: it needs the writes.
+    const tracked = this.recordFootprints || (this.promises?.sampling === true && this.promises.holdsCertificates());
+    if (tracked) {
       footprint.reads = [];
       footprint.writes = [];
       footprint.statistics = [];
@@ -173,7 +197,7 @@ export class InlineBackend implements Backend {
       // Kept before anything else steps this actor's machine (a promise's solo run does).
       const log = s.drawn();
       this.drawnBy[actor] = { values: [...log.values], arities: [...log.arities] };
-      if (this.promises) this.afterModelledStep(actor);
+      if (this.promises) this.afterModelledStep(actor, this.promises.sampling ? (tracked ? footprint.writes : []) : undefined);
       if (this.heartbeat) stepEnds(this.heartbeat);
     } catch (e) {
       if (e instanceof Infeasible) throw e;
@@ -188,8 +212,8 @@ export class InlineBackend implements Backend {
         recorder.on = false;
         this.log.push(recorder.touches);
       }
+      if (tracked) footprint.on = false;
       if (this.recordFootprints) {
-        footprint.on = false;
         this.lastFootprint = { reads: footprint.reads, writes: footprint.writes, statistics: footprint.statistics };
       }
     }

@@ -52,13 +52,20 @@ interface SoloStore {
   v: Value;
 }
 
-/** What a backend gives the engine: the world's steppers, and saving and restoring the whole state. */
+/** What a backend gives the engine: the world's steppers, and saving and restoring what a solo run changes. */
 export interface PromiseHost {
   readonly world: World;
   stepperOf(actor: number): ActorStepper;
-  save(): unknown;
-  restore(s: unknown): void;
+  /** The scenario's memory and `actor`'s machine: all that a step of `actor` alone can change. */
+  saveOne(actor: number): unknown;
+  restoreOne(s: unknown): void;
 }
+
+/**
+ * Sampling: per actor, the shared words its last successful certificate run read (undefined: none
+ * held). The run drew only default values (one path), so from the same state it is the same run.
+ */
+export type Certificates = (ReadonlySet<number> | undefined)[];
 
 export class PromiseEngine {
   /**
@@ -68,7 +75,24 @@ export class PromiseEngine {
    * is an execution not sampled, not one wrongly admitted. So sampling stays sound and costs one
    * solo path where a refusal cost up to SOLO_PATHS.
    */
-  searchPaths = SOLO_PATHS;
+  get searchPaths(): number {
+    return this.sampling ? 1 : SOLO_PATHS;
+  }
+
+  /** Set while a sampled step runs (InlineBackend.stepIfAllowed). */
+  sampling = false;
+
+  /**
+   * Sampling only: a certificate kept while it still holds, so that a step need not run its actor
+   * alone again. It holds while (a) no other step wrote a word it read (each step's writes are
+   * checked against it) and (b) its actor took no step, or took exactly the certificate's first
+   * step (same state, draws all default: the same step), which leaves the rest of it as a
+   * certificate of the new state. Then running alone again would follow the same path to the
+   * same answer; reusing it changes no decision.
+   */
+  private certificates: Certificates = [];
+  /** Actors whose certificate was made during the current step. */
+  private readonly certifiedNow = new Set<number>();
 
   constructor(
     private readonly host: PromiseHost,
@@ -89,10 +113,10 @@ export class PromiseEngine {
     // made: a store seen on a solo path may not be keepable once promised (an earlier store of the
     // actor to the same word, or a barrier after a store, puts it after the promise in coherence).
     // Checked for the store drawn only (each check is a solo run); an unkeepable draw promises nothing.
-    const before = this.host.save();
+    const before = this.host.saveOne(owner);
     this.m.promise(owner, s.word, initial(s.word), s.v);
     if (this.solo(owner, true).length === 0) {
-      this.host.restore(before);
+      this.host.restoreOne(before);
       return;
     }
     // Loads of the word may read the promised write from now on (the plain word, which holds
@@ -118,6 +142,51 @@ export class PromiseEngine {
   }
 
   /**
+   * certify() after a sampled step of `actor` that wrote `writes`, reusing certificates that still
+   * hold: those another step's writes did not touch; the stepping owner's own, if its step drew
+   * defaults (the certificate's first step).
+   */
+  certifySampled(actor: number, writes: readonly number[], drewDefaults: boolean): void {
+    const owner = this.ownerOf(actor);
+    const own = actor === owner;
+    for (let a = 0; a < this.certificates.length; a++) {
+      const c = this.certificates[a];
+      if (!c || this.certifiedNow.has(a) || (a === owner && own)) continue;
+      for (const w of writes) {
+        if (c.has(w)) {
+          this.certificates[a] = undefined;
+          break;
+        }
+      }
+    }
+    this.certifiedNow.clear();
+    if (own && !drewDefaults) this.certificates[owner] = undefined;
+    if (this.m.outstanding(owner) === 0) this.certificates[owner] = undefined;
+    else if (!this.certificates[owner]) this.certify(owner);
+    this.certifiedNow.clear();
+  }
+
+  /** Whether any certificate is held (then sampled steps must report their writes). */
+  holdsCertificates(): boolean {
+    return this.certificates.some((c) => c !== undefined);
+  }
+
+  saveCertificates(): Certificates {
+    return [...this.certificates];
+  }
+
+  restoreCertificates(c: Certificates): void {
+    this.certificates = [...c];
+    this.certifiedNow.clear();
+  }
+
+  /** Forget every certificate (a new run, or a state restored from elsewhere). */
+  dropCertificates(): void {
+    this.certificates = [];
+    this.certifiedNow.clear();
+  }
+
+  /**
    * `owner` running alone from the current state, over its draws, depth first: for every path on
    * which it fulfils all its outstanding promises, the new writes it made. With `certify`, only
    * whether such a path exists is asked: the first one ends the search, and a path ends as soon
@@ -127,16 +196,23 @@ export class PromiseEngine {
    */
   private solo(owner: number, certify = false): SoloStore[][] {
     const stepper = this.host.stepperOf(owner);
-    const saved = this.host.save();
+    const saved = this.host.saveOne(owner);
+    // Sampling keeps what a certificate run read (see certificates).
+    const capture = certify && this.sampling;
+    const outer = { on: footprint.on, reads: footprint.reads };
+    if (capture) footprint.on = true;
     const writesBefore = footprint.writes.length;
     const wasRecording = recorder.on;
     const { actor: savedActor, draw: savedDraw } = execution;
+    // A violation the step being certified raised is that step's; those of the solo runs are undone with them.
+    const raised = this.host.world.violations.peek();
     recorder.on = false;
     const found: SoloStore[][] = [];
     let script: number[] = [];
     try {
       for (let paths = 0; paths < this.searchPaths; paths++) {
-        this.host.restore(saved);
+        if (paths > 0) this.host.restoreOne(saved);
+        if (capture) footprint.reads = [];
         const stores: SoloStore[] = [];
         this.m.onStore = (word, v, appended) => appended && stores.push({ word, v });
         const values: number[] = [];
@@ -160,6 +236,10 @@ export class PromiseEngine {
         }
         if (ok && this.m.outstanding(owner) === 0) {
           found.push(stores);
+          if (capture) {
+            this.certificates[owner] = new Set(footprint.reads);
+            this.certifiedNow.add(owner);
+          }
           if (certify) break;
         }
         // The next combination of draws: raise the last draw that has a value left.
@@ -169,7 +249,13 @@ export class PromiseEngine {
         script = [...values.slice(0, j), values[j] + 1];
       }
     } finally {
-      this.host.restore(saved);
+      this.host.restoreOne(saved);
+      if (raised) this.host.world.violations.raise(raised.invariant, raised.message);
+      if (capture) {
+        if (outer.on) outer.reads.push(...footprint.reads);
+        footprint.reads = outer.reads;
+        footprint.on = outer.on;
+      }
       footprint.writes.length = writesBefore;
       recorder.on = wasRecording;
       execution.actor = savedActor;
