@@ -30,7 +30,7 @@ export interface ActorStepper {
   context(): Record<string, unknown>;
   /** The values the last scripted step drew. */
   drawn(): ChoiceLog;
-  /** Whether the last seeded step drew what a script of default values (0) would: then it is that step. */
+  /** Whether the last step drew what a script of default values (0) would: then it is that step. */
   drewDefaults(): boolean;
   /** The actor's state and a copy of its context, to come back to after a trial step (verify). */
   save(): ActorSnapshot;

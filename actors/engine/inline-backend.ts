@@ -40,6 +40,8 @@ export class InlineBackend implements Backend {
   private readonly scripted: boolean[];
   /** What each actor's last step drew (values and ranges). */
   private readonly drawnBy: ChoiceLog[];
+  /** Whether each actor's last step drew only default values (see StepEvent.drewDefaults). */
+  private readonly drewDefaults: boolean[];
   /** Set to record each step's footprint (verify's dependence relation). */
   recordFootprints = false;
   /** The last step's footprint, when recorded. */
@@ -53,6 +55,7 @@ export class InlineBackend implements Backend {
     this.transitions = world.actors.map(() => -1);
     this.scripted = world.actors.map(() => false);
     this.drawnBy = world.actors.map(() => ({ values: [], arities: [] }));
+    this.drewDefaults = world.actors.map(() => false);
     if (world.arm64 && world.promiseOwners) {
       this.promises = new PromiseEngine({ world, stepperOf: (a) => this.steppers[a], saveOne: (a) => this.saveOne(a), restoreOne: (x) => this.restoreOne(x as OneActorSnapshot) }, world.arm64);
       memoryModel.promiseStep = (owner) => this.promises!.promiseStep(owner);
@@ -61,6 +64,11 @@ export class InlineBackend implements Backend {
 
   /** The arm64 model's promises, when the world makes them (actors/engine/promises.ts). */
   private readonly promises: PromiseEngine | undefined;
+
+  /** Under arm64 with promises: promise steps taken, promises made and steps run alone so far (bench figures). */
+  promiseStats(): { promiseSteps: number; promisesMade: number; soloSteps: number } | undefined {
+    return this.promises && { ...this.promises.stats };
+  }
 
   /** Whether each step's touches are recorded (traces need them). */
   get records(): boolean {
@@ -79,7 +87,7 @@ export class InlineBackend implements Backend {
   /** After a step under arm64 with promises: note an actor that finished, and certify the promiser. */
   private afterModelledStep(actor: number, writes: readonly number[] | undefined): void {
     if (this.steppers[actor].done) this.world.arm64!.setFinished(actor);
-    if (writes) this.promises!.certifySampled(actor, writes, this.steppers[actor].drewDefaults());
+    if (writes) this.promises!.certifySampled(actor, writes, this.drewDefaults[actor]);
     else this.promises!.certify(this.promises!.ownerOf(actor));
   }
 
@@ -113,11 +121,22 @@ export class InlineBackend implements Backend {
   }
 
   private sampledStep(actor: number, seed: number): number | null {
-    if (!this.promises!.mayRefuse(actor)) return this.step(actor, seed);
+    const promises = this.promises!;
+    if (!promises.mayRefuse(actor)) return this.step(actor, seed);
+    const certified = promises.holdsCertificate(actor);
+    const first = this.refusable(actor, seed);
+    if (first !== null || !certified || this.drewDefaults[actor]) return first;
+    // Its seeded draws took the actor off its certificate: it takes the certificate's own step
+    // instead (default draws, recorded as the step's choices), which keeps its promises.
+    return this.refusable(actor, seed, []);
+  }
+
+  /** A step, or null (and the state put back) if it leaves some actor unable to keep its promises. */
+  private refusable(actor: number, seed: number, choices?: readonly number[]): number | null {
     const before = this.saveOne(actor);
     const certificates = this.promises!.saveCertificates();
     try {
-      return this.step(actor, seed);
+      return this.step(actor, seed, choices);
     } catch (e) {
       if (!(e instanceof Infeasible)) throw e;
       this.restoreOne(before);
@@ -197,6 +216,7 @@ export class InlineBackend implements Backend {
       // Kept before anything else steps this actor's machine (a promise's solo run does).
       const log = s.drawn();
       this.drawnBy[actor] = { values: [...log.values], arities: [...log.arities] };
+      this.drewDefaults[actor] = s.drewDefaults();
       if (this.promises) this.afterModelledStep(actor, this.promises.sampling ? (tracked ? footprint.writes : []) : undefined);
       if (this.heartbeat) stepEnds(this.heartbeat);
     } catch (e) {

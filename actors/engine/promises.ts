@@ -62,10 +62,10 @@ export interface PromiseHost {
 }
 
 /**
- * Sampling: per actor, the shared words its last successful certificate run read (undefined: none
- * held). The run drew only default values (one path), so from the same state it is the same run.
+ * Sampling: per actor, the shared words its last successful certificate run read, as one byte per
+ * word (undefined: none held; never changed once made). The run drew only default values (one path), so from the same state it is the same run.
  */
-export type Certificates = (ReadonlySet<number> | undefined)[];
+export type Certificates = (Uint8Array | undefined)[];
 
 export class PromiseEngine {
   /**
@@ -91,6 +91,9 @@ export class PromiseEngine {
    * same answer; reusing it changes no decision.
    */
   private certificates: Certificates = [];
+  /** What promises cost so far (all runs on this engine): figures for the bench. */
+  readonly stats = { promiseSteps: 0, promisesMade: 0, soloSteps: 0 };
+
   /** Actors whose certificate was made during the current step. */
   private readonly certifiedNow = new Set<number>();
 
@@ -102,6 +105,7 @@ export class PromiseEngine {
   /** A promise step for `owner`: one of the stores it could make running alone, drawn, appended. */
   promiseStep(owner: number): void {
     this.m.notePromiseStep(owner);
+    this.stats.promiseSteps++;
     const candidates = new Map<string, SoloStore>();
     for (const path of this.solo(owner)) for (const s of path) candidates.set(`${s.word}:${s.v.lo}:${s.v.hi}`, s);
     const i32 = this.host.world.memory.i32;
@@ -119,6 +123,7 @@ export class PromiseEngine {
       this.host.restoreOne(before);
       return;
     }
+    this.stats.promisesMade++;
     // Loads of the word may read the promised write from now on (the plain word, which holds
     // the latest executed write for the invariants, changes when the actor makes the store).
     if (footprint.on) footprint.writes.push(s.word);
@@ -133,7 +138,11 @@ export class PromiseEngine {
 
   /** Whether a step of `actor` (an actor or its promise daemon) can leave it unable to keep its promises. */
   mayRefuse(actor: number): boolean {
-    return this.m.outstanding(this.ownerOf(actor)) > 0;
+    if (this.m.outstanding(this.ownerOf(actor)) > 0) return true;
+    // Sampling also refuses a step after which another actor could no longer keep its promises.
+    if (!this.sampling) return false;
+    for (let a = 0; a < (this.host.world.promiseOwners ?? 0); a++) if (this.m.outstanding(a) > 0) return true;
+    return false;
   }
 
   /** After a step of `actor` (or of its promise daemon): its promises must stay certifiable. */
@@ -149,12 +158,14 @@ export class PromiseEngine {
   certifySampled(actor: number, writes: readonly number[], drewDefaults: boolean): void {
     const owner = this.ownerOf(actor);
     const own = actor === owner;
+    const voided: number[] = [];
     for (let a = 0; a < this.certificates.length; a++) {
       const c = this.certificates[a];
       if (!c || this.certifiedNow.has(a) || (a === owner && own)) continue;
       for (const w of writes) {
-        if (c.has(w)) {
+        if (c[w]) {
           this.certificates[a] = undefined;
+          if (a !== owner) voided.push(a);
           break;
         }
       }
@@ -163,7 +174,15 @@ export class PromiseEngine {
     if (own && !drewDefaults) this.certificates[owner] = undefined;
     if (this.m.outstanding(owner) === 0) this.certificates[owner] = undefined;
     else if (!this.certificates[owner]) this.certify(owner);
+    // Another actor whose certificate this step voided must still be able to keep its promises,
+    // or the step is refused: taking it would leave a run that cannot complete.
+    for (const a of voided) this.certify(a);
     this.certifiedNow.clear();
+  }
+
+  /** Whether `actor` (not a daemon) holds a certificate: then its default-draw step keeps its promises. */
+  holdsCertificate(actor: number): boolean {
+    return this.certificates[actor] !== undefined;
   }
 
   /** Whether any certificate is held (then sampled steps must report their writes). */
@@ -225,6 +244,7 @@ export class PromiseEngine {
             const wait = stepper.waitOf();
             if (wait && !wait.ready()) break;
             stepAs(stepper, owner, 0, script.slice(values.length));
+            this.stats.soloSteps++;
             const log = stepper.drawn();
             values.push(...log.values);
             arities.push(...log.arities);
@@ -237,7 +257,9 @@ export class PromiseEngine {
         if (ok && this.m.outstanding(owner) === 0) {
           found.push(stores);
           if (capture) {
-            this.certificates[owner] = new Set(footprint.reads);
+            const read = new Uint8Array(this.host.world.memory.i32.length);
+            for (const w of footprint.reads) read[w] = 1;
+            this.certificates[owner] = read;
             this.certifiedNow.add(owner);
           }
           if (certify) break;

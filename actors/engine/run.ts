@@ -241,7 +241,9 @@ export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { sc
     const record: StepRecord = { actor, seed, from, to, transition: backend.lastTransition(actor), where: startedOn ?? actors[actor].where?.() ?? actors[actor].lane };
     const branch = backend.lastBranch(actor);
     if (branch >= 0) record.branch = branch;
-    if (choices) record.choices = backend.lastChoices(actor);
+    // arm64 sampling may take a step with scripted draws (InlineBackend.sampledStep): they are recorded.
+    const scripted = choices || opts.refuseUnkeepable ? backend.lastChoices(actor) : undefined;
+    if (scripted) record.choices = scripted;
     steps.push(record);
     opts.coverage?.record(record);
     opts.afterStep?.(step, record);

@@ -35,11 +35,11 @@ export class StepEvent {
   }
 
   /**
-   * Whether the last seeded step drew exactly what a script of default values draws (each draw's
-   * value 0): the two steps are then the same step (arm64 sampling reuses a promise's certificate).
+   * Whether the last step drew exactly what a script of default values draws (each draw's value
+   * 0): the two steps are then the same step (arm64 sampling reuses a promise's certificate).
    */
   drewDefaults(): boolean {
-    return this.script === undefined && this.offDefault === 0;
+    return this.script === undefined ? this.offDefault === 0 : this.log.values.every((v) => v === 0);
   }
 
   /** Scripted: the i-th draw returns choices[i] (0 past the end); every draw is logged. */
