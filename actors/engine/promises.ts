@@ -216,10 +216,10 @@ export class PromiseEngine {
   private solo(owner: number, certify = false): SoloStore[][] {
     const stepper = this.host.stepperOf(owner);
     const saved = this.host.saveOne(owner);
-    // Sampling keeps what a certificate run read (see certificates).
+    // Sampling keeps what a certificate run read (see certificates), and nothing else a solo run reads.
     const capture = certify && this.sampling;
     const outer = { on: footprint.on, reads: footprint.reads };
-    if (capture) footprint.on = true;
+    if (this.sampling) footprint.on = capture;
     const writesBefore = footprint.writes.length;
     const wasRecording = recorder.on;
     const { actor: savedActor, draw: savedDraw } = execution;
@@ -273,8 +273,7 @@ export class PromiseEngine {
     } finally {
       this.host.restoreOne(saved);
       if (raised) this.host.world.violations.raise(raised.invariant, raised.message);
-      if (capture) {
-        if (outer.on) outer.reads.push(...footprint.reads);
+      if (this.sampling) {
         footprint.reads = outer.reads;
         footprint.on = outer.on;
       }
