@@ -210,6 +210,10 @@ export class InlineBackend implements Backend {
       footprint.on = true;
     }
     this.scripted[actor] = choices !== undefined;
+    // A seeded promise step outside sampling is a sampled one replayed (verify scripts every step):
+    // its solo runs search one path, as when it was sampled, or it could promise another store.
+    const replayedPromise = this.promises !== undefined && !this.promises.sampling && choices === undefined && actor >= this.world.promiseOwners!;
+    if (replayedPromise) this.promises!.onePath = true;
     if (this.heartbeat) stepStarts(this.heartbeat, actor, s.state);
     try {
       this.transitions[actor] = stepAs(s, actor, seed, choices);
@@ -232,6 +236,7 @@ export class InlineBackend implements Backend {
         recorder.on = false;
         this.log.push(recorder.touches);
       }
+      if (replayedPromise) this.promises!.onePath = false;
       if (tracked) footprint.on = false;
       if (this.recordFootprints) {
         this.lastFootprint = { reads: footprint.reads, writes: footprint.writes, statistics: footprint.statistics };

@@ -76,11 +76,14 @@ export class PromiseEngine {
    * solo path where a refusal cost up to SOLO_PATHS.
    */
   get searchPaths(): number {
-    return this.sampling ? 1 : SOLO_PATHS;
+    return this.sampling || this.onePath ? 1 : SOLO_PATHS;
   }
 
   /** Set while a sampled step runs (InlineBackend.stepIfAllowed). */
   sampling = false;
+
+  /** Set while a sampled promise step is replayed: it must search as it did when sampled. */
+  onePath = false;
 
   /**
    * Sampling only: a certificate kept while it still holds, so that a step need not run its actor
