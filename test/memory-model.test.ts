@@ -44,7 +44,9 @@ describe('the arm64 memory model in the designs', function () {
     expect(r.code, r.stdout + r.stderr).to.equal(0);
     const out = JSON.parse(r.stdout);
     expect(out.iterations).to.equal(150);
-    expect(out.infeasibleRuns).to.be.below(75);
+    // A step after which another actor could not keep its promises is refused too (before: taken,
+    // and that actor's steps were refused until none was left: 23 of these 150 runs dropped).
+    expect(out.infeasibleRuns).to.be.below(8);
     expect(out.refusedSteps).to.be.above(0);
     expect(out.violation).to.equal(null);
   });
