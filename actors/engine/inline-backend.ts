@@ -215,6 +215,7 @@ export class InlineBackend implements Backend {
     const replayedPromise = this.promises !== undefined && !this.promises.sampling && choices === undefined && actor >= this.world.promiseOwners!;
     if (replayedPromise) this.promises!.onePath = true;
     if (this.heartbeat) stepStarts(this.heartbeat, actor, s.state);
+    this.drewDefaults[actor] = false;
     try {
       this.transitions[actor] = stepAs(s, actor, seed, choices);
       // Kept before anything else steps this actor's machine (a promise's solo run does).
