@@ -50,6 +50,8 @@ export function promiseActors(actors: readonly ActorDefinition[], arm64: () => A
 interface SoloStore {
   word: number;
   v: Value;
+  /** The view the store was ordered after on its path (its coherence, barriers, releases, dependencies). */
+  after: number;
 }
 
 /** What a backend gives the engine: the world's steppers, and saving and restoring what a solo run changes. */
@@ -109,8 +111,14 @@ export class PromiseEngine {
   promiseStep(owner: number): void {
     this.m.notePromiseStep(owner);
     this.stats.promiseSteps++;
+    const latest = this.m.latest();
     const candidates = new Map<string, SoloStore>();
-    for (const path of this.solo(owner)) for (const s of path) candidates.set(`${s.word}:${s.v.lo}:${s.v.hi}`, s);
+    for (const path of this.solo(owner)) {
+      for (const s of path) {
+        const key = `${s.word}:${s.v.lo}:${s.v.hi}`;
+        if (!candidates.has(key)) candidates.set(key, s);
+      }
+    }
     const i32 = this.host.world.memory.i32;
     const initial = (word: number) => () => ({ lo: i32[word], hi: this.m.wide(word) ? i32[word + 1] : 0 });
     const list = [...candidates.values()].filter((c) => this.m.canPromise(owner, c.word));
@@ -120,6 +128,10 @@ export class PromiseEngine {
     // made: a store seen on a solo path may not be keepable once promised (an earlier store of the
     // actor to the same word, or a barrier after a store, puts it after the promise in coherence).
     // Checked for the store drawn only (each check is a solo run); an unkeepable draw promises nothing.
+    // Sampling's one path tells it without a run when the store was ordered after a write of the
+    // path itself (a later timestamp than any before it): the promise would precede that write,
+    // so the store could not fulfil it (at worst a promise not sampled, never one wrongly made).
+    if (this.searchPaths === 1 && s.after > latest) return;
     const before = this.host.saveOne(owner);
     this.m.promise(owner, s.word, initial(s.word), s.v);
     if (this.solo(owner, true).length === 0) {
@@ -236,7 +248,7 @@ export class PromiseEngine {
         if (paths > 0) this.host.restoreOne(saved);
         if (capture) footprint.reads = [];
         const stores: SoloStore[] = [];
-        this.m.onStore = (word, v, appended) => appended && stores.push({ word, v });
+        this.m.onStore = (word, v, appended, after) => appended && stores.push({ word, v, after });
         const values: number[] = [];
         const arities: number[] = [];
         let ok = true;
