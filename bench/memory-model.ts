@@ -20,6 +20,10 @@ export interface MemoryModelBench {
   arm64NoPromisesVsSc: number;
   /** Share of arm64 runs dropped as infeasible. */
   arm64InfeasibleShare: number;
+  /** arm64: promise steps taken and promises made per run (all runs), and steps run alone per counted step. */
+  arm64PromiseStepsPerRun: number;
+  arm64PromisesPerRun: number;
+  arm64SoloStepsPerStep: number;
 }
 
 export async function memoryModelBench(seconds: number, runs: number): Promise<MemoryModelBench> {
@@ -33,17 +37,22 @@ export async function memoryModelBench(seconds: number, runs: number): Promise<M
   const zs: number[] = [];
   let runsSeen = 0;
   let infeasible = 0;
+  let counted = 0;
+  const costBefore = arm.promiseStats()!;
   for (let i = 0; i < runs; i++) {
     const a = await explore(sc, o);
     xs.push(a.steps / (a.elapsedMs / 1000));
     const b = await explore(arm, o);
     ys.push(b.steps / (b.elapsedMs / 1000));
     runsSeen += b.iterations;
+    counted += b.steps;
     infeasible += b.infeasibleRuns;
     const c = await explore(armNoPromises, o);
     zs.push(c.steps / (c.elapsedMs / 1000));
   }
   const round = (x: number) => Math.round(x * 100) / 100;
+  const cost = arm.promiseStats()!;
+  const perRun = (x: number) => round(runsSeen ? x / runsSeen : 0);
   return {
     design: `vmid-rollover/${DESIGN}`,
     scStepsPerSec: Math.round(median(xs)),
@@ -52,5 +61,8 @@ export async function memoryModelBench(seconds: number, runs: number): Promise<M
     arm64VsSc: round(median(ys) / median(xs)),
     arm64NoPromisesVsSc: round(median(zs) / median(xs)),
     arm64InfeasibleShare: round(runsSeen ? infeasible / runsSeen : 0),
+    arm64PromiseStepsPerRun: perRun(cost.promiseSteps - costBefore.promiseSteps),
+    arm64PromisesPerRun: perRun(cost.promisesMade - costBefore.promisesMade),
+    arm64SoloStepsPerStep: round(counted ? (cost.soloSteps - costBefore.soloSteps) / counted : 0),
   };
 }

@@ -30,6 +30,8 @@ export interface ActorStepper {
   context(): Record<string, unknown>;
   /** The values the last scripted step drew. */
   drawn(): ChoiceLog;
+  /** Whether the last step drew what a script of default values (0) would: then it is that step. */
+  drewDefaults(): boolean;
   /** The actor's state and a copy of its context, to come back to after a trial step (verify). */
   save(): ActorSnapshot;
   /** A 32-bit hash of the actor's state and context (verify's state cache); `seed` picks the hash function. */
@@ -71,6 +73,10 @@ class CompiledActor implements ActorStepper {
 
   drawn(): ChoiceLog {
     return this.event.drawn();
+  }
+
+  drewDefaults(): boolean {
+    return this.event.drewDefaults();
   }
 
   save(): ActorSnapshot {
@@ -176,6 +182,10 @@ class XstateReferenceActor implements ActorStepper {
 
   drawn(): ChoiceLog {
     return this.event.drawn();
+  }
+
+  drewDefaults(): boolean {
+    return this.event.drewDefaults();
   }
 
   save(): ActorSnapshot {

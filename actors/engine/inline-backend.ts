@@ -7,7 +7,7 @@ import { ActorFailure, type Backend } from './backend.ts';
 import { ProcessExitInStep } from './exit-guard.ts';
 import { stepEnds, stepStarts, type Heartbeat } from './job-board.ts';
 import { ChoiceError, type ChoiceLog } from './step-event.ts';
-import { Infeasible, PromiseEngine, SOLO_PATHS } from './promises.ts';
+import { Infeasible, PromiseEngine } from './promises.ts';
 import { memoryModel } from '../../host/memory-model/active.ts';
 import { NotAnExecution } from '../../host/memory-model/arm64.ts';
 import type { World } from './world.ts';
@@ -25,6 +25,13 @@ export interface InlineSnapshot {
   actors: ActorSnapshot[];
 }
 
+/** The memory and one actor's machine: what a step of that actor alone can change. */
+interface OneActorSnapshot {
+  memory: Uint8Array;
+  actor: number;
+  snapshot: ActorSnapshot;
+}
+
 export class InlineBackend implements Backend {
   readonly mode = 'inline' as const;
   private readonly steppers: ActorStepper[];
@@ -33,6 +40,8 @@ export class InlineBackend implements Backend {
   private readonly scripted: boolean[];
   /** What each actor's last step drew (values and ranges). */
   private readonly drawnBy: ChoiceLog[];
+  /** Whether each actor's last step drew only default values (see StepEvent.drewDefaults). */
+  private readonly drewDefaults: boolean[];
   /** Set to record each step's footprint (verify's dependence relation). */
   recordFootprints = false;
   /** The last step's footprint, when recorded. */
@@ -46,14 +55,20 @@ export class InlineBackend implements Backend {
     this.transitions = world.actors.map(() => -1);
     this.scripted = world.actors.map(() => false);
     this.drawnBy = world.actors.map(() => ({ values: [], arities: [] }));
+    this.drewDefaults = world.actors.map(() => false);
     if (world.arm64 && world.promiseOwners) {
-      this.promises = new PromiseEngine({ world, stepperOf: (a) => this.steppers[a], save: () => this.save(), restore: (x) => this.restore(x as InlineSnapshot) }, world.arm64);
+      this.promises = new PromiseEngine({ world, stepperOf: (a) => this.steppers[a], saveOne: (a) => this.saveOne(a), restoreOne: (x) => this.restoreOne(x as OneActorSnapshot) }, world.arm64);
       memoryModel.promiseStep = (owner) => this.promises!.promiseStep(owner);
     }
   }
 
   /** The arm64 model's promises, when the world makes them (actors/engine/promises.ts). */
   private readonly promises: PromiseEngine | undefined;
+
+  /** Under arm64 with promises: promise steps taken, promises made and steps run alone so far (bench figures). */
+  promiseStats(): { promiseSteps: number; promisesMade: number; soloSteps: number } | undefined {
+    return this.promises && { ...this.promises.stats };
+  }
 
   /** Whether each step's touches are recorded (traces need them). */
   get records(): boolean {
@@ -70,9 +85,10 @@ export class InlineBackend implements Backend {
   }
 
   /** After a step under arm64 with promises: note an actor that finished, and certify the promiser. */
-  private afterModelledStep(actor: number): void {
+  private afterModelledStep(actor: number, writes: readonly number[] | undefined): void {
     if (this.steppers[actor].done) this.world.arm64!.setFinished(actor);
-    this.promises!.certify(this.promises!.ownerOf(actor));
+    if (writes) this.promises!.certifySampled(actor, writes, this.drewDefaults[actor]);
+    else this.promises!.certify(this.promises!.ownerOf(actor));
   }
 
   /**
@@ -96,22 +112,35 @@ export class InlineBackend implements Backend {
     // Only sampling steps this way (replay and verify take their schedule as given): its solo runs
     // search one path (PromiseEngine.searchPaths); verify's, on the same backend later, all of them.
     if (!this.promises) return this.step(actor, seed);
-    this.promises.searchPaths = 1;
+    this.promises.sampling = true;
     try {
       return this.sampledStep(actor, seed);
     } finally {
-      this.promises.searchPaths = SOLO_PATHS;
+      this.promises.sampling = false;
     }
   }
 
   private sampledStep(actor: number, seed: number): number | null {
-    if (!this.promises!.mayRefuse(actor)) return this.step(actor, seed);
-    const before = this.save();
+    const promises = this.promises!;
+    if (!promises.mayRefuse(actor)) return this.step(actor, seed);
+    const certified = promises.holdsCertificate(actor);
+    const first = this.refusable(actor, seed);
+    if (first !== null || !certified || this.drewDefaults[actor]) return first;
+    // Its seeded draws took the actor off its certificate: it takes the certificate's own step
+    // instead (default draws, recorded as the step's choices), which keeps its promises.
+    return this.refusable(actor, seed, []);
+  }
+
+  /** A step, or null (and the state put back) if it leaves some actor unable to keep its promises. */
+  private refusable(actor: number, seed: number, choices?: readonly number[]): number | null {
+    const before = this.saveOne(actor);
+    const certificates = this.promises!.saveCertificates();
     try {
-      return this.step(actor, seed);
+      return this.step(actor, seed, choices);
     } catch (e) {
       if (!(e instanceof Infeasible)) throw e;
-      this.restore(before);
+      this.restoreOne(before);
+      this.promises!.restoreCertificates(certificates);
       if (this.record) this.log.pop();
       if (this.heartbeat) stepEnds(this.heartbeat);
       return null;
@@ -132,6 +161,17 @@ export class InlineBackend implements Backend {
     this.world.memory.u8.set(s.memory, 0);
     this.steppers.forEach((st, i) => st.restore(s.actors[i]));
     this.world.violations.clear();
+    this.promises?.dropCertificates();
+  }
+
+  private saveOne(actor: number): OneActorSnapshot {
+    return { memory: this.world.memory.u8.slice(0, this.world.hostBytes), actor, snapshot: this.steppers[actor].save() };
+  }
+
+  private restoreOne(s: OneActorSnapshot): void {
+    this.world.memory.u8.set(s.memory, 0);
+    this.steppers[s.actor].restore(s.snapshot);
+    this.world.violations.clear();
   }
 
   lastTransition(actor: number): number {
@@ -148,6 +188,7 @@ export class InlineBackend implements Backend {
 
   resetActors(): number[] {
     this.log = [];
+    this.promises?.dropCertificates();
     return this.steppers.map((s) => {
       s.reset();
       return s.state;
@@ -160,20 +201,28 @@ export class InlineBackend implements Backend {
       recorder.touches = [];
       recorder.on = true;
     }
-    if (this.recordFootprints) {
+    // Sampling under arm64 keeps certificates while no step writes what they read: it needs the writes.
+    const tracked = this.recordFootprints || (this.promises?.sampling === true && this.promises.holdsCertificates());
+    if (tracked) {
       footprint.reads = [];
       footprint.writes = [];
       footprint.statistics = [];
       footprint.on = true;
     }
     this.scripted[actor] = choices !== undefined;
+    // A seeded promise step outside sampling is a sampled one replayed (verify scripts every step):
+    // its solo runs search one path, as when it was sampled, or it could promise another store.
+    const replayedPromise = this.promises !== undefined && !this.promises.sampling && choices === undefined && actor >= this.world.promiseOwners!;
+    if (replayedPromise) this.promises!.onePath = true;
     if (this.heartbeat) stepStarts(this.heartbeat, actor, s.state);
+    this.drewDefaults[actor] = false;
     try {
       this.transitions[actor] = stepAs(s, actor, seed, choices);
       // Kept before anything else steps this actor's machine (a promise's solo run does).
       const log = s.drawn();
       this.drawnBy[actor] = { values: [...log.values], arities: [...log.arities] };
-      if (this.promises) this.afterModelledStep(actor);
+      this.drewDefaults[actor] = s.drewDefaults();
+      if (this.promises) this.afterModelledStep(actor, this.promises.sampling ? (tracked ? footprint.writes : []) : undefined);
       if (this.heartbeat) stepEnds(this.heartbeat);
     } catch (e) {
       if (e instanceof Infeasible) throw e;
@@ -188,8 +237,9 @@ export class InlineBackend implements Backend {
         recorder.on = false;
         this.log.push(recorder.touches);
       }
+      if (replayedPromise) this.promises!.onePath = false;
+      if (tracked) footprint.on = false;
       if (this.recordFootprints) {
-        footprint.on = false;
         this.lastFootprint = { reads: footprint.reads, writes: footprint.writes, statistics: footprint.statistics };
       }
     }

@@ -50,15 +50,24 @@ export function promiseActors(actors: readonly ActorDefinition[], arm64: () => A
 interface SoloStore {
   word: number;
   v: Value;
+  /** The view the store was ordered after on its path (its coherence, barriers, releases, dependencies). */
+  after: number;
 }
 
-/** What a backend gives the engine: the world's steppers, and saving and restoring the whole state. */
+/** What a backend gives the engine: the world's steppers, and saving and restoring what a solo run changes. */
 export interface PromiseHost {
   readonly world: World;
   stepperOf(actor: number): ActorStepper;
-  save(): unknown;
-  restore(s: unknown): void;
+  /** The scenario's memory and `actor`'s machine: all that a step of `actor` alone can change. */
+  saveOne(actor: number): unknown;
+  restoreOne(s: unknown): void;
 }
+
+/**
+ * Sampling: per actor, the shared words its last successful certificate run read, as one byte per
+ * word (undefined: none held; never changed once made). The run drew only default values (one path), so from the same state it is the same run.
+ */
+export type Certificates = (Uint8Array | undefined)[];
 
 export class PromiseEngine {
   /**
@@ -68,7 +77,30 @@ export class PromiseEngine {
    * is an execution not sampled, not one wrongly admitted. So sampling stays sound and costs one
    * solo path where a refusal cost up to SOLO_PATHS.
    */
-  searchPaths = SOLO_PATHS;
+  get searchPaths(): number {
+    return this.sampling || this.onePath ? 1 : SOLO_PATHS;
+  }
+
+  /** Set while a sampled step runs (InlineBackend.stepIfAllowed). */
+  sampling = false;
+
+  /** Set while a sampled promise step is replayed: it must search as it did when sampled. */
+  onePath = false;
+
+  /**
+   * Sampling only: a certificate kept while it still holds, so that a step need not run its actor
+   * alone again. It holds while (a) no other step wrote a word it read (each step's writes are
+   * checked against it) and (b) its actor took no step, or took exactly the certificate's first
+   * step (same state, draws all default: the same step), which leaves the rest of it as a
+   * certificate of the new state. Then running alone again would follow the same path to the
+   * same answer; reusing it changes no decision.
+   */
+  private certificates: Certificates = [];
+  /** What promises cost so far (all runs on this engine): figures for the bench. */
+  readonly stats = { promiseSteps: 0, promisesMade: 0, soloSteps: 0 };
+
+  /** Actors whose certificate was made during the current step. */
+  private readonly certifiedNow = new Set<number>();
 
   constructor(
     private readonly host: PromiseHost,
@@ -78,8 +110,15 @@ export class PromiseEngine {
   /** A promise step for `owner`: one of the stores it could make running alone, drawn, appended. */
   promiseStep(owner: number): void {
     this.m.notePromiseStep(owner);
+    this.stats.promiseSteps++;
+    const latest = this.m.latest();
     const candidates = new Map<string, SoloStore>();
-    for (const path of this.solo(owner)) for (const s of path) candidates.set(`${s.word}:${s.v.lo}:${s.v.hi}`, s);
+    for (const path of this.solo(owner)) {
+      for (const s of path) {
+        const key = `${s.word}:${s.v.lo}:${s.v.hi}`;
+        if (!candidates.has(key)) candidates.set(key, s);
+      }
+    }
     const i32 = this.host.world.memory.i32;
     const initial = (word: number) => () => ({ lo: i32[word], hi: this.m.wide(word) ? i32[word + 1] : 0 });
     const list = [...candidates.values()].filter((c) => this.m.canPromise(owner, c.word));
@@ -89,12 +128,17 @@ export class PromiseEngine {
     // made: a store seen on a solo path may not be keepable once promised (an earlier store of the
     // actor to the same word, or a barrier after a store, puts it after the promise in coherence).
     // Checked for the store drawn only (each check is a solo run); an unkeepable draw promises nothing.
-    const before = this.host.save();
+    // Sampling's one path tells it without a run when the store was ordered after a write of the
+    // path itself (a later timestamp than any before it): the promise would precede that write,
+    // so the store could not fulfil it (at worst a promise not sampled, never one wrongly made).
+    if (this.searchPaths === 1 && s.after > latest) return;
+    const before = this.host.saveOne(owner);
     this.m.promise(owner, s.word, initial(s.word), s.v);
     if (this.solo(owner, true).length === 0) {
-      this.host.restore(before);
+      this.host.restoreOne(before);
       return;
     }
+    this.stats.promisesMade++;
     // Loads of the word may read the promised write from now on (the plain word, which holds
     // the latest executed write for the invariants, changes when the actor makes the store).
     if (footprint.on) footprint.writes.push(s.word);
@@ -109,12 +153,71 @@ export class PromiseEngine {
 
   /** Whether a step of `actor` (an actor or its promise daemon) can leave it unable to keep its promises. */
   mayRefuse(actor: number): boolean {
-    return this.m.outstanding(this.ownerOf(actor)) > 0;
+    if (this.m.outstanding(this.ownerOf(actor)) > 0) return true;
+    // Sampling also refuses a step after which another actor could no longer keep its promises.
+    if (!this.sampling) return false;
+    for (let a = 0; a < (this.host.world.promiseOwners ?? 0); a++) if (this.m.outstanding(a) > 0) return true;
+    return false;
   }
 
   /** After a step of `actor` (or of its promise daemon): its promises must stay certifiable. */
   certify(actor: number): void {
     if (this.m.outstanding(actor) > 0 && this.solo(actor, true).length === 0) throw new Infeasible(actor);
+  }
+
+  /**
+   * certify() after a sampled step of `actor` that wrote `writes`, reusing certificates that still
+   * hold: those another step's writes did not touch; the stepping owner's own, if its step drew
+   * defaults (the certificate's first step).
+   */
+  certifySampled(actor: number, writes: readonly number[], drewDefaults: boolean): void {
+    const owner = this.ownerOf(actor);
+    const own = actor === owner;
+    const voided: number[] = [];
+    for (let a = 0; a < this.certificates.length; a++) {
+      const c = this.certificates[a];
+      if (!c || this.certifiedNow.has(a) || (a === owner && own)) continue;
+      for (const w of writes) {
+        if (c[w]) {
+          this.certificates[a] = undefined;
+          if (a !== owner) voided.push(a);
+          break;
+        }
+      }
+    }
+    this.certifiedNow.clear();
+    if (own && !drewDefaults) this.certificates[owner] = undefined;
+    if (this.m.outstanding(owner) === 0) this.certificates[owner] = undefined;
+    else if (!this.certificates[owner]) this.certify(owner);
+    // Another actor whose certificate this step voided must still be able to keep its promises,
+    // or the step is refused: taking it would leave a run that cannot complete.
+    for (const a of voided) this.certify(a);
+    this.certifiedNow.clear();
+  }
+
+  /** Whether `actor` (not a daemon) holds a certificate: then its default-draw step keeps its promises. */
+  holdsCertificate(actor: number): boolean {
+    return this.certificates[actor] !== undefined;
+  }
+
+  /** Whether any certificate is held (then sampled steps must report their writes). */
+  holdsCertificates(): boolean {
+    return this.certificates.some((c) => c !== undefined);
+  }
+
+  saveCertificates(): Certificates {
+    return [...this.certificates];
+  }
+
+  restoreCertificates(c: Certificates): void {
+    this.certificates = [...c];
+    this.certifiedNow.clear();
+  }
+
+  /** Forget every certificate (a new run, or a state restored from elsewhere). */
+  dropCertificates(): void {
+    this.certificates = [];
+    this.certifiedNow.clear();
   }
 
   /**
@@ -127,18 +230,25 @@ export class PromiseEngine {
    */
   private solo(owner: number, certify = false): SoloStore[][] {
     const stepper = this.host.stepperOf(owner);
-    const saved = this.host.save();
+    const saved = this.host.saveOne(owner);
+    // Sampling keeps what a certificate run read (see certificates), and nothing else a solo run reads.
+    const capture = certify && this.sampling;
+    const outer = { on: footprint.on, reads: footprint.reads };
+    if (this.sampling) footprint.on = capture;
     const writesBefore = footprint.writes.length;
     const wasRecording = recorder.on;
     const { actor: savedActor, draw: savedDraw } = execution;
+    // A violation the step being certified raised is that step's; those of the solo runs are undone with them.
+    const raised = this.host.world.violations.peek();
     recorder.on = false;
     const found: SoloStore[][] = [];
     let script: number[] = [];
     try {
       for (let paths = 0; paths < this.searchPaths; paths++) {
-        this.host.restore(saved);
+        if (paths > 0) this.host.restoreOne(saved);
+        if (capture) footprint.reads = [];
         const stores: SoloStore[] = [];
-        this.m.onStore = (word, v, appended) => appended && stores.push({ word, v });
+        this.m.onStore = (word, v, appended, after) => appended && stores.push({ word, v, after });
         const values: number[] = [];
         const arities: number[] = [];
         let ok = true;
@@ -149,6 +259,7 @@ export class PromiseEngine {
             const wait = stepper.waitOf();
             if (wait && !wait.ready()) break;
             stepAs(stepper, owner, 0, script.slice(values.length));
+            this.stats.soloSteps++;
             const log = stepper.drawn();
             values.push(...log.values);
             arities.push(...log.arities);
@@ -160,6 +271,12 @@ export class PromiseEngine {
         }
         if (ok && this.m.outstanding(owner) === 0) {
           found.push(stores);
+          if (capture) {
+            const read = new Uint8Array(this.host.world.memory.i32.length);
+            for (const w of footprint.reads) read[w] = 1;
+            this.certificates[owner] = read;
+            this.certifiedNow.add(owner);
+          }
           if (certify) break;
         }
         // The next combination of draws: raise the last draw that has a value left.
@@ -169,7 +286,12 @@ export class PromiseEngine {
         script = [...values.slice(0, j), values[j] + 1];
       }
     } finally {
-      this.host.restore(saved);
+      this.host.restoreOne(saved);
+      if (raised) this.host.world.violations.raise(raised.invariant, raised.message);
+      if (this.sampling) {
+        footprint.reads = outer.reads;
+        footprint.on = outer.on;
+      }
       footprint.writes.length = writesBefore;
       recorder.on = wasRecording;
       execution.actor = savedActor;

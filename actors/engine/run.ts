@@ -85,8 +85,8 @@ export interface RunOptions {
   /** Records each step taken, for state-machine coverage. */
   coverage?: CoverageRecorder;
   /**
-   * arm64 with promises (sampling): pick another step instead of one after which its actor could no
-   * longer keep its promises. Schedules given in advance (replay, verify) never set it.
+   * arm64 with promises (sampling): pick another step instead of one after which an actor (its own or
+   * another) could no longer keep its promises. Schedules given in advance (replay, verify) never set it.
    */
   refuseUnkeepable?: boolean;
   /** Called after each step (replay checks each lands where the recording says). */
@@ -224,7 +224,7 @@ export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { sc
         to = typeof r === 'number' ? r : await r;
         break;
       }
-      // arm64 sampling: a step after which its actor could not keep its promises is not one the
+      // arm64 sampling: a step after which an actor could not keep its promises is not one the
       // model allows here; it is not taken, and another is picked (none left: not an execution).
       const allowed = backend.stepIfAllowed(actor, seed);
       if (allowed !== null) {
@@ -241,7 +241,9 @@ export async function runOnce(backend: Backend, scheduler: Scheduler, rngs: { sc
     const record: StepRecord = { actor, seed, from, to, transition: backend.lastTransition(actor), where: startedOn ?? actors[actor].where?.() ?? actors[actor].lane };
     const branch = backend.lastBranch(actor);
     if (branch >= 0) record.branch = branch;
-    if (choices) record.choices = backend.lastChoices(actor);
+    // arm64 sampling may take a step with scripted draws (InlineBackend.sampledStep): they are recorded.
+    const scripted = choices || opts.refuseUnkeepable ? backend.lastChoices(actor) : undefined;
+    if (scripted) record.choices = scripted;
     steps.push(record);
     opts.coverage?.record(record);
     opts.afterStep?.(step, record);

@@ -23,12 +23,23 @@ export class StepEvent {
   seed = 0;
   private script: readonly number[] | undefined;
   private log: ChoiceLog = { values: [], arities: [] };
+  /** Draws of the current seeded step whose outcome is not what a script's default value (0) gives. */
+  private offDefault = 0;
 
   reseed(seed: number): this {
     this.seed = seed >>> 0;
     this.rng.reseed(seed);
     this.script = undefined;
+    this.offDefault = 0;
     return this;
+  }
+
+  /**
+   * Whether the last step drew exactly what a script of default values draws (each draw's value
+   * 0): the two steps are then the same step (arm64 sampling reuses a promise's certificate).
+   */
+  drewDefaults(): boolean {
+    return this.script === undefined ? this.offDefault === 0 : this.log.values.every((v) => v === 0);
   }
 
   /** Scripted: the i-th draw returns choices[i] (0 past the end); every draw is logged. */
@@ -46,7 +57,11 @@ export class StepEvent {
 
   /** Uniform integer in [0, n). */
   random(n: number): number {
-    if (!this.script) return this.rng.below(n);
+    if (!this.script) {
+      const v = this.rng.below(n);
+      if (v !== 0) this.offDefault++;
+      return v;
+    }
     if (!(n >= 1)) return 0;
     return this.draw(Math.floor(n), `random(${n})`);
   }
@@ -60,8 +75,16 @@ export class StepEvent {
     if (!this.script) {
       const r = this.rng.below(total);
       let acc = 0;
-      for (let i = 0; i < weights.length; i++) if (r < (acc += weights[i])) return i;
-      return weights.length - 1;
+      let chosen = weights.length - 1;
+      for (let i = 0; i < weights.length; i++) {
+        if (r < (acc += weights[i])) {
+          chosen = i;
+          break;
+        }
+      }
+      // A script's default is the first outcome of non-zero weight.
+      if (chosen !== weights.findIndex((w) => w > 0)) this.offDefault++;
+      return chosen;
     }
     const live = weights.flatMap((w, i) => (w > 0 ? [i] : []));
     return live[live.length > 1 ? this.draw(live.length, `pick([${weights.join(', ')}])`) : 0] ?? 0;
@@ -69,7 +92,11 @@ export class StepEvent {
 
   /** True with probability p. */
   chance(p: number): boolean {
-    if (!this.script) return this.rng.chance(p);
+    if (!this.script) {
+      const c = this.rng.chance(p);
+      if (c && p < 1) this.offDefault++;
+      return c;
+    }
     if (p <= 0) return false;
     if (p >= 1) return true;
     return this.draw(2, `chance(${p})`) === 1;

@@ -59,7 +59,7 @@ export interface ExploreResult {
   stepLimitRuns: number;
   /** arm64: schedules dropped because an actor could no longer keep a promise it made. */
   infeasibleRuns: number;
-  /** arm64: steps picked but not taken, as after them their actor could not have kept its promises. */
+  /** arm64: steps picked but not taken, as after them an actor (theirs or another) could not have kept its promises. */
   refusedSteps?: number;
   /** Of those, runs whose non-daemon actors were still stepping at the bound: a possible livelock. */
   livelock: { runs: number; actors: string[] } | null;

@@ -192,7 +192,7 @@ export function memoryText(m: MemorySettings): string {
 /** arm64: schedules dropped because an actor could not keep a store it had promised (not executions of the model). */
 export function infeasibleLines(r: Pick<ExploreResult, 'infeasibleRuns' | 'iterations' | 'refusedSteps'>): string[] {
   const lines = r.infeasibleRuns ? [`${r.infeasibleRuns} of ${r.iterations} runs were dropped as infeasible: an actor could no longer make a store it had promised (not an arm64 execution)`] : [];
-  if (r.refusedSteps) lines.push(`${r.refusedSteps} steps were picked but not taken: after them their actor could not have kept its promises, so another step was picked`);
+  if (r.refusedSteps) lines.push(`${r.refusedSteps} steps were picked but not taken: after them an actor (theirs or another) could not have kept its promises, so another step was picked`);
   return lines;
 }
 

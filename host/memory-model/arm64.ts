@@ -97,8 +97,11 @@ export class Arm64Memory {
   private readonly locations: number;
   /** Set when a location's history held more writes than HISTORY (the oldest was dropped). */
   historyOverflow = false;
-  /** While set (a promise's solo run), told of every store: which word, what value, and whether it appended a new write (rather than fulfilling a promise). */
-  onStore: ((word: number, v: Value, appended: boolean) => void) | undefined;
+  /**
+   * While set (a promise's solo run), told of every store: which word, what value, whether it
+   * appended a new write (rather than fulfilling a promise), and the view it was ordered after.
+   */
+  onStore: ((word: number, v: Value, appended: boolean, after: number) => void) | undefined;
 
   /**
    * `modelled` lists the scenario's memory words to model (64-bit elements as their first word,
@@ -256,7 +259,7 @@ export class Arm64Memory {
     st32(this.a, this.cell(actor, slot, C_FWD_VIEW), dep);
     this.joinView(actor, V_WOLD, ts);
     if (kind === 'release') this.joinView(actor, V_REL, ts);
-    this.onStore?.(word, v, !fulfils);
+    this.onStore?.(word, v, !fulfils, Math.max(pre, coh));
     return !fulfils || this.latestExecuted(slot, initial).ts === ts;
   }
 
@@ -373,6 +376,11 @@ export class Arm64Memory {
 
   outstanding(actor: number): number {
     return this.view(actor, V_OUTSTANDING);
+  }
+
+  /** The timestamp of the latest write so far. */
+  latest(): number {
+    return this.now();
   }
 
   /** Promise steps `actor` has taken in this run. */
