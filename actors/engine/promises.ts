@@ -24,6 +24,11 @@ export const SOLO_PATHS = 64;
 /** The execution cannot be completed under the model (a promise no longer certifiable): not a run. */
 export class Infeasible {
   constructor(readonly actor: number) {}
+
+  /** What a command prints if one escapes (a replayed schedule the model no longer allows). Not an Error: thrown often while sampling, where a stack trace would cost. */
+  toString(): string {
+    return `actor ${this.actor} could no longer keep the stores it promised: the schedule is not an arm64 execution of this model`;
+  }
 }
 
 /** The promise daemons for `actors`, each able to take `budget` promise steps in a run. */
