@@ -62,6 +62,14 @@ export class Layout {
   /** Told of every dsb(ish) by an actor of the world built from this layout (a TLB's pending TLBIs complete there). */
   readonly dsbListeners: ((actor: number) => void)[] = [];
 
+  /** 32-bit words a hardware walker reads (translation tables): a completed TLBI publishes its issuer's writes to them (arm64). */
+  readonly walked: number[] = [];
+
+  /** Marks the 64-bit elements of `region` as read by a hardware walker (see Arm64Memory.publishWalked). */
+  walkedBy(region: Region): void {
+    for (let w = region.byteOffset / 4; w < (region.byteOffset + region.byteLength) / 4; w += 2) this.walked.push(w);
+  }
+
   /** Registers `fn` to run at every dsb(ish), with the actor that issues it. */
   onDsb(fn: (actor: number) => void): void {
     this.dsbListeners.push(fn);

@@ -94,7 +94,11 @@ export function user_mem_abort(h: World, vcpu: number, page: number): AbortResul
     return 'eagain-locked';
   }
   if (tr.level !== KVM_PGTABLE_MAX_LEVELS - 1) {
-    pgt.mapPage(ipa, page, Prot.R | Prot.W); // creates the missing level-3 table
+    // Creates the missing level-3 table; a fault under the read lock is a shared walk.
+    if (pgt.mapPage(ipa, page, Prot.R | Prot.W, h.mmuLockKind === 'rwlock') === 'eagain') {
+      g.at(G.EAGAIN).add(1);
+      return 'eagain';
+    }
   } else {
     // stage2_try_set_pte(): install the page only if the entry is still the invalid one read.
     const old = pool.read(tr.page, tr.idx);

@@ -85,6 +85,8 @@ export class Arm64Memory {
   /** Location (slot) + 1 of each 32-bit word of the scenario's memory; 0 if not modelled. */
   readonly slotOf: Int32Array;
   private readonly locations: number;
+  /** The locations a hardware walker reads (translation tables: Layout.walkedBy), as slots. */
+  private readonly walkedSlots: Int32Array;
   /** Set when a location's history held more writes than HISTORY (the oldest was dropped). */
   historyOverflow = false;
   /** While set (a promise's solo run), told of every store: which word, what value, and whether it appended a new write (rather than fulfilling a promise). */
@@ -101,6 +103,7 @@ export class Arm64Memory {
       if (m.wide) this.slotOf[m.word + 1] = s + 1;
     });
     this.locations = modelled.length;
+    this.walkedSlots = Int32Array.from(new Set(layout.walked.filter((w) => this.covers(w)).map((w) => this.slot(w))));
     const words = 1 + actors * VIEW_WORDS + this.locations * LOC_WORDS + actors * this.locations * CELL_WORDS;
     const region = layout.reserve('arm64 memory model', words * 4, (m) => {
       this.a = m.i32;
@@ -327,6 +330,22 @@ export class Arm64Memory {
   /** A control dependency on these words' last loads: later stores (and, after an ISB, loads) order after them. */
   controlDependency(actor: number, words: readonly number[]): void {
     this.joinView(actor, V_CAP, this.dependencyView(actor, words));
+  }
+
+  /**
+   * A TLBI by `issuer` completed (its dsb(ish)): every translation table walk after it, on any
+   * CPU, observes the table writes the issuer had observed, its own included: the DSB before the
+   * TLBI orders them before the invalidation and the DSB after waits for it (ARM ARM D8.13,
+   * D8.14's break-before-make relies on it). Each other actor's coherence view of every walked
+   * location rises to the issuer's. Stronger than the architecture in one respect: table writes
+   * the issuer made between the TLBI and its DSB are published too.
+   */
+  publishWalked(issuer: number): void {
+    for (const slot of this.walkedSlots) {
+      const c = ld32(this.a, this.cell(issuer, slot, C_COH));
+      if (c === 0) continue;
+      for (let a = 0; a < this.actors; a++) if (a !== issuer && ld32(this.a, this.cell(a, slot, C_COH)) < c) st32(this.a, this.cell(a, slot, C_COH), c);
+    }
   }
 
   /** What a release of a lock publishes: everything the actor did before. */
