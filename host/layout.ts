@@ -1,4 +1,4 @@
-import { add32, cas32, ld32, ld64, st32, st64, xchg32, type RmwOrder } from './access.ts';
+import { add32, cas32, latest32, ld32, ld64, st32, st64, xchg32, type RmwOrder } from './access.ts';
 import { execution } from './execution.ts';
 import { memoryModel } from './memory-model/active.ts';
 import { note } from './recorder.ts';
@@ -278,6 +278,11 @@ export class WordArray {
   /** A read not shown in the step's touches, for invariants. */
   peek(i: number): number {
     return ld32(this.a, this.base + i);
+  }
+
+  /** The latest executed write of element `i`, never through a memory model: for a check raised inside a step (see latest32()). */
+  latest(i: number): number {
+    return latest32(this.a, this.base + i);
   }
 
   get index(): number {

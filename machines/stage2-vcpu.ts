@@ -133,7 +133,8 @@ export function stage2Vcpu(h: World, vcpu: number, o: Stage2VcpuOptions = {}) {
 
   /** The access itself, once translated to `frame`: the guest reads or writes its memory. */
   const complete = (ctx: Locals, frame: number, via: string) => {
-    if (frames.refcount.peek(frame) === 0) raiseViolation(NO_FREED_TRANSLATION, `vcpu${vcpu} accessed IPA page ${ctx.page} through ${via} to frame ${frame}, which no mapping holds any more`);
+    // The global state's count (a ghost check), not what this CPU's loads may still see.
+    if (frames.refcount.latest(frame) === 0) raiseViolation(NO_FREED_TRANSLATION, `vcpu${vcpu} accessed IPA page ${ctx.page} through ${via} to frame ${frame}, which no mapping holds any more`);
     if (ctx.mmuOff && frames.cacheDirty.peek(frame)) {
       raiseViolation(NO_STALE_DATA, `vcpu${vcpu} read IPA page ${ctx.page} with its MMU off through ${via}: frame ${frame} is still dirty in the data cache, so the guest read stale memory`);
     }

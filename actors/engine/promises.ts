@@ -82,7 +82,7 @@ export class PromiseEngine {
     for (const path of this.solo(owner)) for (const s of path) candidates.set(`${s.word}:${s.v.lo}:${s.v.hi}`, s);
     const i32 = this.host.world.memory.i32;
     const initial = (word: number) => () => ({ lo: i32[word], hi: this.m.wide(word) ? i32[word + 1] : 0 });
-    const list = [...candidates.values()].filter((c) => this.m.canPromise(owner, c.word));
+    const list = [...candidates.values()].filter((c) => this.m.canPromise(owner, c.word) && this.m.promisable(c.word, c.v));
     if (list.length === 0) return;
     const s = list[list.length > 1 ? execution.draw!(list.length) : 0];
     // Only a promise the actor could keep is made, as Promising-ARM certifies a promise when it is

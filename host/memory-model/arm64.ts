@@ -87,6 +87,7 @@ export class Arm64Memory {
   private readonly locations: number;
   /** The locations a hardware walker reads (translation tables: Layout.walkedBy), as slots. */
   private readonly walkedSlots: Int32Array;
+  private readonly isWalked: Uint8Array;
   /** Set when a location's history held more writes than HISTORY (the oldest was dropped). */
   historyOverflow = false;
   /** While set (a promise's solo run), told of every store: which word, what value, and whether it appended a new write (rather than fulfilling a promise). */
@@ -104,6 +105,8 @@ export class Arm64Memory {
     });
     this.locations = modelled.length;
     this.walkedSlots = Int32Array.from(new Set(layout.walked.filter((w) => this.covers(w)).map((w) => this.slot(w))));
+    this.isWalked = new Uint8Array(this.locations);
+    for (const s of this.walkedSlots) this.isWalked[s] = 1;
     const words = 1 + actors * VIEW_WORDS + this.locations * LOC_WORDS + actors * this.locations * CELL_WORDS;
     const region = layout.reserve('arm64 memory model', words * 4, (m) => {
       this.a = m.i32;
@@ -386,6 +389,19 @@ export class Arm64Memory {
   /** Whether `actor` may promise a store to `word` (one outstanding promise per location). */
   canPromise(actor: number, word: number): boolean {
     return ld32(this.a, this.cell(actor, this.slot(word), C_PROMISE)) === 0;
+  }
+
+  /**
+   * Whether a store of `v` to `word` may be promised at all. A restriction of the model, stronger
+   * than the architecture: a store of an invalid descriptor (bit 0 clear: zeroing a new table,
+   * breaking an entry, LOCKED) to a translation table is made in program order, never promised;
+   * a valid descriptor's store may overtake earlier accesses as any store may. What the kernel's
+   * stage2_make_pte() release orders (the new table's zeroing before the entry that links it) is
+   * still explored: the valid entry overtakes the zeroing. It keeps the promises a solo run can
+   * offer few (a zeroed table page is 512 stores).
+   */
+  promisable(word: number, v: Value): boolean {
+    return !this.isWalked[this.slot(word)] || (v.lo & 1) !== 0;
   }
 
   /** `actor` promises to write `v` to `word`: the write is appended now, to be fulfilled by its own store. */
