@@ -66,6 +66,9 @@ export function stage2GuestAccess(h: World, cpu: number, page: number): Stage2Ac
     note(`vcpu${cpu}: ${tr.fault === 'locked' ? 'the walk meets a LOCKED entry' : 'translation fault'} at level ${tr.level} for IPA page ${page}`);
     return { fault: tr.fault, level: tr.level };
   }
+  // Under arm64 a walk may still read an entry its CPU's view allows after the table holding it
+  // was unlinked and freed (the break's TLBI not yet complete): judged on the global free list.
+  if (pool.isFree(tr.page)) raiseViolation(NO_FREED_TRANSLATION, `vcpu${cpu}'s walk of IPA page ${page} read table ${tr.page}, which has been freed`);
   const shift = levelShift(tr.level) - 12;
   const base = frames.frameOf(kvm_pte_to_phys(tr.pte));
   tlbs.fill(cpu, { tag: VMID, page: ipaPage, shift, out: base, perms: 3, owner: 0, ghost: tagOf(h, tr.page) });

@@ -1,7 +1,9 @@
-// The TLB under the arm64 memory model (issue 14): a TLBI completes only at its issuer's
-// dsb(ish). stage2-coalesce/bbm-no-dsb, which leaves that DSB out, holds under sc (the TLBI
-// completes at once) and is caught under arm64 (another CPU keeps translating through the freed
-// table); bbm-locked, with the DSB, is verified under both at the same bound. Through the CLI.
+// The TLB and the hardware walker under the arm64 memory model (issue 14): a TLBI completes only
+// at its issuer's dsb(ish). stage2-coalesce/bbm-no-dsb, which leaves that DSB out, holds under sc
+// (the TLBI completes at once) and is caught under arm64 (another CPU keeps translating through
+// the freed table); bbm-locked-no-release, whose stage2_make_pte() does not release, is caught
+// under arm64 where a walk follows a new table entry into a recycled page; bbm-locked is verified
+// under arm64 at the same bounds. Through the CLI.
 import { expect } from 'chai';
 import { hyprace } from './cli-run.ts';
 import { tempDir } from './temp-dirs.ts';
@@ -25,7 +27,8 @@ describe('the TLB and TLBI completion under the arm64 memory model', function ()
     const arm = verify('bbm-no-dsb', 'arm64');
     expect(arm.code, arm.stdout + arm.stderr).to.equal(1);
     expect(arm.stdout).to.match(/VIOLATION of no-freed-translation/);
-    expect(arm.stdout).to.match(/vcpu0 used a TLB entry for IPA page \d+ made from table \d+, which has been freed since/);
+    // Through its TLB entry of the old table, or a walk that still reads the old table entry.
+    expect(arm.stdout).to.match(/vcpu0 used a TLB entry for IPA page \d+ made from table \d+, which has been freed since|vcpu0's walk of IPA page \d+ read table \d+, which has been freed/);
     const trace = /trace: (\S+)/.exec(arm.stdout)![1];
     const replay = hyprace(['replay', trace]);
     expect(replay.code, replay.stdout + replay.stderr).to.equal(1);
@@ -47,6 +50,47 @@ describe('the TLB and TLBI completion under the arm64 memory model', function ()
     expect(caught.violation.invariant).to.equal('tlbi-complete');
     const replay = hyprace(['replay', caught.violation.trace, '--touches', '--no-typecheck']);
     expect(replay.stdout).to.match(/TLBI VMALLS12E1IS VMID 1: issued, incomplete until this thread's dsb\(ish\)/);
+    expect(replay.stdout).to.match(/every step took its recorded transition/);
+  });
+
+  // The release in stage2_make_pte() (issue 14): bbm-locked-no-release stores entries with
+  // WRITE_ONCE(); with `unmap` the host then maps a page in an exclusive walk through a recycled
+  // table, where only the release orders the table's zeroing before the entry that links it.
+  const RECYCLE = [...SMALL.map((a) => a.replace('accesses=2', 'accesses=1')), '--set', 'unmap=true'];
+  const verifyRecycle = (design: string, memory: string) =>
+    hyprace(['verify', 'stage2-coalesce', '--design', design, '--memory', memory, '--preemptions', '1', '--state-cache', '--time', '900', '--trace-dir', dir, ...RECYCLE]);
+
+  it('bbm-locked-no-release holds under sc and is caught under arm64 (a walk through the new table entry reaches a freed frame), with a trace that replays', () => {
+    const sc = verifyRecycle('bbm-locked-no-release', 'sc');
+    expect(sc.code, sc.stdout + sc.stderr).to.equal(0);
+    expect(sc.stdout).to.match(/VERIFIED: every execution with at most 1 preemption/);
+    const arm = verifyRecycle('bbm-locked-no-release', 'arm64');
+    expect(arm.code, arm.stdout + arm.stderr).to.equal(1);
+    expect(arm.stdout).to.match(/VIOLATION of no-freed-translation/);
+    // The walk reads the promised table entry into the recycled page before it is allocated again, or its stale descriptor of a freed frame.
+    expect(arm.stdout).to.match(/vcpu0's walk of IPA page \d+ read table \d+, which has been freed|vcpu0 accessed IPA page \d+ through a level-3 page entry to frame \d+, which no mapping holds any more/);
+    const trace = /trace: (\S+)/.exec(arm.stdout)![1];
+    const replay = hyprace(['replay', trace]);
+    expect(replay.code, replay.stdout + replay.stderr).to.equal(1);
+    expect(replay.stdout).to.match(/host\.promise promise/);
+    expect(replay.stdout).to.match(/every step took its recorded transition/);
+  });
+
+  it('bbm-locked, whose stage2_make_pte() releases, is verified under arm64 at the same bound with the unmap and remap', () => {
+    const r = verifyRecycle('bbm-locked', 'arm64');
+    expect(r.code, r.stdout + r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/VERIFIED: every execution with at most 1 preemption/);
+  });
+
+  it('a walk reads a stale entry of a recycled table through a plainly stored table entry, never through a released one (walk-new-table fixture)', () => {
+    const fixture = new URL('./fixtures/walk-new-table-scenario.ts', import.meta.url).pathname;
+    const run = (design: string, memory: string) => JSON.parse(hyprace(['verify', fixture, '--design', design, '--memory', memory, '--trace-dir', dir, '--json', '--no-typecheck']).stdout);
+    for (const memory of ['sc', 'arm64']) expect(run('release', memory).verdict, memory).to.equal('verified');
+    expect(run('plain', 'sc').verdict).to.equal('verified');
+    const caught = run('plain', 'arm64');
+    expect(caught.violation.invariant).to.equal('walk-reads-zeroed-table');
+    const replay = hyprace(['replay', caught.violation.trace, '--no-typecheck']);
+    expect(replay.stdout).to.match(/the walk of IPA page 1 read table 3's old descriptor to frame 1 through the new table entry/);
     expect(replay.stdout).to.match(/every step took its recorded transition/);
   });
 });
