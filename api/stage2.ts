@@ -25,6 +25,7 @@ export {
   WINDOW_SPLIT,
   stage2Host,
   stage2Init,
+  makePteOrder,
   usesRwLock,
   type CoalesceDesign,
   type MmuLockKind,

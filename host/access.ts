@@ -75,6 +75,15 @@ function plainLoad64(a: BigInt64Array, j: number): bigint {
   return Atomics.load(a, j);
 }
 
+/**
+ * The latest executed write, never through a memory model: for a check that judges the global
+ * state from inside a step (a ghost oracle, as an invariant raised there), not for the modelled
+ * code's own loads. Recorded in the footprint like any read.
+ */
+export function latest32(a: Int32Array, i: number): number {
+  return plainLoad32(a, i);
+}
+
 /** READ_ONCE (or smp_load_acquire); `dep`: the view of its address dependencies (arm64). */
 export function ld32(a: Int32Array, i: number, kind: LoadKind = 'plain', dep = 0): number {
   const m = modelFor(i);

@@ -1,4 +1,4 @@
-import { add32, cas32, ld32, ld64, st32, st64, xchg32, type RmwOrder } from './access.ts';
+import { add32, cas32, latest32, ld32, ld64, st32, st64, xchg32, type RmwOrder } from './access.ts';
 import { execution } from './execution.ts';
 import { memoryModel } from './memory-model/active.ts';
 import { note } from './recorder.ts';
@@ -61,6 +61,14 @@ export class Layout {
   private bound: SharedMemory | undefined;
   /** Told of every dsb(ish) by an actor of the world built from this layout (a TLB's pending TLBIs complete there). */
   readonly dsbListeners: ((actor: number) => void)[] = [];
+
+  /** 32-bit words a hardware walker reads (translation tables): a completed TLBI publishes its issuer's writes to them (arm64). */
+  readonly walked: number[] = [];
+
+  /** Marks the 64-bit elements of `region` as read by a hardware walker (see Arm64Memory.publishWalked). */
+  walkedBy(region: Region): void {
+    for (let w = region.byteOffset / 4; w < (region.byteOffset + region.byteLength) / 4; w += 2) this.walked.push(w);
+  }
 
   /** Registers `fn` to run at every dsb(ish), with the actor that issues it. */
   onDsb(fn: (actor: number) => void): void {
@@ -270,6 +278,11 @@ export class WordArray {
   /** A read not shown in the step's touches, for invariants. */
   peek(i: number): number {
     return ld32(this.a, this.base + i);
+  }
+
+  /** The latest executed write of element `i`, never through a memory model: for a check raised inside a step (see latest32()). */
+  latest(i: number): number {
+    return latest32(this.a, this.base + i);
   }
 
   get index(): number {

@@ -324,7 +324,9 @@ export class Tlbs {
       this.completeSlot(i, 'completes at dsb(ish)');
       any = true;
     }
-    if (any) this.compact();
+    if (!any) return;
+    this.compact();
+    memoryModel.arm64?.publishWalked(actor); // later walks see the table writes made before the TLBI
   }
 
   /** TLBIs issued and not yet completed by their issuer's dsb(ish) (always 0 under sc). */

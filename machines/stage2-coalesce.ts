@@ -13,7 +13,14 @@
 //   bbm-no-dsb           a mutant of bbm-locked whose TLBIs (coalesce and split) are not followed
 //                        by dsb(ish): under arm64 they complete only at a later DSB (the CMO's,
 //                        for the coalesce), so other CPUs keep using the old entries meanwhile
-// The split uses break-before-make in every design, so designs differ only in coalescing.
+//   bbm-locked-no-release  a mutant of bbm-locked whose stage2_make_pte() stores with WRITE_ONCE(),
+//                        not smp_store_release() (KvmPgtable.makePte); it matters where nothing
+//                        else orders the new entry after what it needs: a table entry linking a
+//                        new table in an exclusive walk (the `unmap` option's remap)
+// The split uses break-before-make in every design, so designs differ only in coalescing. With
+// `unmap`, the block is then unmapped (kvm_pgtable_stage2_unmap(), as an MMU notifier does) and
+// one page mapped again in an exclusive walk, through a new level-3 table: the pool's top page,
+// the table the coalesce freed, whose old descriptors only zalloc_page()'s zeroing overwrites.
 import { __kvm_tlb_flush_vmid, __kvm_tlb_flush_vmid_range, __tlbi_ipas2e1is, __tlbi_vmalls12e1is } from '../host/arm64.ts';
 import { dsb } from '../host/barriers.ts';
 import { execution } from '../host/execution.ts';
@@ -62,7 +69,7 @@ const ANCHOR_POST = 3;
 export function stage2Coalescer(h: Stage2Host) {
   const { pool, frames, pgt, tlbs, g, opts } = h;
   const design: CoalesceDesign = opts.design;
-  const bbm = design === 'bbm-locked' || design === 'bbm-no-tlbi' || design === 'bbm-no-dsb';
+  const bbm = design === 'bbm-locked' || design === 'bbm-no-tlbi' || design === 'bbm-no-dsb' || design === 'bbm-locked-no-release';
   const noDsb = design === 'bbm-no-dsb';
   const rw = h.mmuLockKind === 'rwlock';
   const spin = h.mmu_lock as Spinlock;
@@ -127,10 +134,11 @@ export function stage2Coalescer(h: Stage2Host) {
   const cleanBlock = () => frames.clean(0, REGION_PAGES);
   /** The block entry takes a reference on its table page and on every frame it maps. */
   const installBlock = ({ context }: Args) => {
-    pool.write(context.anchorPage, context.anchorIdx, block());
+    // As stage2_make_pte(): the references first, then the entry.
     pool.get_page(context.anchorPage);
     for (let f = 0; f < REGION_PAGES; f++) frames.get_page(f);
-    note('smp_store_release: the 2 MiB block entry');
+    pool.write(context.anchorPage, context.anchorIdx, block(), pgt.makePte);
+    note(`${pgt.makePte === 'release' ? 'smp_store_release' : 'WRITE_ONCE'}: the 2 MiB block entry`);
     closeWindow(G.WINDOW_STEPS)();
   };
   /** Leaves under the anchor: each valid page entry's references go (the old table is freed later). */
@@ -150,14 +158,15 @@ export function stage2Coalescer(h: Stage2Host) {
   };
   const putAnchorPage = ({ context }: Args) => pool.put_page(context.anchorPage);
 
+  const afterCoalesce = opts.unmap ? 'unmap_lock' : opts.split ? 'split_lock' : 'done';
   const lockStates: Record<string, StepState<Locals>> = rw
     ? {
         mmu_lock: { description: 'read_lock(&kvm->mmu_lock): a shared walk', wait: rwl.waitFor('read'), step: { actions: [() => rwl.read_lock(), beginUpdate, startWalk], target: 'walk' } },
-        mmu_unlock: { step: { actions: [() => rwl.read_unlock(), endUpdate], target: opts.split ? 'split_lock' : 'done' } },
+        mmu_unlock: { step: { actions: [() => rwl.read_unlock(), endUpdate], target: afterCoalesce } },
       }
     : {
         mmu_lock: { description: 'spin_lock(&kvm->mmu_lock)', wait: spin.waitFor(), step: { actions: [() => spin.lock(), beginUpdate, startWalk], target: 'walk' } },
-        mmu_unlock: { step: { actions: [() => spin.unlock(), endUpdate], target: opts.split ? 'split_lock' : 'done' } },
+        mmu_unlock: { step: { actions: [() => spin.unlock(), endUpdate], target: afterCoalesce } },
       };
 
   const walkState: StepState<Locals> = {
@@ -278,7 +287,7 @@ export function stage2Coalescer(h: Stage2Host) {
       step: {
         actions: [
           ({ context }) => {
-            pool.write(context.anchorPage, context.anchorIdx, kvm_init_table_pte(pool.pa(context.splitTable)));
+            pool.write(context.anchorPage, context.anchorIdx, kvm_init_table_pte(pool.pa(context.splitTable)), pgt.makePte);
             for (let f = 0; f < REGION_PAGES; f++) frames.put_page(f);
           },
           closeWindow(G.SPLIT_WINDOW_STEPS),
@@ -289,11 +298,39 @@ export function stage2Coalescer(h: Stage2Host) {
     split_unlock: { step: { actions: [() => (rw ? rwl.write_unlock() : spin.unlock()), endUpdate], target: 'done' } },
   };
 
+  // The region unmapped, then one page mapped again through a new table (the `unmap` option).
+  const writeLock = rw
+    ? { description: 'write_lock(&kvm->mmu_lock)', wait: rwl.waitFor('write'), step: { actions: [() => rwl.write_lock(), beginUpdate], target: 'unmap_block' } }
+    : { description: 'spin_lock(&kvm->mmu_lock)', wait: spin.waitFor(), step: { actions: [() => spin.lock(), beginUpdate], target: 'unmap_block' } };
+  const unmap: Record<string, StepState<Locals>> = {
+    unmap_lock: writeLock,
+    unmap_block: {
+      description: 'kvm_pgtable_stage2_unmap(): clear the block entry, TLBI by IPA range, then put_page() its table page and frames',
+      step: {
+        actions: ({ context }) => {
+          pool.write(context.anchorPage, context.anchorIdx, 0n);
+          if (noDsb) {
+            dsb('ishst');
+            __tlbi_ipas2e1is(tlbs, VMID, REGION / 4096, REGION_PAGES);
+          } else __kvm_tlb_flush_vmid_range(tlbs, VMID, REGION / 4096, REGION_PAGES);
+          pool.put_page(context.anchorPage);
+          for (let f = 0; f < REGION_PAGES; f++) frames.put_page(f);
+        },
+        target: 'remap',
+      },
+    },
+    remap: {
+      description: 'kvm_pgtable_stage2_map() of page 0 in an exclusive walk: zalloc_page() a level-3 table (the page the coalesce freed), stage2_make_pte() its table entry, then the page entry',
+      step: { actions: () => void pgt.mapPage(REGION, 0, Prot.R | Prot.W), target: 'unmap_unlock' },
+    },
+    unmap_unlock: { step: { actions: [() => (rw ? rwl.write_unlock() : spin.unlock()), endUpdate], target: 'done' } },
+  };
+
   return defineStepMachine<Locals>({
     id: `stage2-coalesce-${design}`,
     initial: 'mmu_lock',
     context: { visit: DONE, anchorPage: -1, anchorIdx: -1, follow: -1, splitTable: -1, walk: null, at: null },
-    states: { ...lockStates, walk: walkState, ...coalesce, ...split, done: { final: true } },
+    states: { ...lockStates, walk: walkState, ...coalesce, ...split, ...(opts.unmap ? unmap : {}), done: { final: true } },
   });
 }
 

@@ -66,6 +66,9 @@ export function stage2GuestAccess(h: World, cpu: number, page: number): Stage2Ac
     note(`vcpu${cpu}: ${tr.fault === 'locked' ? 'the walk meets a LOCKED entry' : 'translation fault'} at level ${tr.level} for IPA page ${page}`);
     return { fault: tr.fault, level: tr.level };
   }
+  // Under arm64 a walk may still read an entry its CPU's view allows after the table holding it
+  // was unlinked and freed (the break's TLBI not yet complete): judged on the global free list.
+  if (pool.isFree(tr.page)) raiseViolation(NO_FREED_TRANSLATION, `vcpu${cpu}'s walk of IPA page ${page} read table ${tr.page}, which has been freed`);
   const shift = levelShift(tr.level) - 12;
   const base = frames.frameOf(kvm_pte_to_phys(tr.pte));
   tlbs.fill(cpu, { tag: VMID, page: ipaPage, shift, out: base, perms: 3, owner: 0, ghost: tagOf(h, tr.page) });
@@ -94,7 +97,11 @@ export function user_mem_abort(h: World, vcpu: number, page: number): AbortResul
     return 'eagain-locked';
   }
   if (tr.level !== KVM_PGTABLE_MAX_LEVELS - 1) {
-    pgt.mapPage(ipa, page, Prot.R | Prot.W); // creates the missing level-3 table
+    // Creates the missing level-3 table; a fault under the read lock is a shared walk.
+    if (pgt.mapPage(ipa, page, Prot.R | Prot.W, h.mmuLockKind === 'rwlock') === 'eagain') {
+      g.at(G.EAGAIN).add(1);
+      return 'eagain';
+    }
   } else {
     // stage2_try_set_pte(): install the page only if the entry is still the invalid one read.
     const old = pool.read(tr.page, tr.idx);
@@ -129,7 +136,8 @@ export function stage2Vcpu(h: World, vcpu: number, o: Stage2VcpuOptions = {}) {
 
   /** The access itself, once translated to `frame`: the guest reads or writes its memory. */
   const complete = (ctx: Locals, frame: number, via: string) => {
-    if (frames.refcount.peek(frame) === 0) raiseViolation(NO_FREED_TRANSLATION, `vcpu${vcpu} accessed IPA page ${ctx.page} through ${via} to frame ${frame}, which no mapping holds any more`);
+    // The global state's count (a ghost check), not what this CPU's loads may still see.
+    if (frames.refcount.latest(frame) === 0) raiseViolation(NO_FREED_TRANSLATION, `vcpu${vcpu} accessed IPA page ${ctx.page} through ${via} to frame ${frame}, which no mapping holds any more`);
     if (ctx.mmuOff && frames.cacheDirty.peek(frame)) {
       raiseViolation(NO_STALE_DATA, `vcpu${vcpu} read IPA page ${ctx.page} with its MMU off through ${via}: frame ${frame} is still dirty in the data cache, so the guest read stale memory`);
     }

@@ -126,7 +126,7 @@ export class PromiseEngine {
     }
     const i32 = this.host.world.memory.i32;
     const initial = (word: number) => () => ({ lo: i32[word], hi: this.m.wide(word) ? i32[word + 1] : 0 });
-    const list = [...candidates.values()].filter((c) => this.m.canPromise(owner, c.word));
+    const list = [...candidates.values()].filter((c) => this.m.canPromise(owner, c.word) && this.m.promisable(c.word, c.v));
     if (list.length === 0) return;
     const s = list[list.length > 1 ? execution.draw!(list.length) : 0];
     // Only a promise the actor could keep is made, as Promising-ARM certifies a promise when it is

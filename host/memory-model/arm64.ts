@@ -95,6 +95,9 @@ export class Arm64Memory {
   /** Location (slot) + 1 of each 32-bit word of the scenario's memory; 0 if not modelled. */
   readonly slotOf: Int32Array;
   private readonly locations: number;
+  /** The locations a hardware walker reads (translation tables: Layout.walkedBy), as slots. */
+  private readonly walkedSlots: Int32Array;
+  private readonly isWalked: Uint8Array;
   /** Set when a location's history held more writes than HISTORY (the oldest was dropped). */
   historyOverflow = false;
   /**
@@ -114,6 +117,9 @@ export class Arm64Memory {
       if (m.wide) this.slotOf[m.word + 1] = s + 1;
     });
     this.locations = modelled.length;
+    this.walkedSlots = Int32Array.from(new Set(layout.walked.filter((w) => this.covers(w)).map((w) => this.slot(w))));
+    this.isWalked = new Uint8Array(this.locations);
+    for (const s of this.walkedSlots) this.isWalked[s] = 1;
     const words = 1 + actors * VIEW_WORDS + this.locations * LOC_WORDS + actors * this.locations * CELL_WORDS;
     const region = layout.reserve('arm64 memory model', words * 4, (m) => {
       this.a = m.i32;
@@ -360,6 +366,22 @@ export class Arm64Memory {
     return false;
   }
 
+  /**
+   * A TLBI by `issuer` completed (its dsb(ish)): every translation table walk after it, on any
+   * CPU, observes the table writes the issuer had observed, its own included: the DSB before the
+   * TLBI orders them before the invalidation and the DSB after waits for it (ARM ARM D8.13,
+   * D8.14's break-before-make relies on it). Each other actor's coherence view of every walked
+   * location rises to the issuer's. Stronger than the architecture in one respect: table writes
+   * the issuer made between the TLBI and its DSB are published too.
+   */
+  publishWalked(issuer: number): void {
+    for (const slot of this.walkedSlots) {
+      const c = ld32(this.a, this.cell(issuer, slot, C_COH));
+      if (c === 0) continue;
+      for (let a = 0; a < this.actors; a++) if (a !== issuer && ld32(this.a, this.cell(a, slot, C_COH)) < c) st32(this.a, this.cell(a, slot, C_COH), c);
+    }
+  }
+
   /** What a release of a lock publishes: everything the actor did before. */
   releaseView(actor: number): number {
     return Math.max(this.view(actor, V_ROLD), this.view(actor, V_WOLD));
@@ -403,6 +425,19 @@ export class Arm64Memory {
   /** Whether `actor` may promise a store to `word` (one outstanding promise per location). */
   canPromise(actor: number, word: number): boolean {
     return ld32(this.a, this.cell(actor, this.slot(word), C_PROMISE)) === 0;
+  }
+
+  /**
+   * Whether a store of `v` to `word` may be promised at all. A restriction of the model, stronger
+   * than the architecture: a store of an invalid descriptor (bit 0 clear: zeroing a new table,
+   * breaking an entry, LOCKED) to a translation table is made in program order, never promised;
+   * a valid descriptor's store may overtake earlier accesses as any store may. What the kernel's
+   * stage2_make_pte() release orders (the new table's zeroing before the entry that links it) is
+   * still explored: the valid entry overtakes the zeroing. It keeps the promises a solo run can
+   * offer few (a zeroed table page is 512 stores).
+   */
+  promisable(word: number, v: Value): boolean {
+    return !this.isWalked[this.slot(word)] || (v.lo & 1) !== 0;
   }
 
   /** `actor` promises to write `v` to `word`: the write is appended now, to be fulfilled by its own store. */

@@ -6,6 +6,7 @@
 // walked from the entry value read before TABLE_PRE, unless the walker asks to reload it (today's
 // walker does).
 import {
+  KVM_INVALID_PTE_LOCKED,
   KVM_PGTABLE_MAX_LEVELS,
   PTRS_PER_TABLE,
   granuleSize,
@@ -20,6 +21,7 @@ import {
   KVM_PTE_LEAF_ATTR_LO_S2_S2AP_W,
   type Pte,
 } from './descriptor.ts';
+import type { StoreKind } from '../access.ts';
 import type { GuestFrames, TablePool } from './pool.ts';
 
 /** Visit flag: call the visitor for each entry that is not a table (a leaf, or invalid). */
@@ -98,6 +100,8 @@ export class KvmPgtable {
     readonly pool: TablePool,
     readonly frames: GuestFrames,
     readonly iaBits: number,
+    /** How stage2_make_pte() stores a new valid entry: smp_store_release(), as the kernel does, or WRITE_ONCE() (a mutant). */
+    readonly makePte: StoreKind = 'release',
   ) {
     // The level whose entries cover the whole IPA space with one table (no concatenation).
     this.startLevel = KVM_PGTABLE_MAX_LEVELS - Math.ceil((iaBits - 12) / 9);
@@ -200,32 +204,53 @@ export class KvmPgtable {
   }
 
   /**
-   * The table page one level below (page, idx), created if absent (mm_ops->zalloc_page from the
-   * memcache, then the table entry installed and the parent's count raised).
+   * The table page one level below (page, idx), created if absent: mm_ops->zalloc_page() from the
+   * memcache, stage2_try_break_pte() on the invalid entry, then stage2_make_pte() installs the
+   * table entry and raises the parent's count. Undefined is -EAGAIN: the entry is LOCKED by
+   * another walker, or (`shared`) another walker changed it first. `dep`: the address dependency
+   * of the read (arm64), as a software walk derives each table from the entry above.
    */
-  childTable(page: number, idx: number, level: number): number {
-    const pte = this.pool.read(page, idx);
+  childTable(page: number, idx: number, level: number, shared = false, dep = 0): number | undefined {
+    const pte = this.pool.read(page, idx, dep);
     if (kvm_pte_table(pte, level)) return this.pool.pageOf(kvm_pte_to_phys(pte));
+    if (kvm_pte_locked(pte)) return undefined;
+    // zalloc_page() zeroes the page with ordinary stores; stage2_make_pte()'s release is what
+    // orders them before the table entry in an exclusive walk, so that no walk through the entry
+    // reads the page's past (a shared walk's cmpxchg, fully ordered, orders them too).
     const child = this.pool.alloc();
-    this.pool.write(page, idx, kvm_init_table_pte(this.pool.pa(child)));
+    if (shared && this.pool.cmpxchg(page, idx, pte, KVM_INVALID_PTE_LOCKED) !== pte) {
+      this.pool.put_page(child);
+      this.pool.free(child);
+      return undefined;
+    }
+    // An exclusive walk's WRITE_ONCE() of LOCKED before the entry is folded into the entry's store.
     this.pool.get_page(page);
+    this.pool.write(page, idx, kvm_init_table_pte(this.pool.pa(child)), this.makePte);
     return child;
   }
 
   /**
    * kvm_pgtable_stage2_map() for one 4 KiB page, the fault path's common case: missing tables
-   * are created, the page entry installed, its table page and guest frame referenced. Returns the
-   * previous entry if it was valid (nothing done).
+   * are created, the page entry installed, its table page and guest frame referenced; `shared`: a
+   * shared walk (kvm->mmu_lock held for read). Returns the previous entry if it was valid (nothing
+   * done), or 'eagain' if a missing table could not be installed (see childTable()).
    */
-  mapPage(ipa: number, frame: number, prot: number): Pte | undefined {
+  mapPage(ipa: number, frame: number, prot: number, shared = false): Pte | undefined | 'eagain' {
     let page = this.root;
-    for (let level = this.startLevel; level < KVM_PGTABLE_MAX_LEVELS - 1; level++) page = this.childTable(page, this.idx(ipa, level), level);
+    let dep = 0;
+    for (let level = this.startLevel; level < KVM_PGTABLE_MAX_LEVELS - 1; level++) {
+      const idx = this.idx(ipa, level);
+      const child = this.childTable(page, idx, level, shared, dep);
+      if (child === undefined) return 'eagain';
+      dep = this.pool.depOf(page, idx);
+      page = child;
+    }
     const idx = this.idx(ipa, KVM_PGTABLE_MAX_LEVELS - 1);
-    const old = this.pool.read(page, idx);
+    const old = this.pool.read(page, idx, dep);
     if (kvm_pte_valid(old)) return old;
-    this.pool.write(page, idx, kvm_init_valid_leaf_pte(this.frames.pa(frame), prot, KVM_PGTABLE_MAX_LEVELS - 1));
     this.pool.get_page(page);
     this.frames.get_page(frame);
+    this.pool.write(page, idx, kvm_init_valid_leaf_pte(this.frames.pa(frame), prot, KVM_PGTABLE_MAX_LEVELS - 1), this.makePte);
     return undefined;
   }
 
@@ -293,12 +318,19 @@ export class KvmPgtable {
     return true;
   }
 
-  /** The hardware walk of a guest access: the leaf, or where it stopped. */
+  /**
+   * The hardware walk of a guest access: the leaf, or where it stopped. Under arm64 each level's
+   * read carries an address dependency on the entry read above it (the walker reads the table that
+   * entry points to), so it cannot read a descriptor older than that entry's write allows; it may
+   * still read an older one its CPU's view allows.
+   */
   translate(ipa: number): Translation {
     let page = this.root;
+    let dep = 0;
     for (let level = this.startLevel; level < KVM_PGTABLE_MAX_LEVELS; level++) {
       const idx = this.idx(ipa, level);
-      const pte = this.pool.read(page, idx);
+      const pte = this.pool.read(page, idx, dep);
+      dep = this.pool.depOf(page, idx);
       if (kvm_pte_locked(pte)) return { fault: 'locked', level, page, idx };
       if (!kvm_pte_valid(pte)) return { fault: 'invalid', level, page, idx };
       if (!kvm_pte_table(pte, level)) return { pte, level, page, idx };

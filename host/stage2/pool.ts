@@ -6,7 +6,9 @@
 //     and a data-cache model: a frame the host wrote stays dirty in the cache until a CMO cleans
 //     it, and a guest reading with its MMU off reads memory, not the cache.
 import type { Layout, Word, WordArray } from '../layout.ts';
-import { cas64, count32, fill64, ld64, st64 } from '../access.ts';
+import { cas64, count32, fill64, ld64, st64, type StoreKind } from '../access.ts';
+import { execution } from '../execution.ts';
+import { memoryModel } from '../memory-model/active.ts';
 import { dsb } from '../barriers.ts';
 import { note } from '../recorder.ts';
 import { raiseViolation } from '../violations.ts';
@@ -34,18 +36,23 @@ export class TablePool {
   readonly changes: Word;
 
   constructor(layout: Layout, readonly pages: number) {
-    // The tables are read by the hardware walker (a vCPU's guest access), which the arm64 model
-    // does not cover yet (its TLBI and DSB do not order a walker's loads): until it does, the
-    // tables and what the pool keeps with them stay sequentially consistent under every model.
-    const walked = { sc: true };
-    layout.bigwords('stage2 table pages', pages * PTRS_PER_TABLE, (i64, start) => {
+    // Under arm64 the descriptors follow the memory model: a hardware walk (KvmPgtable.translate)
+    // reads each level through an address dependency on the level above, and may still read an
+    // older descriptor its CPU's view allows; a completed TLBI publishes its issuer's table writes
+    // to every later walk (Layout.walkedBy, Arm64Memory.publishWalked). The reference counts
+    // follow it too, so the order of get_page() and the descriptor that needs it is the model's,
+    // not the global order's. The free list and the root stay sequentially consistent: the
+    // walker never reads them (the root reaches it through VTTBR_EL2).
+    const tables = layout.bigwords('stage2 table pages', pages * PTRS_PER_TABLE, (i64, start) => {
       this.e = i64;
       this.eBase = start;
-    }, walked);
-    this.refcount = layout.words('table page refcount', pages, (p) => `page_count(table ${p})`, walked);
+    });
+    layout.walkedBy(tables);
+    const sc = { sc: true };
+    this.refcount = layout.words('table page refcount', pages, (p) => `page_count(table ${p})`);
     this.generation = layout.words('table page generation', pages, (p) => `table ${p} generation (ghost)`, { ghost: true });
-    this.freeList = layout.words('table free list', pages, (i) => `table free list[${i}]`, walked);
-    this.root = layout.word('stage-2 root table page', walked);
+    this.freeList = layout.words('table free list', pages, (i) => `table free list[${i}]`, sc);
+    this.root = layout.word('stage-2 root table page', sc);
     this.counters = layout.words('table pool counters', 4, (i) => ['free tables', 'tables allocated', 'tables freed', 'tables in use, peak'][i], { ghost: true });
     this.changes = layout.word('table pool changes (ghost)', { ghost: true });
   }
@@ -73,12 +80,20 @@ export class TablePool {
     return pa >= TABLE_PA_BASE && pa < TABLE_PA_BASE + this.pages * 4096;
   }
 
-  read(page: number, idx: number): Pte {
-    return ld64(this.e, this.eBase + page * PTRS_PER_TABLE + idx);
+  /** READ_ONCE() of an entry; `dep`: the view of its address dependency (arm64: see depOf()). */
+  read(page: number, idx: number, dep = 0): Pte {
+    return ld64(this.e, this.eBase + page * PTRS_PER_TABLE + idx, 'plain', dep);
   }
 
-  write(page: number, idx: number, pte: Pte): void {
-    st64(this.e, this.eBase + page * PTRS_PER_TABLE + idx, pte);
+  /** The address dependency a read of the entry below this one carries: the running actor's last read of this entry (0 under sc). */
+  depOf(page: number, idx: number): number {
+    const m = memoryModel.arm64;
+    return m && execution.actor >= 0 ? m.dependencyView(execution.actor, [2 * (this.eBase + page * PTRS_PER_TABLE + idx)]) : 0;
+  }
+
+  /** WRITE_ONCE() of an entry, or smp_store_release() with `kind` 'release' (stage2_make_pte()). */
+  write(page: number, idx: number, pte: Pte, kind: StoreKind = 'plain'): void {
+    st64(this.e, this.eBase + page * PTRS_PER_TABLE + idx, pte, kind);
     this.changed();
   }
 
@@ -105,11 +120,13 @@ export class TablePool {
     return page;
   }
 
+  /** page_ref_inc(): atomic_inc(), which orders nothing (relaxed), as the kernel's. */
   get_page(page: number): void {
-    this.refcount.at(page).add(1);
+    this.refcount.at(page).add(1, 'relaxed');
     this.changed();
   }
 
+  /** page_ref_dec_and_test(): a value-returning atomic, fully ordered. */
   put_page(page: number): void {
     const n = this.refcount.at(page).add(-1);
     this.changed();
@@ -154,8 +171,9 @@ export class GuestFrames {
   readonly changes: Word;
 
   constructor(layout: Layout, readonly frames: number) {
-    // As the tables (above): the walker and the CMOs are not in the arm64 model yet.
-    this.refcount = layout.words('guest frame refcount', frames, (f) => `page_count(frame ${f})`, { sc: true });
+    // The counts follow the memory model, as the tables' do (TablePool); the data cache is not
+    // memory the model covers (a CMO ends with its DSB).
+    this.refcount = layout.words('guest frame refcount', frames, (f) => `page_count(frame ${f})`);
     this.cacheDirty = layout.words('guest frame dirty in cache', frames, (f) => `frame ${f} dirty in cache`, { sc: true });
     this.counters = layout.words('cmo counters', 1, () => 'CMO bytes', { ghost: true });
     this.changes = layout.word('guest frame changes (ghost)', { ghost: true });
@@ -170,6 +188,7 @@ export class GuestFrames {
     return Math.floor((pa - FRAME_PA_BASE) / 2 ** PAGE_SHIFT);
   }
 
+  /** The mapping's reference on the frame. It stands for the kernel's pin of the page (kvm_faultin_pfn(), before kvm->mmu_lock), which is ordered before the entry that maps it: a fully ordered atomic here. */
   get_page(frame: number): void {
     this.refcount.at(frame).add(1);
     bumpGhost(this.changes);

@@ -2,6 +2,7 @@
 // pages (those the guest touched) while the rest of its THP-backed frames sit dirty in the host's
 // data cache; vCPUs pinned one per CPU keep accessing it. What the host does to the region (the
 // built-in scenario coalesces it into a block and splits it back) is the scenario's.
+import type { StoreKind } from '../access.ts';
 import { ARM64_STAGE2_TLB_WORDS } from '../arm64.ts';
 import { PhysCpus } from '../cpu.ts';
 import type { Layout, WordArray } from '../layout.ts';
@@ -13,7 +14,7 @@ import { KvmPgtable } from './pgtable.ts';
 import { GuestFrames, TablePool } from './pool.ts';
 
 /** The coalescing designs of the built-in stage2-coalesce scenario. */
-export type CoalesceDesign = 'unmap-first' | 'install-first' | 'install-first-fixed' | 'bbm-locked' | 'bbm-no-tlbi' | 'bbm-no-dsb';
+export type CoalesceDesign = 'unmap-first' | 'install-first' | 'install-first-fixed' | 'bbm-locked' | 'bbm-no-tlbi' | 'bbm-no-dsb' | 'bbm-locked-no-release';
 
 /** What shapes the world and the vCPUs' accesses (scenario options). */
 export interface Stage2WorldOptions {
@@ -38,6 +39,8 @@ export interface Stage2Options extends Stage2WorldOptions {
   visitsPerStep: number;
   /** Split the block back into pages after coalescing (dirty logging). */
   split: boolean;
+  /** Then unmap the region (kvm_pgtable_stage2_unmap(), as an MMU notifier does): the vCPUs' next faults map pages through a new level-3 table, a page the coalesce freed to the pool. */
+  unmap: boolean;
   /** A vCPU that meets a LOCKED entry: 'retry' at once as KVM does, or 'wait' until it is unlocked (same outcomes, finite executions for verify; see Stage2VcpuOptions). */
   eagain: 'retry' | 'wait';
 }
@@ -99,15 +102,18 @@ export const WINDOW_COALESCE = 1;
 export const WINDOW_SPLIT = 2;
 
 /** 2021 kernels took kvm->mmu_lock as a spinlock; today's fault path takes it for read. */
-export const usesRwLock = (d: CoalesceDesign) => d === 'bbm-locked' || d === 'bbm-no-tlbi' || d === 'bbm-no-dsb';
+export const usesRwLock = (d: CoalesceDesign) => d === 'bbm-locked' || d === 'bbm-no-tlbi' || d === 'bbm-no-dsb' || d === 'bbm-locked-no-release';
 
-/** Lays the world out: `opts.vcpus` CPUs, their TLBs, a pool of `opts.poolPages` tables, the region's frames, kvm->mmu_lock as `mmuLock`. */
-export function stage2Host<O extends Stage2WorldOptions>(layout: Layout, opts: O, mmuLock: MmuLockKind): Stage2Host<O> {
+/** How a design's stage2_make_pte() stores a valid entry: smp_store_release(), or WRITE_ONCE() in bbm-locked-no-release. */
+export const makePteOrder = (d: CoalesceDesign): StoreKind => (d === 'bbm-locked-no-release' ? 'plain' : 'release');
+
+/** Lays the world out: `opts.vcpus` CPUs, their TLBs, a pool of `opts.poolPages` tables, the region's frames, kvm->mmu_lock as `mmuLock`; `makePte`: stage2_make_pte()'s store. */
+export function stage2Host<O extends Stage2WorldOptions>(layout: Layout, opts: O, mmuLock: MmuLockKind, makePte: StoreKind = 'release'): Stage2Host<O> {
   const cpus = new PhysCpus(layout, opts.vcpus, { registers: ['VTTBR_EL2'] });
   const tlbs = new Tlbs(layout, cpus, opts.tlbEntries, ARM64_STAGE2_TLB_WORDS);
   const pool = new TablePool(layout, opts.poolPages);
   const frames = new GuestFrames(layout, REGION_PAGES);
-  const pgt = new KvmPgtable(pool, frames, 40);
+  const pgt = new KvmPgtable(pool, frames, 40, makePte);
   const mmu_lock = mmuLock === 'rwlock' ? new RwLock(layout, 'kvm->mmu_lock') : new Spinlock(layout, 'kvm->mmu_lock');
   const g = layout.words('stage2 ghost', 12, (i) =>
     ['region invalid since step', 'coalesce: invalid-window steps', 'coalesce: faults in the window', 'table updates in progress', 'table updates', 'guest accesses', 'stage-2 faults', '-EAGAIN retries', 'split: invalid-window steps', 'split: faults in the window', 'open window', 'refcounts checked at (ghost)'][i],
