@@ -1,6 +1,7 @@
 // Type-checks a user's scenario file with the TypeScript compiler before it runs, so a type
 // error is reported as such (tsx, which runs the file, strips types without checking them).
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type TS from 'typescript';
@@ -24,7 +25,9 @@ export interface SourceError {
 export async function firstSourceError(file: string): Promise<SourceError | null> {
   // Loaded here, not at the top: the compiler takes most of a second to load, and only users'
   // files are checked (every command would otherwise pay it, built-in scenarios included).
-  const ts = (await import('typescript')).default;
+  // Required, not imported: through the ESM loader (and tsx's hooks) its 9 MB of CommonJS cost
+  // three times the CPU to load (about 1.8 s instead of 0.6 s).
+  const ts = createRequire(import.meta.url)('typescript') as typeof TS;
   const options: TS.CompilerOptions = {
     strict: true,
     noEmit: true,

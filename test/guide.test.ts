@@ -88,6 +88,10 @@ describe('the guide and docs/verify.md', function () {
         // no shrinking).
         if (['explore', 'verify'].includes(verb) && !args.includes('--no-shrink')) args.push('--shrink-time', '600');
         if (verb === 'verify' && !args.includes('--time')) args.push('--time', '3600');
+        // The examples the docs run are type-checked by npm test's tsc (tsconfig.json includes
+        // examples/), and the check of a user's file by test/user-files.test.ts: not again by each
+        // command here (about 5 s of CPU each).
+        args.push('--no-typecheck');
         const r = hyprace(args);
         expect(r.stderr.split('\n').filter((l) => l.startsWith('hyprace:')), `${args.join(' ')}: ${r.stderr}`).to.deep.equal([]);
         expect(normalize(r.stdout, traceDir), `hyprace ${command.join(' ')}`).to.equal(normalize(output, traceDir));

@@ -8,7 +8,9 @@ import { ThreadsBackend, liveActorWorkers } from '../actors/engine/index.ts';
 import { buildWorld } from '../actors/engine/index.ts';
 import { SCALING_CONFIGS } from '../bench/scaling.ts';
 
-const RUNS = 10;
+// A few runs per size: most of a size's time is starting its workers and its first runs, and the
+// sameness of threads and inline is tested run for run in test/threads-inline.test.ts.
+const RUNS = 4;
 
 describe('scaling sizes', function () {
   this.timeout(300_000);

@@ -102,7 +102,10 @@ describe('traces', function () {
     const [ta, tb] = [a, b].map((r) => JSON.parse(r.stdout).violation.trace as string);
     expect(ta).to.not.equal(tb);
     expect([readTrace(ta).options.pages, readTrace(tb).options.pages]).to.deep.equal([64, 128]);
-    for (const t of [...traces, ta, tb]) expect(hyprace(['replay', t, '--json', '--no-typecheck']).code).to.equal(1);
+    // Whole: each reads back as a trace (readTrace checks its format); the two written at once
+    // also replay to their violation (replay under recorded options is tested above).
+    for (const t of traces) expect(readTrace(t).steps.length).to.be.greaterThan(0);
+    for (const t of [ta, tb]) expect(hyprace(['replay', t, '--json', '--no-typecheck']).code).to.equal(1);
   });
 
   it('refuses a trace folder that cannot take a trace before searching (exit 2)', () => {

@@ -24,25 +24,27 @@ describe('scenario files', function () {
   const file = join(dir, 'lost-update.ts');
   copyFileSync(EXAMPLE, file);
 
+  // The first command of each mode type-checks the file as a user's would; the others skip the
+  // check (about 5 s of CPU each), which the file has passed by then.
   for (const mode of ['inline', 'threads'] as const) {
     it(`runs a file outside the package, importing 'hyprace', in ${mode} mode`, () => {
       const caught = hyprace('explore', file, '--design', 'unlocked-path', '--mode', mode, '--trace-dir', dir, '--json');
       expect(caught.code, caught.stderr).to.equal(1);
       const v = JSON.parse(caught.stdout).violation;
       expect(v.invariant).to.equal('pages-accounted');
-      const replay = hyprace('replay', v.trace, '--json');
+      const replay = hyprace('replay', v.trace, '--json', '--no-typecheck');
       expect(replay.code, replay.stderr).to.equal(1);
       expect(JSON.parse(replay.stdout).violation.invariant).to.equal('pages-accounted');
-      const holds = hyprace('explore', file, '--design', 'locked', '--mode', mode, '--iterations', '500', '--json');
+      const holds = hyprace('explore', file, '--design', 'locked', '--mode', mode, '--iterations', '500', '--json', '--no-typecheck');
       expect(holds.code, holds.stderr).to.equal(0);
       expect(JSON.parse(holds.stdout).iterations).to.equal(500);
     });
   }
 
   it('runs a file in parallel jobs and checks it against its expected verdicts', () => {
-    const jobs = hyprace('explore', file, '--design', 'unlocked-path', '--mode', 'inline', '--jobs', '2', '--trace-dir', dir, '--json');
+    const jobs = hyprace('explore', file, '--design', 'unlocked-path', '--mode', 'inline', '--jobs', '2', '--trace-dir', dir, '--json', '--no-typecheck');
     expect(jobs.code, jobs.stderr).to.equal(1);
-    const check = hyprace('check', file, '--iterations', '500', '--trace-dir', dir, '--json');
+    const check = hyprace('check', file, '--iterations', '500', '--trace-dir', dir, '--json', '--no-typecheck');
     expect(check.code, check.stderr).to.equal(0);
     expect(JSON.parse(check.stdout).results.map((r: { got: string }) => r.got)).to.deep.equal(['holds', 'caught']);
   });
