@@ -37,6 +37,9 @@ describe('the SPE scenarios under the arm64 memory model', function () {
     // Why a fault happened (the host's unmap cause) is ghost knowledge, kept sequentially
     // consistent: read through the model, a stale cause made a dirty-logging fault look like the
     // guest's own, and "KVM pinned too late" was raised against the correct designs within 6 runs.
+    // With the stage-2 tables in the model, the vCPU must also run on a migration's destination
+    // only after the VMM's restore (resumeOnDestination publishes it): otherwise its SPE unit read
+    // a stale, empty table entry for a page the VMM had just pinned (caught in run 1).
     const explore = (design: string) => hyprace(['explore', 'spe-pinning', '--design', design, '--memory', 'arm64', '--mode', 'inline', '--iterations', '60', '--seed', '1', '--no-shrink', '--trace-dir', tempDir()]);
     for (const design of ['pin-on-first-fault', 'pin-on-enable+first-fault']) {
       const r = explore(design);

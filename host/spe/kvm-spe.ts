@@ -4,6 +4,7 @@
 // pages and the stage-1 table page, maps them at stage 2, and unpins the buffer pinned before.
 import { note } from '../recorder.ts';
 import { el0Only, decodePmblimitr } from './regs.ts';
+import { publishView } from '../memory-model/view-words.ts';
 import { pinGfn, stage2Map, stage2MapSlot, stage2Unmap, unpinGfn } from './stage2-ops.ts';
 import { guestTranslate } from './unit.ts';
 import {
@@ -148,5 +149,7 @@ export function resumeOnDestination(h: SpeHost, design: PinningDesign): void {
   stage2Unmap(h, 0, RAM_PAGES, 'mmu-notifier', CAUSE_MIGRATION);
   if (design === 'pin-all') stage2MapSlot(h, h.memslots.get(0)!, 'finalize');
   else if (pinsOnEnable(design)) for (let v = 0; v < h.opts.vcpus; v++) pinIfEnabled(h, v, design);
+  // The destination's vCPU threads run only after the VMM restored the VM (host/spe/unit.ts acquires it).
+  publishView(h.resumeView.array, h.resumeView.index, 'replace');
   note('migration: the VM resumes on the destination');
 }

@@ -3,6 +3,7 @@
 // guest's stage 1 (whose table page it reads through stage 2) and then stage 2. A stage-2 fault
 // stops it: PMBSR_EL1.S, EC = stage-2 fault, and possibly DL (the buffer's records are lost).
 import { note } from '../recorder.ts';
+import { acquireView } from '../memory-model/view-words.ts';
 import {
   PMBSR_EL1_BUF_BSC_FULL,
   PMBSR_EL1_EC_BUF,
@@ -35,6 +36,9 @@ export function speWriteRecord(h: SpeHost, v: number, dl: boolean): UnitResult {
 }
 
 function unitStep(h: SpeHost, v: number, commit: boolean, dl: boolean): UnitResult {
+  // After a migration's switch-over the vCPU runs on the destination, started after the VMM's
+  // restore: what the VMM did then (the new stage 2, the pins) is visible to it (under arm64).
+  acquireView(h.resumeView.array, h.resumeView.index);
   const limitr = speReg(h, v, PMBLIMITR);
   const sr = speReg(h, v, PMBSR);
   const scr = speReg(h, v, PMSCR);

@@ -157,6 +157,8 @@ export interface SpeHost {
   vcpuMutexView: WordArray;
   /** arm64: the view the last unlock of kvm->mmu_lock published (ghost; host/spe/kvm-locks.ts). */
   mmuLockView: Word;
+  /** arm64: what the VMM had done when the VM resumed on a migration's destination (ghost; resumeOnDestination). */
+  resumeView: Word;
   spe: BigWordArray;
   /** The exception level each vCPU's guest is at. */
   el: WordArray;
@@ -214,6 +216,7 @@ export function speHost(layout: Layout, opts: SpeOptions): SpeHost {
     contractView: layout.word('contract: VMM view at its last change (ghost)', { ghost: true }),
     vcpuMutexView: layout.words('vcpu mutex view', n, (v) => `vcpu${v}->mutex view (ghost)`, { ghost: true }),
     mmuLockView: layout.word('kvm->mmu_lock view (ghost)', { ghost: true }),
+    resumeView: layout.word('migration: resume view (ghost)', { ghost: true }),
   };
 }
 
