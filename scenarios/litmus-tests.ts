@@ -56,6 +56,10 @@ export const LITMUS_TESTS: LitmusTest[] = [
   // R.
   { name: 'R', shape: 'P0: x=1; y=1 || P1: y=2; r2=x', threads: [[st('x', 1), st('y', 1)], [st('y', 2), ld('x', 'X2')]], exists: { '[y]': 2, '1:X2': 0 }, arm64: 'allowed', source: 'K-base R' },
   { name: 'R+dmb.sys', shape: 'P0: x=1; dmb; y=1 || P1: y=2; dmb; r2=x', threads: [[st('x', 1), dmb(), st('y', 1)], [st('y', 2), dmb(), ld('x', 'X2')]], exists: { '[y]': 2, '1:X2': 0 }, arm64: 'forbidden', source: 'K-base R+dmb.sys' },
+  // The shape of vmid.c's rollover against kvm_arm_vmid_clear_active() (README, vmid-allocator): a
+  // barrier on the reading side alone does not forbid it.
+  { name: 'R+po+dmb.sy', shape: 'P0: x=1; y=1 || P1: y=2; dmb; r2=x', threads: [[st('x', 1), st('y', 1)], [st('y', 2), dmb(), ld('x', 'X2')]], exists: { '[y]': 2, '1:X2': 0 }, arm64: 'allowed', source: 'K-base R+po+dmb.sy' },
+  { name: 'R+dmb.sy+po', shape: 'P0: x=1; dmb; y=1 || P1: y=2; r2=x', threads: [[st('x', 1), dmb(), st('y', 1)], [st('y', 2), ld('x', 'X2')]], exists: { '[y]': 2, '1:X2': 0 }, arm64: 'allowed', source: 'K-base R+dmb.sy+po' },
   // Write-to-read causality.
   { name: 'WRC', shape: 'P0: x=1 || P1: r1=x; y=1 || P2: r1=y; r4=x', threads: [[st('x', 1)], [ld('x', 'X1'), st('y', 1)], [ld('y', 'X1'), ld('x', 'X4')]], exists: { '1:X1': 1, '2:X1': 1, '2:X4': 0 }, arm64: 'allowed', source: 'K-rg WRC' },
   { name: 'WRC+rel+addr', shape: 'P0: x=1 || P1: r1=x; stlr y=1 || P2: r1=y; r4=x (address dependency)', threads: [[st('x', 1)], [ld('x', 'X1'), st('y', 1, { release: true })], [ld('y', 'X1'), ld('x', 'X4', { addr: 'X1' })]], exists: { '1:X1': 1, '2:X1': 1, '2:X4': 0 }, arm64: 'forbidden', source: 'K-rg WRC+rel+addr' },
