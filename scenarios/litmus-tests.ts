@@ -3,6 +3,8 @@
 //   K-base: herdtools7 catalogue/aarch64/tests/kinds.txt
 //   K-rg:   herdtools7 catalogue/aarch64-readers-guide/tests/kinds.txt
 //   gen:    herdtools7 gen/tests/AArch64/<name>.litmus.expected (herd7 output, aarch64.cat)
+//   herd7-here: herd7 run here on docs/litmus/<name>.litmus (tests with LSE atomics, for which the
+//           distribution publishes no verdict on the shapes below; its output is in docs/litmus/herd7.txt)
 // All of them are herd7 under the official aarch64.cat model.
 
 export type Instr =
@@ -13,7 +15,9 @@ export type Instr =
   | { op: 'dmb'; kind: 'ish' | 'ishld' | 'ishst' }
   /** A conditional branch on the register: a control dependency to what follows. */
   | { op: 'ctrl'; reg: string }
-  | { op: 'isb' };
+  | { op: 'isb' }
+  /** An LSE atomic: SWP (store `val`) or LDADD (add `val`), the old value into `reg`; A/L/AL suffixes as `order`. */
+  | { op: 'rmw'; kind: 'swp' | 'ldadd'; loc: string; val: number; reg: string; order: 'relaxed' | 'acquire' | 'release' };
 
 export interface LitmusTest {
   name: string;
@@ -24,11 +28,18 @@ export interface LitmusTest {
   exists: Record<string, number>;
   arm64: 'allowed' | 'forbidden';
   source: string;
+  /**
+   * herd7's final states, when they were taken from its own output (herd7-here): each as it prints
+   * them, `0:X1=0; [y]=1;`. Then verify's outcomes, reduced to those registers and locations, must be exactly these.
+   */
+  herd7States?: string[];
 }
 
 const st = (loc: string, val: number, o: { release?: boolean; data?: string; addr?: string } = {}): Instr => ({ op: 'st', loc, val, ...o });
 const ld = (loc: string, reg: string, o: { acquire?: boolean; addr?: string } = {}): Instr => ({ op: 'ld', loc, reg, ...o });
 const dmb = (kind: 'ish' | 'ishld' | 'ishst' = 'ish'): Instr => ({ op: 'dmb', kind });
+const swp = (loc: string, val: number, reg: string, order: 'relaxed' | 'acquire' | 'release' = 'relaxed'): Instr => ({ op: 'rmw', kind: 'swp', loc, val, reg, order });
+const ldadd = (loc: string, val: number, reg: string, order: 'relaxed' | 'acquire' | 'release' = 'relaxed'): Instr => ({ op: 'rmw', kind: 'ldadd', loc, val, reg, order });
 
 export const LITMUS_TESTS: LitmusTest[] = [
   // Message passing.

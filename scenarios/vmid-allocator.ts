@@ -114,6 +114,21 @@ const invariants: InvariantDefinition<Host>[] = [
     },
   },
   {
+    name: 'active-vmid-current',
+    description: "whenever cpu_vmid_lock is free, every CPU's active_vmids is 0, VMID_ACTIVE_INVALID or a VMID of the current generation (a rollover zeroes them all, and only a current VMID is set after it)",
+    designs: ['v2022-vmid', 'v2022-vmid-generation-late'],
+    check: (h) => {
+      const a = h.vmid;
+      if (a.cpu_vmid_lock.isLocked()) return null;
+      const gen = a.vmid_generation.peek();
+      for (let c = 0; c < h.opts.cpus; c++) {
+        const act = a.active_vmids.peek(c);
+        if (act !== 0 && act !== a.VMID_ACTIVE_INVALID && a.generationOf(act) !== gen) return `cpu${c}'s active VMID ${a.idx(act)} is of generation ${a.generationOf(act) >> h.opts.vmidBits}, the current one is ${gen >> h.opts.vmidBits}: no rollover reserved it`;
+      }
+      return null;
+    },
+  },
+  {
     name: 'tlb-no-vmid-alias',
     description: "no CPU's TLB holds entries of two tasks under one VMID (UniqueASIDPerCPU of asidalloc.tla)",
     designs: ['v2022-vmid-tlb'],
