@@ -16,6 +16,7 @@ import { waitUntil } from '../../host/wait.ts';
 import { defineStepMachine } from '../../machines/step-machine.ts';
 import { stepAs, type ActorStepper } from './actor-runtime.ts';
 import type { ActorDefinition } from './scenario.ts';
+import { SoloMemo } from './solo-memo.ts';
 import type { World } from './world.ts';
 
 export const SOLO_STEPS = 64;
@@ -107,6 +108,9 @@ export class PromiseEngine {
   /** Actors whose certificate was made during the current step. */
   private readonly certifiedNow = new Set<number>();
 
+  /** Sampling's one-path promise searches, by the state they ran from (see search). */
+  private readonly memo = new SoloMemo<SoloStore[][]>();
+
   constructor(
     private readonly host: PromiseHost,
     private readonly m: Arm64Memory,
@@ -118,7 +122,7 @@ export class PromiseEngine {
     this.stats.promiseSteps++;
     const latest = this.m.latest();
     const candidates = new Map<string, SoloStore>();
-    for (const path of this.solo(owner)) {
+    for (const path of this.search(owner)) {
       for (const s of path) {
         const key = `${s.word}:${s.v.lo}:${s.v.hi}`;
         if (!candidates.has(key)) candidates.set(key, s);
@@ -148,6 +152,25 @@ export class PromiseEngine {
     // the latest executed write for the invariants, changes when the actor makes the store).
     if (footprint.on) footprint.writes.push(s.word);
     if (footprint.on && this.m.wide(s.word)) footprint.writes.push(s.word + 1);
+  }
+
+  /**
+   * solo(owner): while sampling, the answer of an earlier one-path run from the same state when one
+   * holds (solo-memo.ts: the same run, so the same stores, drawn alike). Most promise steps come
+   * early in a run, from states sampling has met before.
+   */
+  private search(owner: number): SoloStore[][] {
+    if (!this.sampling) return this.solo(owner);
+    const stepper = this.host.stepperOf(owner);
+    const memory = this.host.world.memory.i32;
+    const state = stepper.state;
+    const known = this.memo.recall(owner, state, stepper.context(), memory, execution.step);
+    if (known) return known;
+    const reads: number[] = [];
+    execution.stepRead = false;
+    const found = this.solo(owner, false, reads);
+    this.memo.remember(owner, state, stepper.context(), reads, memory, this.host.world.hostBytes / 4, execution.stepRead ? execution.step : -1, found);
+    return found;
   }
 
   /** The actor whose promises a step of `actor` concerns: itself, or the owner of a promise daemon. */
@@ -231,16 +254,18 @@ export class PromiseEngine {
    * whether such a path exists is asked: the first one ends the search, and a path ends as soon
    * as the promises are fulfilled. The state is put back;
    * what the runs read stays in the step's footprint (the answer depends on it), what they wrote
-   * does not (it is undone).
+   * does not (it is undone). `reads`, while sampling: collects what the runs read.
    */
-  private solo(owner: number, certify = false): SoloStore[][] {
+  private solo(owner: number, certify = false, reads?: number[]): SoloStore[][] {
     const stepper = this.host.stepperOf(owner);
     const saved = this.host.saveOne(owner);
     // Sampling keeps what a certificate run read (see certificates), and nothing else a solo run reads.
     const capture = certify && this.sampling;
     const outer = { on: footprint.on, reads: footprint.reads };
-    if (this.sampling) footprint.on = capture;
+    if (this.sampling) footprint.on = capture || reads !== undefined;
+    if (reads) footprint.reads = reads;
     const writesBefore = footprint.writes.length;
+    const statisticsBefore = footprint.statistics.length;
     const wasRecording = recorder.on;
     const { actor: savedActor, draw: savedDraw } = execution;
     // A violation the step being certified raised is that step's; those of the solo runs are undone with them.
@@ -298,6 +323,7 @@ export class PromiseEngine {
         footprint.on = outer.on;
       }
       footprint.writes.length = writesBefore;
+      footprint.statistics.length = statisticsBefore;
       recorder.on = wasRecording;
       execution.actor = savedActor;
       execution.draw = savedDraw;
