@@ -106,7 +106,9 @@ export class PromiseEngine {
   readonly stats = { promiseSteps: 0, promisesMade: 0, soloSteps: 0 };
 
   /** Actors whose certificate was made during the current step. */
-  private readonly certifiedNow = new Set<number>();
+  private readonly certifiedNow: number[] = [];
+  /** How many entries of `certificates` are set (most sampled steps hold none: they skip the scan). */
+  private held = 0;
 
   /** Sampling's one-path promise searches, by the state they ran from (see search). */
   private readonly memo = new SoloMemo<SoloStore[][]>();
@@ -201,26 +203,26 @@ export class PromiseEngine {
   certifySampled(actor: number, writes: readonly number[], drewDefaults: boolean): void {
     const owner = this.ownerOf(actor);
     const own = actor === owner;
-    const voided: number[] = [];
-    for (let a = 0; a < this.certificates.length; a++) {
+    let voided: number[] | undefined;
+    for (let a = 0; this.held > 0 && writes.length > 0 && a < this.certificates.length; a++) {
       const c = this.certificates[a];
-      if (!c || this.certifiedNow.has(a) || (a === owner && own)) continue;
+      if (!c || this.certifiedNow.includes(a) || (a === owner && own)) continue;
       for (const w of writes) {
         if (c[w]) {
-          this.certificates[a] = undefined;
-          if (a !== owner) voided.push(a);
+          this.setCertificate(a, undefined);
+          if (a !== owner) (voided ??= []).push(a);
           break;
         }
       }
     }
-    this.certifiedNow.clear();
-    if (own && !drewDefaults) this.certificates[owner] = undefined;
-    if (this.m.outstanding(owner) === 0) this.certificates[owner] = undefined;
+    this.certifiedNow.length = 0;
+    if (own && !drewDefaults) this.setCertificate(owner, undefined);
+    if (this.m.outstanding(owner) === 0) this.setCertificate(owner, undefined);
     else if (!this.certificates[owner]) this.certify(owner);
     // Another actor whose certificate this step voided must still be able to keep its promises,
     // or the step is refused: taking it would leave a run that cannot complete.
-    for (const a of voided) this.certify(a);
-    this.certifiedNow.clear();
+    if (voided) for (const a of voided) this.certify(a);
+    this.certifiedNow.length = 0;
   }
 
   /** Whether `actor` (not a daemon) holds a certificate: then its default-draw step keeps its promises. */
@@ -230,7 +232,7 @@ export class PromiseEngine {
 
   /** Whether any certificate is held (then sampled steps must report their writes). */
   holdsCertificates(): boolean {
-    return this.certificates.some((c) => c !== undefined);
+    return this.held > 0;
   }
 
   saveCertificates(): Certificates {
@@ -239,13 +241,21 @@ export class PromiseEngine {
 
   restoreCertificates(c: Certificates): void {
     this.certificates = [...c];
-    this.certifiedNow.clear();
+    this.held = this.certificates.filter((x) => x !== undefined).length;
+    this.certifiedNow.length = 0;
   }
 
   /** Forget every certificate (a new run, or a state restored from elsewhere). */
   dropCertificates(): void {
     this.certificates = [];
-    this.certifiedNow.clear();
+    this.held = 0;
+    this.certifiedNow.length = 0;
+  }
+
+  private setCertificate(actor: number, c: Uint8Array | undefined): void {
+    if (actor >= this.certificates.length && c === undefined) return;
+    this.held += (c !== undefined ? 1 : 0) - (this.certificates[actor] !== undefined ? 1 : 0);
+    this.certificates[actor] = c;
   }
 
   /**
@@ -304,8 +314,8 @@ export class PromiseEngine {
           if (capture) {
             const read = new Uint8Array(this.host.world.memory.i32.length);
             for (const w of footprint.reads) read[w] = 1;
-            this.certificates[owner] = read;
-            this.certifiedNow.add(owner);
+            this.setCertificate(owner, read);
+            this.certifiedNow.push(owner);
           }
           if (certify) break;
         }

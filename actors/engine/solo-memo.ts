@@ -8,65 +8,84 @@
 // with it and used only at the same index.
 import { hashValue } from './actor-runtime.ts';
 
-/** Entries kept per actor; past it the actor's entries are dropped (a bound on memory, not on what is found). */
-const ENTRIES_PER_ACTOR = 1024;
+/** Runs kept per actor; past it the actor's are dropped (a bound on memory, not on what is found). */
+const RUNS_PER_ACTOR = 4096;
 
-interface Remembered<T> {
+/**
+ * The runs from one machine state, as a tree: the run's first read is the same word for all of
+ * them (it depends on the state alone), each value of it leads to the next word read, and so on;
+ * a leaf is where a run ended. One look-up reads each word once.
+ */
+type Node<T> = { word: number; next: Map<number, Node<T>> } | { answer: T; step: number };
+
+interface FromState<T> {
   state: number;
   context: unknown;
-  /** The words the run read (first reads, in order) and their values before it. */
-  words: Int32Array;
-  values: Int32Array;
-  /** The step index the run read, or -1 if it read none. */
-  step: number;
-  answer: T;
+  root: Node<T>;
 }
 
 export class SoloMemo<T> {
   /** Per actor: by a hash of its machine state, the runs remembered from there. */
-  private readonly byActor: Map<number, Remembered<T>[]>[] = [];
+  private readonly byActor: Map<number, FromState<T>[]>[] = [];
   private readonly counts: number[] = [];
 
   /** The answer of a remembered run of `actor` from this state and memory, if one holds. */
   recall(actor: number, state: number, context: unknown, memory: Int32Array, step: number): T | undefined {
-    const runs = this.byActor[actor]?.get(hashValue(context, state));
-    if (!runs) return undefined;
-    for (const r of runs) {
-      if (r.state !== state || (r.step >= 0 && r.step !== step) || !sameValues(r.words, r.values, memory) || !samePlainData(r.context, context)) continue;
-      return r.answer;
-    }
-    return undefined;
+    const from = this.from(actor, state, context);
+    if (!from) return undefined;
+    let n: Node<T> | undefined = from.root;
+    while (n && 'word' in n) n = n.next.get(memory[n.word]);
+    return n && (n.step < 0 || n.step === step) ? n.answer : undefined;
   }
 
   /**
-   * Remembers a run of `actor` from `state` and `context` (a copy it keeps) that read `reads` (word
-   * indices, repeats allowed), with `memory` as it was before the run. Words past `limit` (outside
-   * what a snapshot puts back) make the run not remembered.
+   * Remembers a run of `actor` from `state` and `context` (a copy is kept) that read `reads` (word
+   * indices in the order read, repeats allowed), `memory` being as it was before the run; `step`
+   * is the step index it read (-1: none). Words past `limit` (outside what a snapshot puts back)
+   * make the run not remembered.
    */
   remember(actor: number, state: number, context: unknown, reads: readonly number[], memory: Int32Array, limit: number, step: number, answer: T): void {
-    const seen = new Set<number>();
-    for (const w of reads) {
-      if (w >= limit) return;
-      seen.add(w);
-    }
-    const words = Int32Array.from(seen);
-    const values = new Int32Array(words.length);
-    for (let i = 0; i < words.length; i++) values[i] = memory[words[i]];
-    if ((this.counts[actor] = (this.counts[actor] ?? 0) + 1) > ENTRIES_PER_ACTOR) {
+    const words = [...new Set(reads)];
+    if (words.some((w) => w >= limit)) return;
+    if ((this.counts[actor] = (this.counts[actor] ?? 0) + 1) > RUNS_PER_ACTOR) {
       this.byActor[actor] = new Map();
       this.counts[actor] = 1;
     }
-    const byState = (this.byActor[actor] ??= new Map());
-    const key = hashValue(context, state);
-    const runs = byState.get(key) ?? [];
-    runs.push({ state, context: structuredClone(context), words, values, step, answer });
-    byState.set(key, runs);
+    let from = this.from(actor, state, context);
+    const leaf: Node<T> = { answer, step };
+    const chain = (i: number): Node<T> => (i === words.length ? leaf : { word: words[i], next: new Map([[memory[words[i]], chain(i + 1)]]) });
+    if (!from) {
+      from = { state, context: structuredClone(context), root: chain(0) };
+      const byState = (this.byActor[actor] ??= new Map());
+      const key = hashValue(context, state);
+      byState.set(key, [...(byState.get(key) ?? []), from]);
+      return;
+    }
+    let n: Node<T> = from.root;
+    for (let i = 0; ; i++) {
+      // A run that read other words than the tree says from here (it cannot, being a function
+      // of what it read), or ended where others went on: kept out, never trusted.
+      if (!('word' in n)) {
+        // The same run again (at another step index, if it read it): the latest is kept.
+        if (i === words.length) Object.assign(n, leaf);
+        return;
+      }
+      if (i === words.length || n.word !== words[i]) return;
+      const next = n.next.get(memory[words[i]]);
+      if (!next) {
+        n.next.set(memory[words[i]], chain(i + 1));
+        return;
+      }
+      n = next;
+    }
   }
-}
 
-function sameValues(words: Int32Array, values: Int32Array, memory: Int32Array): boolean {
-  for (let i = 0; i < words.length; i++) if (memory[words[i]] !== values[i]) return false;
-  return true;
+  private from(actor: number, state: number, context: unknown): FromState<T> | undefined {
+    const runs = this.byActor[actor]?.get(hashValue(context, state));
+    if (!runs) return undefined;
+    for (const r of runs) if (r.state === state && samePlainData(r.context, context)) return r;
+    return undefined;
+  }
 }
 
 /** Equality of plain data (what hashValue hashes); anything else compares unequal unless it is the same object. */
