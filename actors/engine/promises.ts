@@ -41,13 +41,22 @@ export function promiseActors(actors: readonly ActorDefinition[], arm64: () => A
     machine: defineStepMachine({
       id: 'arm64-promise',
       initial: 'promise',
-      context: {},
+      context: { taken: 0 },
       states: {
         promise: {
           description: 'make one of the stores the actor could make next visible now (a promise)',
-          wait: waitUntil(`${a.name} may promise a store`, () => !arm64().finished(owner) && arm64().promised(owner) < budget),
-          step: { actions: () => memoryModel.promiseStep!(owner), target: 'promise' },
+          wait: waitUntil(`${a.name} may promise a store`, () => !arm64().finished(owner)),
+          step: {
+            actions: ({ context }) => {
+              context.taken++;
+              memoryModel.promiseStep!(owner);
+            },
+            // Its budget taken, the daemon is done for the run: a finished actor costs the
+            // scheduler nothing, where one blocked for the rest of the run is looked at every step.
+            then: [{ guard: ({ context }) => context.taken >= budget, target: 'spent' }, { target: 'promise' }],
+          },
         },
+        spent: { description: `the actor's ${budget} promise step(s) of this run taken`, final: true },
       },
     }),
   }));
