@@ -69,6 +69,12 @@ interface SoloStore {
   after: number;
 }
 
+/** A solo run's answer: its paths' stores, and (a certificate run's) the certificate it made. */
+interface SoloAnswer {
+  found: SoloStore[][];
+  certificate: Uint8Array | undefined;
+}
+
 /** What a backend gives the engine: the world's steppers, and saving and restoring what a solo run changes. */
 export interface PromiseHost {
   readonly world: World;
@@ -119,8 +125,9 @@ export class PromiseEngine {
   /** How many entries of `certificates` are set (most sampled steps hold none: they skip the scan). */
   private held = 0;
 
-  /** Sampling's one-path promise searches, by the state they ran from (see search). */
-  private readonly memo = new SoloMemo<SoloStore[][]>();
+  /** Sampling's one-path solo runs (promise searches, certificate runs), by the state they ran from (see soloRemembered). */
+  private readonly searchMemo = new SoloMemo<SoloAnswer>();
+  private readonly certifyMemo = new SoloMemo<SoloAnswer>();
 
   constructor(
     private readonly host: PromiseHost,
@@ -133,7 +140,7 @@ export class PromiseEngine {
     this.stats.promiseSteps++;
     const latest = this.m.latest();
     const candidates = new Map<string, SoloStore>();
-    for (const path of this.search(owner)) {
+    for (const path of this.soloRemembered(owner)) {
       for (const s of path) {
         const key = `${s.word}:${s.v.lo}:${s.v.hi}`;
         if (!candidates.has(key)) candidates.set(key, s);
@@ -154,7 +161,7 @@ export class PromiseEngine {
     if (this.searchPaths === 1 && s.after > latest) return;
     const before = this.host.saveOne(owner);
     this.m.promise(owner, s.word, initial(s.word), s.v);
-    if (this.solo(owner, true).length === 0) {
+    if (this.soloRemembered(owner, true).length === 0) {
       this.host.restoreOne(before);
       return;
     }
@@ -166,21 +173,32 @@ export class PromiseEngine {
   }
 
   /**
-   * solo(owner): while sampling, the answer of an earlier one-path run from the same state when one
-   * holds (solo-memo.ts: the same run, so the same stores, drawn alike). Most promise steps come
-   * early in a run, from states sampling has met before.
+   * solo(owner, certify); while sampling, the answer of an earlier one-path run from the same state
+   * when one holds (solo-memo.ts: it is the same run, so the same stores, drawn alike, and the same
+   * certificate). Most promise steps come early in a run, from states sampling has met before.
    */
-  private search(owner: number): SoloStore[][] {
-    if (!this.sampling) return this.solo(owner);
+  private soloRemembered(owner: number, certify = false): SoloStore[][] {
+    if (!this.sampling) return this.solo(owner, certify);
+    const memo = certify ? this.certifyMemo : this.searchMemo;
     const stepper = this.host.stepperOf(owner);
     const memory = this.host.world.memory.i32;
     const state = stepper.state;
-    const known = this.memo.recall(owner, state, stepper.context(), memory, execution.step);
-    if (known) return known;
+    const known = memo.recall(owner, state, stepper.context(), memory, execution.step);
+    if (known) {
+      if (known.certificate) {
+        this.setCertificate(owner, known.certificate);
+        this.certifiedNow.push(owner);
+      }
+      return known.found;
+    }
     const reads: number[] = [];
     execution.stepRead = false;
-    const found = this.solo(owner, false, reads);
-    this.memo.remember(owner, state, stepper.context(), reads, memory, this.host.world.hostBytes / 4, execution.stepRead ? execution.step : -1, found);
+    const found = this.solo(owner, certify, reads);
+    const certificate = certify && found.length > 0 ? this.certificates[owner] : undefined;
+    // Whether a certificate run keeps the promises does not depend on the clock (see
+    // certifySampled): it is left out of what must match. A search's answer holds timestamps: not so.
+    const clock = this.m.clockWord();
+    memo.remember(owner, state, stepper.context(), certify ? reads.filter((w) => w !== clock) : reads, memory, this.host.world.hostBytes / 4, execution.stepRead ? execution.step : -1, { found, certificate });
     return found;
   }
 
@@ -201,7 +219,7 @@ export class PromiseEngine {
 
   /** After a step of `actor` (or of its promise daemon): its promises must stay certifiable. */
   certify(actor: number): void {
-    if (this.m.outstanding(actor) > 0 && this.solo(actor, true).length === 0) throw new Infeasible(actor);
+    if (this.m.outstanding(actor) > 0 && this.soloRemembered(actor, true).length === 0) throw new Infeasible(actor);
   }
 
   /**
@@ -213,11 +231,16 @@ export class PromiseEngine {
     const owner = this.ownerOf(actor);
     const own = actor === owner;
     let voided: number[] | undefined;
+    // A step that wrote only the model's clock of what a certificate read (a new write elsewhere)
+    // leaves it holding: the model uses timestamps only to order writes and compare them, never as
+    // values the code sees, and the run's own writes still come after every write in memory, in
+    // the same order among themselves; so running alone takes the same path.
+    const clock = this.m.clockWord();
     for (let a = 0; this.held > 0 && writes.length > 0 && a < this.certificates.length; a++) {
       const c = this.certificates[a];
       if (!c || this.certifiedNow.includes(a) || (a === owner && own)) continue;
       for (const w of writes) {
-        if (c[w]) {
+        if (c[w] && w !== clock) {
           this.setCertificate(a, undefined);
           if (a !== owner) (voided ??= []).push(a);
           break;
@@ -295,7 +318,7 @@ export class PromiseEngine {
     try {
       for (let paths = 0; paths < this.searchPaths; paths++) {
         if (paths > 0) this.host.restoreOne(saved);
-        if (capture) footprint.reads = [];
+        if (capture) footprint.reads = reads ?? [];
         const stores: SoloStore[] = [];
         this.m.onStore = (word, v, appended, after) => appended && stores.push({ word, v, after });
         const values: number[] = [];
