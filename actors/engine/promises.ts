@@ -73,6 +73,19 @@ interface SoloStore {
 interface SoloAnswer {
   found: SoloStore[][];
   certificate: Uint8Array | undefined;
+  /** The stores of all paths, each (word, value) once, first seen first: a promise step's candidates (kept once made). */
+  stores?: SoloStore[];
+}
+
+function distinctStores(paths: SoloStore[][]): SoloStore[] {
+  const seen = new Map<string, SoloStore>();
+  for (const path of paths) {
+    for (const s of path) {
+      const key = `${s.word}:${s.v.lo}:${s.v.hi}`;
+      if (!seen.has(key)) seen.set(key, s);
+    }
+  }
+  return [...seen.values()];
 }
 
 /** What a backend gives the engine: the world's steppers, and saving and restoring what a solo run changes. */
@@ -139,16 +152,10 @@ export class PromiseEngine {
     this.m.notePromiseStep(owner);
     this.stats.promiseSteps++;
     const latest = this.m.latest();
-    const candidates = new Map<string, SoloStore>();
-    for (const path of this.soloRemembered(owner)) {
-      for (const s of path) {
-        const key = `${s.word}:${s.v.lo}:${s.v.hi}`;
-        if (!candidates.has(key)) candidates.set(key, s);
-      }
-    }
+    const answer = this.soloRemembered(owner);
     const i32 = this.host.world.memory.i32;
     const initial = (word: number) => () => ({ lo: i32[word], hi: this.m.wide(word) ? i32[word + 1] : 0 });
-    const list = [...candidates.values()].filter((c) => this.m.canPromise(owner, c.word) && this.m.promisable(c.word, c.v));
+    const list = (answer.stores ??= distinctStores(answer.found)).filter((c) => this.m.canPromise(owner, c.word) && this.m.promisable(c.word, c.v));
     if (list.length === 0) return;
     const s = list[list.length > 1 ? execution.draw!(list.length) : 0];
     // Only a promise the actor could keep is made, as Promising-ARM certifies a promise when it is
@@ -161,7 +168,7 @@ export class PromiseEngine {
     if (this.searchPaths === 1 && s.after > latest) return;
     const before = this.host.saveOne(owner);
     this.m.promise(owner, s.word, initial(s.word), s.v);
-    if (this.soloRemembered(owner, true).length === 0) {
+    if (this.soloRemembered(owner, true).found.length === 0) {
       this.host.restoreOne(before);
       return;
     }
@@ -177,8 +184,8 @@ export class PromiseEngine {
    * when one holds (solo-memo.ts: it is the same run, so the same stores, drawn alike, and the same
    * certificate). Most promise steps come early in a run, from states sampling has met before.
    */
-  private soloRemembered(owner: number, certify = false): SoloStore[][] {
-    if (!this.sampling) return this.solo(owner, certify);
+  private soloRemembered(owner: number, certify = false): SoloAnswer {
+    if (!this.sampling) return { found: this.solo(owner, certify), certificate: undefined };
     const memo = certify ? this.certifyMemo : this.searchMemo;
     const stepper = this.host.stepperOf(owner);
     const memory = this.host.world.memory.i32;
@@ -189,7 +196,7 @@ export class PromiseEngine {
         this.setCertificate(owner, known.certificate);
         this.certifiedNow.push(owner);
       }
-      return known.found;
+      return known;
     }
     const reads: number[] = [];
     execution.stepRead = false;
@@ -198,8 +205,9 @@ export class PromiseEngine {
     // Whether a certificate run keeps the promises does not depend on the clock (see
     // certifySampled): it is left out of what must match. A search's answer holds timestamps: not so.
     const clock = this.m.clockWord();
-    memo.remember(owner, state, stepper.context(), certify ? reads.filter((w) => w !== clock) : reads, memory, this.host.world.hostBytes / 4, execution.stepRead ? execution.step : -1, { found, certificate });
-    return found;
+    const answer = { found, certificate };
+    memo.remember(owner, state, stepper.context(), certify ? reads.filter((w) => w !== clock) : reads, memory, this.host.world.hostBytes / 4, execution.stepRead ? execution.step : -1, answer);
+    return answer;
   }
 
   /** The actor whose promises a step of `actor` concerns: itself, or the owner of a promise daemon. */
@@ -219,7 +227,7 @@ export class PromiseEngine {
 
   /** After a step of `actor` (or of its promise daemon): its promises must stay certifiable. */
   certify(actor: number): void {
-    if (this.m.outstanding(actor) > 0 && this.soloRemembered(actor, true).length === 0) throw new Infeasible(actor);
+    if (this.m.outstanding(actor) > 0 && this.soloRemembered(actor, true).found.length === 0) throw new Infeasible(actor);
   }
 
   /**
