@@ -115,6 +115,9 @@ export class PromiseEngine {
     return this.sampling || this.onePath ? 1 : SOLO_PATHS;
   }
 
+  /** Whether sampling answers solo runs from memory (off only to check that it changes no answer). */
+  static remembers = true;
+
   /** Set while a sampled step runs (InlineBackend.stepIfAllowed). */
   sampling = false;
 
@@ -185,7 +188,7 @@ export class PromiseEngine {
    * certificate). Most promise steps come early in a run, from states sampling has met before.
    */
   private soloRemembered(owner: number, certify = false): SoloAnswer {
-    if (!this.sampling) return { found: this.solo(owner, certify), certificate: undefined };
+    if (!this.sampling || !PromiseEngine.remembers) return { found: this.solo(owner, certify), certificate: undefined };
     const memo = certify ? this.certifyMemo : this.searchMemo;
     const stepper = this.host.stepperOf(owner);
     const memory = this.host.world.memory.i32;
