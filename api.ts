@@ -31,7 +31,7 @@ export { LOCK_DISCIPLINE, LockProtocolError, Mutex, RwLock, Spinlock } from './h
 export { waitUntil, type Wait } from './host/wait.ts';
 export { raiseViolation } from './host/violations.ts';
 export { note } from './host/recorder.ts';
-export { actorName, execution, type ExecutionMode } from './host/execution.ts';
+export { actorName, execution, stepIndex, type ExecutionMode } from './host/execution.ts';
 
 // Architecture-neutral hardware and KVM structures.
 export { NONE, PhysCpus, type PhysCpusOptions } from './host/cpu.ts';

@@ -1,5 +1,7 @@
 // Steps per second under the arm64 memory model against sequential consistency, on the same
-// design and schedules, samples interleaved so that the machine's load falls on both alike.
+// design and schedules, samples interleaved so that the machine's load falls on both alike. Each
+// sample draws other schedules (its own seed): sampling remembers the solo runs of promises it has
+// met (actors/engine/solo-memo.ts), and a sample repeating the last one's runs would find them all.
 // Steps of runs dropped as infeasible (a promise that could not be kept) do not count: they are
 // work the model costs, not executions it explored.
 import { explore } from '../actors/explore/index.ts';
@@ -40,14 +42,14 @@ export async function memoryModelBench(seconds: number, runs: number): Promise<M
   let counted = 0;
   const costBefore = arm.promiseStats()!;
   for (let i = 0; i < runs; i++) {
-    const a = await explore(sc, o);
+    const a = await explore(sc, { ...o, seed: i + 1 });
     xs.push(a.steps / (a.elapsedMs / 1000));
-    const b = await explore(arm, o);
+    const b = await explore(arm, { ...o, seed: i + 1 });
     ys.push(b.steps / (b.elapsedMs / 1000));
     runsSeen += b.iterations;
     counted += b.steps;
     infeasible += b.infeasibleRuns;
-    const c = await explore(armNoPromises, o);
+    const c = await explore(armNoPromises, { ...o, seed: i + 1 });
     zs.push(c.steps / (c.elapsedMs / 1000));
   }
   const round = (x: number) => Math.round(x * 100) / 100;

@@ -12,8 +12,10 @@ export const execution = threadGlobal('execution', () => ({
   actor: -1,
   /** controlled: a scheduler grants one step at a time; free: the OS interleaves real threads. */
   mode: 'controlled' as ExecutionMode,
-  /** Index of the step being executed in the current run (measures durations in steps). */
+  /** Index of the step being executed in the current run (measures durations in steps). Modelled code reads it through stepIndex(). */
   step: -1,
+  /** Set when modelled code read the step index (stepIndex): it is not in memory (actors/engine/solo-memo.ts). */
+  stepRead: false,
   /** Actor names by index, for messages. */
   actorNames: [] as readonly string[],
   /** Free mode only (stress statistics): told when this thread takes or releases a lock. */
@@ -23,6 +25,12 @@ export const execution = threadGlobal('execution', () => ({
   /** Free mode only: sleeps `ms`, or less if the run is told to stop meanwhile. */
   sleep: undefined as ((ms: number) => void) | undefined,
 }));
+
+/** The running step's index, for modelled code (figures that measure durations in steps). */
+export function stepIndex(): number {
+  execution.stepRead = true;
+  return execution.step;
+}
 
 export type LockHook = (lock: string, event: 'acquire' | 'release', read: boolean) => void;
 

@@ -5,7 +5,7 @@
 // at EL1 with an EL0-only buffer that holds no records, the guest kernel changes the buffer's
 // translations: seed 004's corner case. Each step the SPE unit writes one record if
 // profiling is enabled at the current EL; a stage-2 fault exits to KVM's handler.
-import { execution } from '../host/execution.ts';
+import { stepIndex } from '../host/execution.ts';
 import { note } from '../host/recorder.ts';
 import { raiseViolation } from '../host/violations.ts';
 import { guestCaused, handleSpeStage2Fault, noteFaultCause, trapSpeRegWrite, type FaultCause } from '../host/spe/kvm-spe.ts';
@@ -53,7 +53,7 @@ export function speGuestVcpu(h: SpeHost, v: number, design: PinningDesign) {
   const closeBlackout = () => {
     const since = h.blackoutSince.at(v).load();
     if (since < 0) return;
-    const steps = execution.step - since;
+    const steps = stepIndex() - since;
     fig.at(F.blackoutSteps).add(steps);
     const cause = h.blackoutCause.at(v).load();
     if (cause === CAUSE_DIRTY_LOG || cause === CAUSE_MIGRATION) fig.at(F.unavailableStepsDuringMigration).add(steps);
@@ -132,7 +132,7 @@ export function speGuestVcpu(h: SpeHost, v: number, design: PinningDesign) {
     if (result === 'written' || result === 'full') closeBlackout();
     if (result === 'fault') noteFaultCause(h, v);
     if (result === 'fault' && h.blackoutSince.at(v).load() < 0) {
-      h.blackoutSince.at(v).store(execution.step);
+      h.blackoutSince.at(v).store(stepIndex());
       h.blackoutCause.at(v).store(h.hostUnmapped.at(h.faultGfn.at(v).load()).load());
       fig.at(F.blackoutWindows).add(1);
     }

@@ -23,7 +23,7 @@
 // the table the coalesce freed, whose old descriptors only zalloc_page()'s zeroing overwrites.
 import { __kvm_tlb_flush_vmid, __kvm_tlb_flush_vmid_range, __tlbi_ipas2e1is, __tlbi_vmalls12e1is } from '../host/arm64.ts';
 import { dsb } from '../host/barriers.ts';
-import { execution } from '../host/execution.ts';
+import { stepIndex } from '../host/execution.ts';
 import type { RwLock, Spinlock } from '../host/locks.ts';
 import { note } from '../host/recorder.ts';
 import {
@@ -109,12 +109,12 @@ export function stage2Coalescer(h: Stage2Host) {
     g.at(G.UPDATES).add(1);
   };
   const openWindow = (kind: number) => () => {
-    g.at(G.WINDOW_OPENED).store(execution.step);
+    g.at(G.WINDOW_OPENED).store(stepIndex());
     g.at(G.WINDOW_KIND).store(kind);
   };
   const closeWindow = (stepsWord: number) => () => {
     const opened = g.at(G.WINDOW_OPENED).load();
-    g.at(stepsWord).add(execution.step - opened);
+    g.at(stepsWord).add(stepIndex() - opened);
     g.at(G.WINDOW_OPENED).store(-1);
   };
 

@@ -2,6 +2,9 @@
 // without the barrier is caught under arm64 (issue 14). Through the CLI, as a user runs them.
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
+import { explore } from '../actors/explore/index.ts';
+import { InlineBackend, PromiseEngine, buildWorld } from '../actors/engine/index.ts';
+import rollover from '../scenarios/vmid-rollover.ts';
 import { hyprace, expectOneLine } from './cli-run.ts';
 import { tempDir } from './temp-dirs.ts';
 
@@ -49,6 +52,27 @@ describe('the arm64 memory model in the designs', function () {
     expect(out.infeasibleRuns).to.be.below(8);
     expect(out.refusedSteps).to.be.above(0);
     expect(out.violation).to.equal(null);
+  });
+
+  it('sampling remembers its solo runs and answers as running alone again would: the same steps, promises and refusals as without memory, fewer steps run alone', async () => {
+    const o = { strategy: 'random' as const, depth: 3, iterations: 150, timeSeconds: 600, seed: 3, stepLimit: 3000 };
+    const sample = async () => {
+      const backend = new InlineBackend(buildWorld(rollover, 'v2018-lockless', undefined, undefined, { memoryModel: 'arm64' }));
+      const r = await explore(backend, o);
+      return { r, cost: backend.promiseStats()! };
+    };
+    PromiseEngine.remembers = false;
+    let alone: Awaited<ReturnType<typeof sample>>;
+    try {
+      alone = await sample();
+    } finally {
+      PromiseEngine.remembers = true;
+    }
+    const remembered = await sample();
+    const seen = ({ r, cost }: typeof alone) => [r.steps, r.refusedSteps, r.infeasibleRuns, cost.promiseSteps, cost.promisesMade];
+    expect(seen(remembered)).to.deep.equal(seen(alone));
+    expect(alone.cost.promisesMade).to.be.above(50);
+    expect(remembered.cost.soloSteps).to.be.below(alone.cost.soloSteps * 0.75);
   });
 
   it('a violation sampled under arm64 replays: its promise steps search as they did when sampled; a step taken on its certificate\'s draws records them', () => {

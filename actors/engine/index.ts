@@ -10,7 +10,7 @@ export { findLocks, type FoundLock, lockOfWait } from './find-locks.ts';
 export { InlineBackend, type InlineSnapshot } from './inline-backend.ts';
 export { JobBoard } from './job-board.ts';
 export { describeSpec, optionProblem, optionsProblem } from './options.ts';
-export { Infeasible } from './promises.ts';
+export { Infeasible, PromiseEngine } from './promises.ts';
 export { deriveSeed, Rng } from './rng.ts';
 export { DAEMON_ONLY_STEPS, InvariantError, runOnce, type RunOptions, type RunResult, runRngs, type RunViolation, type StepRecord } from './run.ts';
 export { loadScenario, type ScenarioRef } from './scenario-loader.ts';

@@ -16,6 +16,7 @@ import { waitUntil } from '../../host/wait.ts';
 import { defineStepMachine } from '../../machines/step-machine.ts';
 import { stepAs, type ActorStepper } from './actor-runtime.ts';
 import type { ActorDefinition } from './scenario.ts';
+import { SoloMemo } from './solo-memo.ts';
 import type { World } from './world.ts';
 
 export const SOLO_STEPS = 64;
@@ -40,13 +41,22 @@ export function promiseActors(actors: readonly ActorDefinition[], arm64: () => A
     machine: defineStepMachine({
       id: 'arm64-promise',
       initial: 'promise',
-      context: {},
+      context: { taken: 0 },
       states: {
         promise: {
           description: 'make one of the stores the actor could make next visible now (a promise)',
-          wait: waitUntil(`${a.name} may promise a store`, () => !arm64().finished(owner) && arm64().promised(owner) < budget),
-          step: { actions: () => memoryModel.promiseStep!(owner), target: 'promise' },
+          wait: waitUntil(`${a.name} may promise a store`, () => !arm64().finished(owner)),
+          step: {
+            actions: ({ context }) => {
+              context.taken++;
+              memoryModel.promiseStep!(owner);
+            },
+            // Its budget taken, the daemon is done for the run: a finished actor costs the
+            // scheduler nothing, where one blocked for the rest of the run is looked at every step.
+            then: [{ guard: ({ context }) => context.taken >= budget, target: 'spent' }, { target: 'promise' }],
+          },
         },
+        spent: { description: `the actor's ${budget} promise step(s) of this run taken`, final: true },
       },
     }),
   }));
@@ -59,6 +69,25 @@ interface SoloStore {
   rmw: boolean;
   /** The view the store was ordered after on its path (its coherence, barriers, releases, dependencies). */
   after: number;
+}
+
+/** A solo run's answer: its paths' stores, and (a certificate run's) the certificate it made. */
+interface SoloAnswer {
+  found: SoloStore[][];
+  certificate: Uint8Array | undefined;
+  /** The stores of all paths, each (word, value) once, first seen first: a promise step's candidates (kept once made). */
+  stores?: SoloStore[];
+}
+
+function distinctStores(paths: SoloStore[][]): SoloStore[] {
+  const seen = new Map<string, SoloStore>();
+  for (const path of paths) {
+    for (const s of path) {
+      const key = `${s.word}:${s.v.lo}:${s.v.hi}`;
+      if (!seen.has(key)) seen.set(key, s);
+    }
+  }
+  return [...seen.values()];
 }
 
 /** What a backend gives the engine: the world's steppers, and saving and restoring what a solo run changes. */
@@ -88,6 +117,9 @@ export class PromiseEngine {
     return this.sampling || this.onePath ? 1 : SOLO_PATHS;
   }
 
+  /** Whether sampling answers solo runs from memory (off only to check that it changes no answer). */
+  static remembers = true;
+
   /** Set while a sampled step runs (InlineBackend.stepIfAllowed). */
   sampling = false;
 
@@ -107,7 +139,13 @@ export class PromiseEngine {
   readonly stats = { promiseSteps: 0, promisesMade: 0, soloSteps: 0 };
 
   /** Actors whose certificate was made during the current step. */
-  private readonly certifiedNow = new Set<number>();
+  private readonly certifiedNow: number[] = [];
+  /** How many entries of `certificates` are set (most sampled steps hold none: they skip the scan). */
+  private held = 0;
+
+  /** Sampling's one-path solo runs (promise searches, certificate runs), by the state they ran from (see soloRemembered). */
+  private readonly searchMemo = new SoloMemo<SoloAnswer>();
+  private readonly certifyMemo = new SoloMemo<SoloAnswer>();
 
   constructor(
     private readonly host: PromiseHost,
@@ -119,19 +157,13 @@ export class PromiseEngine {
     this.m.notePromiseStep(owner);
     this.stats.promiseSteps++;
     const latest = this.m.latest();
-    const candidates = new Map<string, SoloStore>();
-    for (const path of this.solo(owner)) {
-      for (const s of path) {
-        const key = `${s.word}:${s.v.lo}:${s.v.hi}`;
-        if (!candidates.has(key)) candidates.set(key, s);
-      }
-    }
+    const answer = this.soloRemembered(owner);
     const i32 = this.host.world.memory.i32;
     const initial = (word: number) => () => ({ lo: i32[word], hi: this.m.wide(word) ? i32[word + 1] : 0 });
     // An RMW's write ordered after a write of the path itself (a later timestamp than any before
     // it) could never fulfil a promise made now: not offered, in any mode (a split's 512 cmpxchgs
     // of table entries, say, would otherwise be drawn among).
-    const list = [...candidates.values()].filter((c) => this.m.canPromise(owner, c.word) && this.m.promisable(c.word, c.v) && !(c.rmw && c.after > latest));
+    const list = (answer.stores ??= distinctStores(answer.found)).filter((c) => this.m.canPromise(owner, c.word) && this.m.promisable(c.word, c.v) && !(c.rmw && c.after > latest));
     if (list.length === 0) return;
     const s = list[list.length > 1 ? execution.draw!(list.length) : 0];
     // Only a promise the actor could keep is made, as Promising-ARM certifies a promise when it is
@@ -144,7 +176,7 @@ export class PromiseEngine {
     if (this.searchPaths === 1 && s.after > latest) return;
     const before = this.host.saveOne(owner);
     this.m.promise(owner, s.word, initial(s.word), s.v);
-    if (this.solo(owner, true).length === 0) {
+    if (this.soloRemembered(owner, true).found.length === 0) {
       this.host.restoreOne(before);
       return;
     }
@@ -153,6 +185,37 @@ export class PromiseEngine {
     // the latest executed write for the invariants, changes when the actor makes the store).
     if (footprint.on) footprint.writes.push(s.word);
     if (footprint.on && this.m.wide(s.word)) footprint.writes.push(s.word + 1);
+  }
+
+  /**
+   * solo(owner, certify); while sampling, the answer of an earlier one-path run from the same state
+   * when one holds (solo-memo.ts: it is the same run, so the same stores, drawn alike, and the same
+   * certificate). Most promise steps come early in a run, from states sampling has met before.
+   */
+  private soloRemembered(owner: number, certify = false): SoloAnswer {
+    if (!this.sampling || !PromiseEngine.remembers) return { found: this.solo(owner, certify), certificate: undefined };
+    const memo = certify ? this.certifyMemo : this.searchMemo;
+    const stepper = this.host.stepperOf(owner);
+    const memory = this.host.world.memory.i32;
+    const state = stepper.state;
+    const known = memo.recall(owner, state, stepper.context(), memory, execution.step);
+    if (known) {
+      if (known.certificate) {
+        this.setCertificate(owner, known.certificate);
+        this.certifiedNow.push(owner);
+      }
+      return known;
+    }
+    const reads: number[] = [];
+    execution.stepRead = false;
+    const found = this.solo(owner, certify, reads);
+    const certificate = certify && found.length > 0 ? this.certificates[owner] : undefined;
+    // Whether a certificate run keeps the promises does not depend on the clock (see
+    // certifySampled): it is left out of what must match. A search's answer holds timestamps: not so.
+    const clock = this.m.clockWord();
+    const answer = { found, certificate };
+    memo.remember(owner, state, stepper.context(), certify ? reads.filter((w) => w !== clock) : reads, memory, this.host.world.hostBytes / 4, execution.stepRead ? execution.step : -1, answer);
+    return answer;
   }
 
   /** The actor whose promises a step of `actor` concerns: itself, or the owner of a promise daemon. */
@@ -172,7 +235,7 @@ export class PromiseEngine {
 
   /** After a step of `actor` (or of its promise daemon): its promises must stay certifiable. */
   certify(actor: number): void {
-    if (this.m.outstanding(actor) > 0 && this.solo(actor, true).length === 0) throw new Infeasible(actor);
+    if (this.m.outstanding(actor) > 0 && this.soloRemembered(actor, true).found.length === 0) throw new Infeasible(actor);
   }
 
   /**
@@ -183,26 +246,31 @@ export class PromiseEngine {
   certifySampled(actor: number, writes: readonly number[], drewDefaults: boolean): void {
     const owner = this.ownerOf(actor);
     const own = actor === owner;
-    const voided: number[] = [];
-    for (let a = 0; a < this.certificates.length; a++) {
+    let voided: number[] | undefined;
+    // A step that wrote only the model's clock of what a certificate read (a new write elsewhere)
+    // leaves it holding: the model uses timestamps only to order writes and compare them, never as
+    // values the code sees, and the run's own writes still come after every write in memory, in
+    // the same order among themselves; so running alone takes the same path.
+    const clock = this.m.clockWord();
+    for (let a = 0; this.held > 0 && writes.length > 0 && a < this.certificates.length; a++) {
       const c = this.certificates[a];
-      if (!c || this.certifiedNow.has(a) || (a === owner && own)) continue;
+      if (!c || this.certifiedNow.includes(a) || (a === owner && own)) continue;
       for (const w of writes) {
-        if (c[w]) {
-          this.certificates[a] = undefined;
-          if (a !== owner) voided.push(a);
+        if (c[w] && w !== clock) {
+          this.setCertificate(a, undefined);
+          if (a !== owner) (voided ??= []).push(a);
           break;
         }
       }
     }
-    this.certifiedNow.clear();
-    if (own && !drewDefaults) this.certificates[owner] = undefined;
-    if (this.m.outstanding(owner) === 0) this.certificates[owner] = undefined;
+    this.certifiedNow.length = 0;
+    if (own && !drewDefaults) this.setCertificate(owner, undefined);
+    if (this.m.outstanding(owner) === 0) this.setCertificate(owner, undefined);
     else if (!this.certificates[owner]) this.certify(owner);
     // Another actor whose certificate this step voided must still be able to keep its promises,
     // or the step is refused: taking it would leave a run that cannot complete.
-    for (const a of voided) this.certify(a);
-    this.certifiedNow.clear();
+    if (voided) for (const a of voided) this.certify(a);
+    this.certifiedNow.length = 0;
   }
 
   /** Whether `actor` (not a daemon) holds a certificate: then its default-draw step keeps its promises. */
@@ -212,7 +280,7 @@ export class PromiseEngine {
 
   /** Whether any certificate is held (then sampled steps must report their writes). */
   holdsCertificates(): boolean {
-    return this.certificates.some((c) => c !== undefined);
+    return this.held > 0;
   }
 
   saveCertificates(): Certificates {
@@ -221,13 +289,21 @@ export class PromiseEngine {
 
   restoreCertificates(c: Certificates): void {
     this.certificates = [...c];
-    this.certifiedNow.clear();
+    this.held = this.certificates.filter((x) => x !== undefined).length;
+    this.certifiedNow.length = 0;
   }
 
   /** Forget every certificate (a new run, or a state restored from elsewhere). */
   dropCertificates(): void {
     this.certificates = [];
-    this.certifiedNow.clear();
+    this.held = 0;
+    this.certifiedNow.length = 0;
+  }
+
+  private setCertificate(actor: number, c: Uint8Array | undefined): void {
+    if (actor >= this.certificates.length && c === undefined) return;
+    this.held += (c !== undefined ? 1 : 0) - (this.certificates[actor] !== undefined ? 1 : 0);
+    this.certificates[actor] = c;
   }
 
   /**
@@ -236,16 +312,18 @@ export class PromiseEngine {
    * whether such a path exists is asked: the first one ends the search, and a path ends as soon
    * as the promises are fulfilled. The state is put back;
    * what the runs read stays in the step's footprint (the answer depends on it), what they wrote
-   * does not (it is undone).
+   * does not (it is undone). `reads`, while sampling: collects what the runs read.
    */
-  private solo(owner: number, certify = false): SoloStore[][] {
+  private solo(owner: number, certify = false, reads?: number[]): SoloStore[][] {
     const stepper = this.host.stepperOf(owner);
     const saved = this.host.saveOne(owner);
     // Sampling keeps what a certificate run read (see certificates), and nothing else a solo run reads.
     const capture = certify && this.sampling;
     const outer = { on: footprint.on, reads: footprint.reads };
-    if (this.sampling) footprint.on = capture;
+    if (this.sampling) footprint.on = capture || reads !== undefined;
+    if (reads) footprint.reads = reads;
     const writesBefore = footprint.writes.length;
+    const statisticsBefore = footprint.statistics.length;
     const wasRecording = recorder.on;
     const { actor: savedActor, draw: savedDraw } = execution;
     // A violation the step being certified raised is that step's; those of the solo runs are undone with them.
@@ -256,7 +334,7 @@ export class PromiseEngine {
     try {
       for (let paths = 0; paths < this.searchPaths; paths++) {
         if (paths > 0) this.host.restoreOne(saved);
-        if (capture) footprint.reads = [];
+        if (capture) footprint.reads = reads ?? [];
         const stores: SoloStore[] = [];
         this.m.onStore = (word, v, appended, after, rmw) => appended && stores.push({ word, v, after, rmw });
         const values: number[] = [];
@@ -284,8 +362,8 @@ export class PromiseEngine {
           if (capture) {
             const read = new Uint8Array(this.host.world.memory.i32.length);
             for (const w of footprint.reads) read[w] = 1;
-            this.certificates[owner] = read;
-            this.certifiedNow.add(owner);
+            this.setCertificate(owner, read);
+            this.certifiedNow.push(owner);
           }
           if (certify) break;
         }
@@ -303,6 +381,7 @@ export class PromiseEngine {
         footprint.on = outer.on;
       }
       footprint.writes.length = writesBefore;
+      footprint.statistics.length = statisticsBefore;
       recorder.on = wasRecording;
       execution.actor = savedActor;
       execution.draw = savedDraw;

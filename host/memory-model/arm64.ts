@@ -434,6 +434,11 @@ export class Arm64Memory {
     return this.now();
   }
 
+  /** The word holding that timestamp (a clock every new write advances; timestamps only order writes). */
+  clockWord(): number {
+    return this.base;
+  }
+
   /** Promise steps `actor` has taken in this run. */
   promised(actor: number): number {
     return this.view(actor, V_PROMISED);

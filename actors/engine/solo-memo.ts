@@ -1,0 +1,141 @@
+// Sampling's promise searches, remembered across steps and runs. A one-path solo run (every draw
+// its default) is a function of its actor's machine state and of the shared words it reads, as
+// every step is (verify saves and restores nothing else). So from an equal machine state, with
+// every word the remembered run read holding the value it held then, running again would read
+// the same values in the same order and make the same stores: the remembered answer is that
+// run's answer, and using it changes no decision. The step index, which a few designs read for
+// figures (host/execution.ts stepIndex), is not in memory: a run that read it is remembered
+// with it and used only at the same index.
+
+/** Runs kept per actor; past it the actor's are dropped (a bound on memory, not on what is found). */
+const RUNS_PER_ACTOR = 4096;
+
+/**
+ * The runs from one machine state, as a tree: the run's first read is the same word for all of
+ * them (it depends on the state alone), each value of it leads to the next word read, and so on.
+ * A node is a stretch of words every run through it read with these values, then either the end
+ * of a run (its answer) or a word whose value picks the next node.
+ */
+class Node<T> {
+  /** Past the stretch: the word whose value picks the next node, or -1 where a run ended. */
+  branchWord = -1;
+  branches: Map<number, Node<T>> | undefined = undefined;
+  constructor(
+    public words: Int32Array,
+    public values: Int32Array,
+    public answer: T | undefined,
+    /** The step index the run read, or -1 if it read none. */
+    public step: number,
+  ) {}
+}
+
+interface FromState<T> {
+  state: number;
+  context: unknown;
+  root: Node<T>;
+}
+
+export class SoloMemo<T> {
+  /** Per actor: by its machine state, each context met there with the runs remembered from it (contexts are small, and few per state). */
+  private readonly byActor: Map<number, FromState<T>[]>[] = [];
+  private readonly counts: number[] = [];
+
+  /** The answer of a remembered run of `actor` from this state and memory, if one holds. */
+  recall(actor: number, state: number, context: unknown, memory: Int32Array, step: number): T | undefined {
+    let n = this.from(actor, state, context)?.root;
+    while (n !== undefined) {
+      const { words, values } = n;
+      for (let i = 0; i < words.length; i++) if (memory[words[i]] !== values[i]) return undefined;
+      if (n.branchWord < 0) return n.step < 0 || n.step === step ? n.answer : undefined;
+      n = n.branches!.get(memory[n.branchWord]);
+    }
+    return undefined;
+  }
+
+  /**
+   * Remembers a run of `actor` from `state` and `context` (a copy is kept) that read `reads` (word
+   * indices in the order read, repeats allowed), `memory` being as it was before the run; `step`
+   * is the step index it read (-1: none). Words past `limit` (outside what a snapshot puts back)
+   * make the run not remembered.
+   */
+  remember(actor: number, state: number, context: unknown, reads: readonly number[], memory: Int32Array, limit: number, step: number, answer: T): void {
+    const words = Int32Array.from(new Set(reads));
+    if (words.some((w) => w >= limit)) return;
+    const values = words.map((w) => memory[w]);
+    if ((this.counts[actor] = (this.counts[actor] ?? 0) + 1) > RUNS_PER_ACTOR) {
+      this.byActor[actor] = new Map();
+      this.counts[actor] = 1;
+    }
+    const from = this.from(actor, state, context);
+    if (!from) {
+      const byState = (this.byActor[actor] ??= new Map());
+      byState.set(state, [...(byState.get(state) ?? []), { state, context: structuredClone(context), root: new Node(words, values, answer, step) }]);
+      return;
+    }
+    let n = from.root;
+    let at = 0;
+    for (;;) {
+      // A run that read other words than the tree says from here (it cannot, being a function of
+      // what it read), or ended where others went on, or went on where one ended: kept out.
+      let i = 0;
+      while (i < n.words.length && at + i < words.length && words[at + i] === n.words[i] && values[at + i] === n.values[i]) i++;
+      if (i < n.words.length) {
+        if (at + i === words.length || words[at + i] !== n.words[i]) return;
+        // Same word, another value: the stretch splits there.
+        const tail = new Node(n.words.subarray(i + 1), n.values.subarray(i + 1), n.answer, n.step);
+        tail.branchWord = n.branchWord;
+        tail.branches = n.branches;
+        n.branchWord = n.words[i];
+        n.branches = new Map([
+          [n.values[i], tail],
+          [values[at + i], new Node(words.subarray(at + i + 1), values.subarray(at + i + 1), answer, step)],
+        ]);
+        n.words = n.words.subarray(0, i);
+        n.values = n.values.subarray(0, i);
+        n.answer = undefined;
+        return;
+      }
+      at += i;
+      if (n.branchWord < 0) {
+        // The same run again (at another step index, if it read it): the latest is kept.
+        if (at === words.length) {
+          n.answer = answer;
+          n.step = step;
+        }
+        return;
+      }
+      if (at === words.length || words[at] !== n.branchWord) return;
+      const next = n.branches!.get(values[at]);
+      if (!next) {
+        n.branches!.set(values[at], new Node(words.subarray(at + 1), values.subarray(at + 1), answer, step));
+        return;
+      }
+      n = next;
+      at++;
+    }
+  }
+
+  private from(actor: number, state: number, context: unknown): FromState<T> | undefined {
+    const runs = this.byActor[actor]?.get(state);
+    if (!runs) return undefined;
+    for (const r of runs) if (samePlainData(r.context, context)) return r;
+    return undefined;
+  }
+}
+
+/** Equality of plain data (what hashValue hashes); anything else compares unequal unless it is the same object. */
+function samePlainData(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return Number.isNaN(a) && Number.isNaN(b);
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!samePlainData(a[i], b[i])) return false;
+    return true;
+  }
+  const pa = Object.getPrototypeOf(a);
+  if ((pa !== Object.prototype && pa !== null) || Object.getPrototypeOf(b) !== pa || Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (!Object.hasOwn(b, k) || !samePlainData((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  return true;
+}
