@@ -1,6 +1,7 @@
 // All actors in this thread, stepped by direct calls over the same shared-memory code.
 import { footprint } from '../../host/access.ts';
 import { recorder } from '../../host/recorder.ts';
+import { undoLog } from '../../host/undo-log.ts';
 import type { Wait } from '../../host/wait.ts';
 import { createStepper, stepAs, type ActorSnapshot, type ActorStepper, type Interpreter } from './actor-runtime.ts';
 import { ActorFailure, type Backend } from './backend.ts';
@@ -25,9 +26,12 @@ export interface InlineSnapshot {
   actors: ActorSnapshot[];
 }
 
-/** The memory and one actor's machine: what a step of that actor alone can change. */
+/**
+ * The memory and one actor's machine: what a step of that actor alone can change. The memory is
+ * a copy, or, taken inside a step (a trial: refusable, a solo run), a mark in the undo log.
+ */
 interface OneActorSnapshot {
-  memory: Uint8Array;
+  memory: Uint8Array | { epoch: number; mark: number };
   actor: number;
   snapshot: ActorSnapshot;
 }
@@ -105,7 +109,12 @@ export class InlineBackend implements Backend {
 
   completable(): void {
     if (!this.promises) return;
-    for (let a = 0; a < this.world.promiseOwners!; a++) this.promises.certify(a);
+    this.calls++;
+    try {
+      for (let a = 0; a < this.world.promiseOwners!; a++) this.promises.certify(a);
+    } finally {
+      this.left();
+    }
   }
 
   stepIfAllowed(actor: number, seed: number): number | null {
@@ -113,11 +122,25 @@ export class InlineBackend implements Backend {
     // search one path (PromiseEngine.searchPaths); verify's, on the same backend later, all of them.
     if (!this.promises) return this.step(actor, seed);
     this.promises.sampling = true;
+    this.calls++;
     try {
       return this.sampledStep(actor, seed);
     } finally {
       this.promises.sampling = false;
+      this.left();
     }
+  }
+
+  /**
+   * Calls under way that may take trial snapshots (step, stepIfAllowed, completable). Inside them,
+   * saveOne marks the undo log instead of copying the memory; the log stops when the outermost
+   * returns, so a mark never outlives the call it was taken in (none does: promises.ts restores
+   * each before returning).
+   */
+  private calls = 0;
+
+  private left(): void {
+    if (--this.calls === 0 && undoLog.on) undoLog.stop();
   }
 
   private sampledStep(actor: number, seed: number): number | null {
@@ -165,11 +188,16 @@ export class InlineBackend implements Backend {
   }
 
   private saveOne(actor: number): OneActorSnapshot {
-    return { memory: this.world.memory.u8.slice(0, this.world.hostBytes), actor, snapshot: this.steppers[actor].save() };
+    const snapshot = this.steppers[actor].save();
+    if (this.calls === 0) return { memory: this.world.memory.u8.slice(0, this.world.hostBytes), actor, snapshot };
+    if (!undoLog.on) undoLog.start(this.world.memory.i32, this.world.hostBytes / 4);
+    return { memory: { epoch: undoLog.epoch, mark: undoLog.mark() }, actor, snapshot };
   }
 
   private restoreOne(s: OneActorSnapshot): void {
-    this.world.memory.u8.set(s.memory, 0);
+    if (s.memory instanceof Uint8Array) this.world.memory.u8.set(s.memory, 0);
+    else if (undoLog.holds(s.memory.epoch, s.memory.mark)) undoLog.undo(s.memory.mark);
+    else throw new Error('internal: a trial snapshot restored after the call it was taken in returned');
     this.steppers[s.actor].restore(s.snapshot);
     this.world.violations.clear();
   }
@@ -196,6 +224,16 @@ export class InlineBackend implements Backend {
   }
 
   step(actor: number, seed: number, choices?: readonly number[]): number {
+    if (!this.promises) return this.stepActor(actor, seed, choices);
+    this.calls++;
+    try {
+      return this.stepActor(actor, seed, choices);
+    } finally {
+      this.left();
+    }
+  }
+
+  private stepActor(actor: number, seed: number, choices?: readonly number[]): number {
     const s = this.steppers[actor];
     if (this.record) {
       recorder.touches = [];
