@@ -51,6 +51,9 @@ export class InlineBackend implements Backend {
   /** The last step's footprint, when recorded. */
   lastFootprint: StepFootprint = { reads: [], writes: [], statistics: [] };
 
+  /** What a sampled step's footprint is recorded into (see step). */
+  private readonly samplingFootprint: StepFootprint = { reads: [], writes: [], statistics: [] };
+
   /** Bumped around each step when a watchdog in another thread looks after this one. */
   heartbeat: Heartbeat | undefined;
 
@@ -242,9 +245,18 @@ export class InlineBackend implements Backend {
     // Sampling under arm64 keeps certificates while no step writes what they read: it needs the writes.
     const tracked = this.recordFootprints || (this.promises?.sampling === true && this.promises.holdsCertificates());
     if (tracked) {
-      footprint.reads = [];
-      footprint.writes = [];
-      footprint.statistics = [];
+      if (this.recordFootprints) {
+        footprint.reads = [];
+        footprint.writes = [];
+        footprint.statistics = [];
+      } else {
+        // Sampling reads only the writes, during the step: the same arrays serve every step.
+        const f = this.samplingFootprint;
+        f.reads.length = f.writes.length = f.statistics.length = 0;
+        footprint.reads = f.reads;
+        footprint.writes = f.writes;
+        footprint.statistics = f.statistics;
+      }
       footprint.on = true;
     }
     this.scripted[actor] = choices !== undefined;
