@@ -111,16 +111,17 @@ export function st32(a: Int32Array, i: number, v: number, kind: StoreKind = 'pla
 /** A read-modify-write through the model: the new value from the old one, or null to only read. */
 function rmw32(m: Arm64Memory, a: Int32Array, i: number, order: RmwOrder, f: (old: number) => number | null): number {
   if (footprint.on) footprint.writes.push(i);
-  const old = m.rmw(execution.actor, i, lo32(a, i), order, (o) => {
+  const r = m.rmw(execution.actor, i, lo32(a, i), order, (o) => {
     const next = f(o.lo);
     return next === null ? null : { lo: next | 0, hi: 0 };
-  }).lo;
-  const next = f(old);
-  if (next !== null) {
+  });
+  const next = f(r.lo);
+  // The plain word holds the latest write made so far: a promise fulfilled under a later write leaves it.
+  if (next !== null && !r.hidden) {
     if (undo.on) undo.keep(i);
     Atomics.store(a, i, next);
   }
-  return old;
+  return r.lo;
 }
 
 /** compare-and-swap; returns the old value. A failed one only reads. */
@@ -186,8 +187,9 @@ export function cas64(a: BigInt64Array, j: number, expected: bigint, v: bigint, 
   const m = modelFor(2 * j);
   if (m) {
     if (footprint.on) footprint.writes.push(2 * j, 2 * j + 1);
-    const old = join(m.rmw(execution.actor, 2 * j, both64(a, j), order, (o) => (join(o) === BigInt.asIntN(64, expected) ? split(v) : null)));
-    if (old === BigInt.asIntN(64, expected)) {
+    const r = m.rmw(execution.actor, 2 * j, both64(a, j), order, (o) => (join(o) === BigInt.asIntN(64, expected) ? split(v) : null));
+    const old = join(r);
+    if (old === BigInt.asIntN(64, expected) && !r.hidden) {
       keep64(j);
       Atomics.store(a, j, v);
     }

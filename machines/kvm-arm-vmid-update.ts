@@ -26,6 +26,12 @@ export interface VmidUpdateVariant {
    *   'update-at-load'  fa808ed4e199: the update runs in vcpu_load, before VTTBR_EL2 is programmed
    */
   vttbrLoad: 'after-update' | 'eager' | 'update-at-load';
+  /**
+   * The rollover's generation bump made visible only after flush_context()'s xchgs: the order
+   * ARMv8 allows the kernel's two relaxed RMWs (atomic64_add_return_relaxed(), then
+   * atomic64_xchg_relaxed()), written in program order so that every model explores it.
+   */
+  generationAfterFlush?: boolean;
 }
 
 /** What kvm_arm_vmid_update() works on: CPUs with VTTBR_EL2 declared. */
@@ -60,6 +66,7 @@ export function vmidUpdateStates(h: VmidUpdateHost, who: VmidCaller, v: VmidUpda
     idOf(context).store(context.vmid);
     a.allocations.add(1);
   };
+  const bumpGeneration = () => a.vmid_generation.add(a.VMID_FIRST_VERSION, 'relaxed');
   const loadStage2 = ({ context }: { context: Locals }) => vttbr_el2.at(cpu()).store(make_vttbr(vmPgd(who.vm(context)), a.idx(context.vmid)));
   // 'eager' programmed VTTBR_EL2 at vcpu_load and reloads it only if this update allocated.
   const reloadAfterNewVmid = [loadStage2];
@@ -91,7 +98,7 @@ export function vmidUpdateStates(h: VmidUpdateHost, who: VmidCaller, v: VmidUpda
       description: v.fastPath === 'xchg' ? 'old_active_vmid = atomic64_xchg_relaxed(active_vmids, vmid)' : 'old_active_vmid = atomic64_cmpxchg_relaxed(active_vmids, old_active_vmid, vmid)',
       step: {
         actions: ({ context }) => {
-          context.old_active_vmid = v.fastPath === 'xchg' ? active().xchg(context.vmid) : active().cmpxchg(context.old_active_vmid, context.vmid);
+          context.old_active_vmid = v.fastPath === 'xchg' ? active().xchg(context.vmid, 'relaxed') : active().cmpxchg(context.old_active_vmid, context.vmid, 'relaxed');
         },
         target: 'check_roll_over',
       },
@@ -157,10 +164,10 @@ export function vmidUpdateStates(h: VmidUpdateHost, who: VmidCaller, v: VmidUpda
       ],
     },
     vmid_rollover: {
-      description: 'generation = atomic64_add_return_relaxed(VMID_FIRST_VERSION, &vmid_generation); bitmap_zero(vmid_map)',
+      description: v.generationAfterFlush ? 'bitmap_zero(vmid_map); the generation bump comes after flush_context()' : 'generation = atomic64_add_return_relaxed(VMID_FIRST_VERSION, &vmid_generation); bitmap_zero(vmid_map)',
       step: {
         actions: ({ context }) => {
-          a.vmid_generation.add(a.VMID_FIRST_VERSION);
+          if (!v.generationAfterFlush) bumpGeneration();
           a.bitmap_zero();
           a.rollovers.add(1);
           context.flush_cpu = 0;
@@ -173,7 +180,7 @@ export function vmidUpdateStates(h: VmidUpdateHost, who: VmidCaller, v: VmidUpda
       step: {
         actions: ({ context }) => {
           const c = context.flush_cpu++;
-          let reserved = a.active_vmids.at(c).xchg(0);
+          let reserved = a.active_vmids.at(c).xchg(0, 'relaxed');
           if (reserved === 0) reserved = a.reserved_vmids.at(c).load();
           if (v.markReserved) a.vmid_map.at(a.idx(reserved)).store(1);
           a.reserved_vmids.at(c).store(reserved);
@@ -182,7 +189,11 @@ export function vmidUpdateStates(h: VmidUpdateHost, who: VmidCaller, v: VmidUpda
       },
     },
     flush_context_next: {
-      step: [{ guard: ({ context }) => context.flush_cpu < cpus.count, target: 'flush_context' }, { target: 'flush_vm_context' }],
+      step: [{ guard: ({ context }) => context.flush_cpu < cpus.count, target: 'flush_context' }, { target: v.generationAfterFlush ? 'vmid_generation_bump' : 'flush_vm_context' }],
+    },
+    vmid_generation_bump: {
+      description: 'atomic64_add_return_relaxed(VMID_FIRST_VERSION, &vmid_generation), visible only now',
+      step: { actions: () => bumpGeneration(), target: 'flush_vm_context' },
     },
     flush_vm_context: { description: 'kvm_call_hyp(__kvm_flush_vm_context)', step: { actions: () => (who.flushTlbs ? who.flushTlbs() : __kvm_flush_vm_context(tlbs)), target: 'vmid_after_rollover' } },
     vmid_after_rollover: {

@@ -3,6 +3,7 @@
 // VMID_ACTIVE_INVALID), else switch to it: kvm_arm_vmid_update() then load its VTTBR. Unlike the
 // run-loop model, a CPU may switch from one task to another without scheduling the first out.
 import { __kvm_flush_vm_context } from '../host/arm64.ts';
+import { smp_mb } from '../host/barriers.ts';
 import { NONE, type PhysCpus } from '../host/cpu.ts';
 import { vmPgd } from '../host/guest-memory.ts';
 import { make_vttbr, vttbr_vmid } from '../host/stage2-register.ts';
@@ -52,6 +53,10 @@ export function vmidSchedLoop(h: SchedLoopHost, cpu: number, o: SchedLoopOptions
       if (t !== NONE) speculativeLoad(h, c, t, vttbr_vmid(vttbr_el2.peek(c)));
     }
   };
+  // Every decision here is a context switch: __schedule() takes rq->lock with
+  // smp_mb__after_spinlock(), and __switch_to() issues dsb(ish). So this CPU's accesses before the
+  // switch (kvm_arm_vmid_clear_active()'s store) are ordered before those after it.
+  const contextSwitch = () => smp_mb();
   const update = vmidUpdateStates(h, { vm: (ctx) => ctx.task, cpu: () => cpu, next: 'cpu_switch_kvm', flushTlbs }, v);
   return defineStepMachine<Locals>({
     id: 'vmid-sched-loop',
@@ -71,12 +76,19 @@ export function vmidSchedLoop(h: SchedLoopHost, cpu: number, o: SchedLoopOptions
                 h.activeTask.at(cpu).store(NONE);
                 vttbr_el2.at(cpu).store(0);
                 a.active_vmids.at(cpu).store(a.VMID_ACTIVE_INVALID);
+                contextSwitch();
               },
               ({ context }) => (context.task = -1),
             ],
             target: 'sched_loop',
           },
-          { actions: () => h.atSchedLoop.at(cpu).store(0), target: 'kvm_arm_vmid_update' },
+          {
+            actions: () => {
+              contextSwitch();
+              h.atSchedLoop.at(cpu).store(0);
+            },
+            target: 'kvm_arm_vmid_update',
+          },
         ],
       },
       ...update,

@@ -23,7 +23,7 @@ interface Host {
 function host(layout: Layout, test: LitmusTest): Host {
   const names = [...new Set(test.threads.flatMap((t) => t.flatMap((i) => ('loc' in i ? [i.loc] : []))))].sort();
   const loc = Object.fromEntries(names.map((n) => [n, layout.word(n)]));
-  const regNames = test.threads.flatMap((t, p) => [...new Set(t.flatMap((i) => (i.op === 'ld' ? [`${p}:${i.reg}`] : [])))]);
+  const regNames = test.threads.flatMap((t, p) => [...new Set(t.flatMap((i) => (i.op === 'ld' || i.op === 'rmw' ? [`${p}:${i.reg}`] : [])))]);
   const reg = Object.fromEntries(regNames.map((r) => [r, layout.word(`P${r} (ghost)`, { ghost: true })]));
   const done = test.threads.map((_, p) => layout.word(`P${p} done (ghost)`, { ghost: true }));
   return { test, loc, reg, done };
@@ -44,6 +44,10 @@ function thread(h: Host, p: number) {
         break;
       case 'st':
         h.loc[i.loc].store(i.val, { release: i.release, dependsOn: dep(i.data ?? i.addr) });
+        break;
+      case 'rmw':
+        context.r[i.reg] = i.kind === 'swp' ? h.loc[i.loc].xchg(i.val, i.order) : h.loc[i.loc].add(i.val, i.order);
+        src[i.reg] = h.loc[i.loc];
         break;
       case 'dmb':
         dmb(i.kind);

@@ -20,7 +20,7 @@ interface Host {
   atSchedLoop: WordArray;
 }
 
-const CORE = ['v2022-vmid', 'v2022-vmid-xchg', 'v2022-vmid-nomark'];
+const CORE = ['v2022-vmid', 'v2022-vmid-xchg', 'v2022-vmid-nomark', 'v2022-vmid-generation-late'];
 
 const designs = {
   'v2022-vmid': {
@@ -40,6 +40,17 @@ const designs = {
     description: 'mutant: flush_context() does not mark reserved VMIDs in the new vmid_map',
     expect: 'caught',
     options: { fastPath: 'cmpxchg', markReserved: false },
+  },
+  'v2022-vmid-generation-late': {
+    // Not a kernel patch: what ARMv8 permits vmid.c itself. Its rollover bumps vmid_generation with
+    // atomic64_add_return_relaxed() and then zeroes active_vmids with atomic64_xchg_relaxed(); no
+    // barrier orders the two writes, so another CPU may see the 0 first. Here the bump comes after
+    // the xchgs in program order, so sc explores it: kvm_arm_vmid_clear_active() then overwrites
+    // the 0 with VMID_ACTIVE_INVALID, the stale generation passes vmid_gen_match(), and the fast
+    // path's cmpxchg succeeds with a VMID no rollover reserved.
+    description: 'v2022-vmid with the generation bump visible only after flush_context(): the order ARMv8 allows its two relaxed RMWs',
+    expect: 'caught',
+    options: { fastPath: 'cmpxchg', markReserved: true, generationAfterFlush: true },
   },
   'v2022-vmid-tlb': {
     description: 'v2022-vmid again, checked for TLB aliasing under speculative loads with only the broadcast flush at rollover',
@@ -103,6 +114,21 @@ const invariants: InvariantDefinition<Host>[] = [
     },
   },
   {
+    name: 'active-vmid-current',
+    description: "whenever cpu_vmid_lock is free, every CPU's active_vmids is 0, VMID_ACTIVE_INVALID or a VMID of the current generation (a rollover zeroes them all, and only a current VMID is set after it)",
+    designs: ['v2022-vmid', 'v2022-vmid-generation-late'],
+    check: (h) => {
+      const a = h.vmid;
+      if (a.cpu_vmid_lock.isLocked()) return null;
+      const gen = a.vmid_generation.peek();
+      for (let c = 0; c < h.opts.cpus; c++) {
+        const act = a.active_vmids.peek(c);
+        if (act !== 0 && act !== a.VMID_ACTIVE_INVALID && a.generationOf(act) !== gen) return `cpu${c}'s active VMID ${a.idx(act)} is of generation ${a.generationOf(act) >> h.opts.vmidBits}, the current one is ${gen >> h.opts.vmidBits}: no rollover reserved it`;
+      }
+      return null;
+    },
+  },
+  {
     name: 'tlb-no-vmid-alias',
     description: "no CPU's TLB holds entries of two tasks under one VMID (UniqueASIDPerCPU of asidalloc.tla)",
     designs: ['v2022-vmid-tlb'],
@@ -114,7 +140,7 @@ export default defineScenario({
   name: 'vmid-allocator',
   title: 'the arm64 VMID allocator alone, as the public TLA+ model abstracts it (2 CPUs, 6 tasks, 4 VMIDs)',
   seeds: ['002'],
-  options: { cpus: 2, tasks: 6, vmidBits: 2, switches: 12, fastPath: 'cmpxchg', markReserved: true, vttbrLoad: 'after-update' } as Options,
+  options: { cpus: 2, tasks: 6, vmidBits: 2, switches: 12, fastPath: 'cmpxchg', markReserved: true, vttbrLoad: 'after-update', generationAfterFlush: false } as Options,
   optionSpecs: {
     cpus: { integer: true, min: 1, max: 8, description: 'physical CPUs' },
     tasks: { integer: true, min: 1, max: 64, description: 'tasks (VMs) the schedulers switch between' },

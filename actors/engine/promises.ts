@@ -55,6 +55,8 @@ export function promiseActors(actors: readonly ActorDefinition[], arm64: () => A
 interface SoloStore {
   word: number;
   v: Value;
+  /** Made by an RMW (its write may be promised too, Promising-ARM's exclusives). */
+  rmw: boolean;
   /** The view the store was ordered after on its path (its coherence, barriers, releases, dependencies). */
   after: number;
 }
@@ -126,7 +128,10 @@ export class PromiseEngine {
     }
     const i32 = this.host.world.memory.i32;
     const initial = (word: number) => () => ({ lo: i32[word], hi: this.m.wide(word) ? i32[word + 1] : 0 });
-    const list = [...candidates.values()].filter((c) => this.m.canPromise(owner, c.word) && this.m.promisable(c.word, c.v));
+    // An RMW's write ordered after a write of the path itself (a later timestamp than any before
+    // it) could never fulfil a promise made now: not offered, in any mode (a split's 512 cmpxchgs
+    // of table entries, say, would otherwise be drawn among).
+    const list = [...candidates.values()].filter((c) => this.m.canPromise(owner, c.word) && this.m.promisable(c.word, c.v) && !(c.rmw && c.after > latest));
     if (list.length === 0) return;
     const s = list[list.length > 1 ? execution.draw!(list.length) : 0];
     // Only a promise the actor could keep is made, as Promising-ARM certifies a promise when it is
@@ -253,7 +258,7 @@ export class PromiseEngine {
         if (paths > 0) this.host.restoreOne(saved);
         if (capture) footprint.reads = [];
         const stores: SoloStore[] = [];
-        this.m.onStore = (word, v, appended, after) => appended && stores.push({ word, v, after });
+        this.m.onStore = (word, v, appended, after, rmw) => appended && stores.push({ word, v, after, rmw });
         const values: number[] = [];
         const arities: number[] = [];
         let ok = true;

@@ -54,9 +54,10 @@ export type RmwOrder = 'full' | 'relaxed' | 'acquire' | 'release';
 export type Barrier = 'sy' | 'ld' | 'st' | 'isb';
 
 /**
- * An RMW by an actor on a location where it has promised a store it has not made: the RMW would
- * have to read and write around its own future write. Such executions are not explored (the
- * promise is not certified, or the execution is dropped as infeasible): a stated gap.
+ * An RMW by an actor on a location where it has promised a store, that cannot fulfil that promise
+ * (another value, or its views already past it): its write would have to go before its own
+ * promise in coherence. Such executions are not explored (the promise is not certified, or the
+ * execution is dropped as infeasible): a stated gap, as for a plain store.
  */
 /** A step that no execution of the model takes: the engine drops the schedule as infeasible. */
 export class NotAnExecution extends Error {
@@ -114,9 +115,10 @@ export class Arm64Memory {
   historyOverflow = false;
   /**
    * While set (a promise's solo run), told of every store: which word, what value, whether it
-   * appended a new write (rather than fulfilling a promise), and the view it was ordered after.
+   * appended a new write (rather than fulfilling a promise), the view it was ordered after, and
+   * whether an RMW made it.
    */
-  onStore: ((word: number, v: Value, appended: boolean, after: number) => void) | undefined;
+  onStore: ((word: number, v: Value, appended: boolean, after: number, rmw: boolean) => void) | undefined;
 
   /**
    * `modelled` lists the scenario's memory words to model (64-bit elements as their first word,
@@ -306,7 +308,7 @@ export class Arm64Memory {
     st32(this.a, this.cell(actor, slot, C_FWD_VIEW), dep);
     this.joinView(actor, V_WOLD, ts);
     if (kind === 'release') this.joinView(actor, V_REL, ts);
-    this.onStore?.(word, v, !fulfils, Math.max(pre, coh));
+    this.onStore?.(word, v, !fulfils, Math.max(pre, coh), false);
     return !fulfils || this.latestExecuted(slot, initial).ts === ts;
   }
 
@@ -332,20 +334,31 @@ export class Arm64Memory {
 
   /**
    * An atomic read-modify-write (LDXR/STXR or an LSE atomic): it reads the location's latest
-   * write and writes right after it. `full` is the kernel's fully ordered RMW (cmpxchg, xchg,
-   * atomic_*_return): a barrier on each side. Returns the old value; `f` gives the new one, or
-   * null to write nothing (a failed cmpxchg, which only reads).
+   * write and writes right after it, or, where its actor promised this write, reads the write just
+   * before the promise and fulfils it (below). `full` is the kernel's fully ordered RMW (cmpxchg,
+   * xchg, atomic_*_return): a barrier on each side. Returns the old value, with `hidden` set when
+   * the plain word is not to take the new one; `f` gives the new value, or null to write nothing
+   * (a failed cmpxchg, which only reads).
    */
-  rmw(actor: number, word: number, initial: () => Value, order: RmwOrder, f: (old: Value) => Value | null): Value {
+  rmw(actor: number, word: number, initial: () => Value, order: RmwOrder, f: (old: Value) => Value | null): Value & { hidden?: boolean } {
     if (order === 'full') this.barrier(actor, 'sy');
     const slot = this.slot(word);
-    if (ld32(this.a, this.cell(actor, slot, C_PROMISE)) !== 0) throw new RmwOverOwnPromise(`an RMW over a promised store of its own`);
+    const own = ld32(this.a, this.cell(actor, slot, C_PROMISE));
     const msgs = this.messages(slot, initial);
-    const last = msgs[msgs.length - 1];
-    const old = { lo: last.lo, hi: last.hi };
+    // Atomicity: the write follows the one the RMW read with no other write between. Appended, it
+    // follows the latest; fulfilling a promise, it is the promise, so the read is of the write
+    // just before it (Promising-ARM's exclusives, PLDI 2019 section 5).
+    const at = own === 0 ? msgs.length - 1 : msgs.findIndex((m) => m.ts === own) - 1;
+    if (at < 0) throw new RmwOverOwnPromise(`an RMW over a promised store of its own whose predecessor is no longer kept`);
+    const read = msgs[at];
+    const old = { lo: read.lo, hi: read.hi };
+    const coh = ld32(this.a, this.cell(actor, slot, C_COH));
+    const post = Math.max(read.ts, this.view(actor, V_RNEW));
+    // Its views may not have passed its own promise: it would have to read a write after it.
+    if (own !== 0 && (post >= own || coh >= own)) throw new RmwOverOwnPromise(`an RMW whose views have passed its own promised store`);
     const acquire = order === 'acquire' || order === 'full';
-    const post = Math.max(last.ts, this.view(actor, V_RNEW));
-    st32(this.a, this.cell(actor, slot, C_COH), Math.max(post, ld32(this.a, this.cell(actor, slot, C_COH))));
+    const release = order === 'release' || order === 'full';
+    st32(this.a, this.cell(actor, slot, C_COH), Math.max(post, coh));
     st32(this.a, this.cell(actor, slot, C_LAST), post);
     this.joinView(actor, V_ROLD, post);
     if (acquire) {
@@ -353,18 +366,34 @@ export class Arm64Memory {
       this.joinView(actor, V_WNEW, post);
     }
     const next = f(old);
+    let hidden = false;
     if (next) {
-      const ts = this.now() + 1;
-      st32(this.a, this.base, ts);
-      this.append(slot, initial, ts, next);
+      // The view the write is ordered after: its own read, earlier barriers and dependencies, and as a release everything before it.
+      let after = Math.max(post, this.view(actor, V_WNEW), this.view(actor, V_CAP));
+      if (release) after = Math.max(after, this.view(actor, V_ROLD), this.view(actor, V_WOLD));
+      let ts: number;
+      if (own !== 0) {
+        const promised = msgs[at + 1];
+        if (promised.lo !== next.lo || promised.hi !== next.hi || after >= own) throw new RmwOverOwnPromise(`an RMW that cannot make the store it promised there`);
+        ts = own;
+        st32(this.a, this.cell(actor, slot, C_PROMISE), 0);
+        this.setView(actor, V_OUTSTANDING, this.view(actor, V_OUTSTANDING) - 1);
+        hidden = this.latestExecuted(slot, initial).ts !== ts;
+      } else {
+        ts = this.now() + 1;
+        st32(this.a, this.base, ts);
+        this.append(slot, initial, ts, next);
+      }
       st32(this.a, this.cell(actor, slot, C_COH), ts);
       st32(this.a, this.cell(actor, slot, C_FWD_TS), ts);
       st32(this.a, this.cell(actor, slot, C_FWD_VIEW), post);
       this.joinView(actor, V_WOLD, ts);
-      if (order === 'release' || order === 'full') this.joinView(actor, V_REL, ts);
+      if (release) this.joinView(actor, V_REL, ts);
+      // A solo run is told of it as of a store: an RMW's write may be promised too.
+      this.onStore?.(word, next, own === 0, after, true);
     }
     if (order === 'full') this.barrier(actor, 'sy');
-    return old;
+    return { ...old, hidden };
   }
 
   /** DMB SY / DMB LD / DMB ST, and ISB (control dependencies then order later loads too). */

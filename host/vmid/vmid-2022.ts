@@ -80,9 +80,9 @@ export class KvmVmid2022 {
     return hit;
   }
 
-  /** __test_and_set_bit(). */
+  /** __test_and_set_bit(): not atomic in the kernel (cpu_vmid_lock is held), so no barrier. */
   test_and_set_bit(i: number): boolean {
-    return this.vmid_map.at(i).xchg(1) !== 0;
+    return this.vmid_map.at(i).xchg(1, 'relaxed') !== 0;
   }
 
   /** find_next_zero_bit(vmid_map, NUM_USER_VMIDS, from). */
