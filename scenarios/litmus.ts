@@ -46,7 +46,8 @@ function thread(h: Host, p: number) {
         h.loc[i.loc].store(i.val, { release: i.release, dependsOn: dep(i.data ?? i.addr) });
         break;
       case 'rmw':
-        context.r[i.reg] = i.kind === 'swp' ? h.loc[i.loc].xchg(i.val, i.order) : h.loc[i.loc].add(i.val, i.order);
+        // LDADD returns the old value; Word.add() is atomic_add_return(), the new one.
+        context.r[i.reg] = i.kind === 'swp' ? h.loc[i.loc].xchg(i.val, i.order) : h.loc[i.loc].add(i.val, i.order) - i.val;
         src[i.reg] = h.loc[i.loc];
         break;
       case 'dmb':
