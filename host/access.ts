@@ -10,6 +10,7 @@ import { execution } from './execution.ts';
 import type { Arm64Memory, Value } from './memory-model/arm64.ts';
 import { memoryModel } from './memory-model/active.ts';
 import { threadGlobal } from './thread-global.ts';
+import { undoLog as undo } from './undo-log.ts';
 
 /** What the running step (or wait, or invariant) touched, while `on`. */
 export const footprint = threadGlobal('footprint', () => ({
@@ -64,6 +65,13 @@ const both64 = (a: BigInt64Array, j: number) => () => split(plainLoad64(a, j));
 const split = (v: bigint): Value => ({ lo: Number(BigInt.asIntN(32, v)), hi: Number(BigInt.asIntN(32, v >> 32n)) });
 const join = (v: Value): bigint => (BigInt(v.hi) << 32n) | BigInt(v.lo >>> 0);
 
+/** Before a write of 64-bit element `j`: its two words' old values, while the undo log is on. */
+function keep64(j: number): void {
+  if (!undo.on) return;
+  undo.keep(2 * j);
+  undo.keep(2 * j + 1);
+}
+
 /** The word as memory holds it now (the latest write), recorded, never through a model. */
 function plainLoad32(a: Int32Array, i: number): number {
   if (footprint.on) footprint.reads.push(i);
@@ -96,6 +104,7 @@ export function st32(a: Int32Array, i: number, v: number, kind: StoreKind = 'pla
   if (footprint.on) footprint.writes.push(i);
   const m = modelFor(i);
   if (m && !m.store(execution.actor, i, lo32(a, i), draw, { lo: v, hi: 0 }, kind, dep)) return;
+  if (undo.on) undo.keep(i);
   Atomics.store(a, i, v);
 }
 
@@ -108,7 +117,10 @@ function rmw32(m: Arm64Memory, a: Int32Array, i: number, order: RmwOrder, f: (ol
   });
   const next = f(r.lo);
   // The plain word holds the latest write made so far: a promise fulfilled under a later write leaves it.
-  if (next !== null && !r.hidden) Atomics.store(a, i, next);
+  if (next !== null && !r.hidden) {
+    if (undo.on) undo.keep(i);
+    Atomics.store(a, i, next);
+  }
   return r.lo;
 }
 
@@ -116,6 +128,7 @@ function rmw32(m: Arm64Memory, a: Int32Array, i: number, order: RmwOrder, f: (ol
 export function cas32(a: Int32Array, i: number, expected: number, v: number, order: RmwOrder = 'full'): number {
   const m = modelFor(i);
   if (m) return rmw32(m, a, i, order, (old) => (old === expected ? v : null));
+  if (undo.on) undo.keep(i);
   const old = Atomics.compareExchange(a, i, expected, v);
   if (footprint.on) (old === expected ? footprint.writes : footprint.reads).push(i);
   return old;
@@ -125,6 +138,7 @@ export function xchg32(a: Int32Array, i: number, v: number, order: RmwOrder = 'f
   const m = modelFor(i);
   if (m) return rmw32(m, a, i, order, () => v);
   if (footprint.on) footprint.writes.push(i);
+  if (undo.on) undo.keep(i);
   return Atomics.exchange(a, i, v);
 }
 
@@ -133,6 +147,7 @@ export function add32(a: Int32Array, i: number, delta: number, order: RmwOrder =
   const m = modelFor(i);
   if (m) return rmw32(m, a, i, order, (old) => old + delta);
   if (footprint.on) footprint.writes.push(i);
+  if (undo.on) undo.keep(i);
   return Atomics.add(a, i, delta);
 }
 
@@ -141,6 +156,7 @@ export function or32(a: Int32Array, i: number, bits: number, order: RmwOrder = '
   const m = modelFor(i);
   if (m) return rmw32(m, a, i, order, (old) => old | bits);
   if (footprint.on) footprint.writes.push(i);
+  if (undo.on) undo.keep(i);
   return Atomics.or(a, i, bits);
 }
 
@@ -149,6 +165,7 @@ export function and32(a: Int32Array, i: number, bits: number, order: RmwOrder = 
   const m = modelFor(i);
   if (m) return rmw32(m, a, i, order, (old) => old & bits);
   if (footprint.on) footprint.writes.push(i);
+  if (undo.on) undo.keep(i);
   return Atomics.and(a, i, bits);
 }
 
@@ -162,6 +179,7 @@ export function st64(a: BigInt64Array, j: number, v: bigint, kind: StoreKind = '
   if (footprint.on) footprint.writes.push(2 * j, 2 * j + 1);
   const m = modelFor(2 * j);
   if (m && !m.store(execution.actor, 2 * j, both64(a, j), draw, split(v), kind, dep)) return;
+  keep64(j);
   Atomics.store(a, j, v);
 }
 
@@ -171,9 +189,13 @@ export function cas64(a: BigInt64Array, j: number, expected: bigint, v: bigint, 
     if (footprint.on) footprint.writes.push(2 * j, 2 * j + 1);
     const r = m.rmw(execution.actor, 2 * j, both64(a, j), order, (o) => (join(o) === BigInt.asIntN(64, expected) ? split(v) : null));
     const old = join(r);
-    if (old === BigInt.asIntN(64, expected) && !r.hidden) Atomics.store(a, j, v);
+    if (old === BigInt.asIntN(64, expected) && !r.hidden) {
+      keep64(j);
+      Atomics.store(a, j, v);
+    }
     return old;
   }
+  keep64(j);
   const old = Atomics.compareExchange(a, j, expected, v);
   if (footprint.on) (old === expected ? footprint.writes : footprint.reads).push(2 * j, 2 * j + 1);
   return old;
@@ -186,6 +208,7 @@ export function fill64(a: BigInt64Array, start: number, end: number, v: bigint):
     return;
   }
   if (footprint.on) for (let j = start; j < end; j++) footprint.writes.push(2 * j, 2 * j + 1);
+  if (undo.on) for (let j = start; j < end; j++) keep64(j);
   a.fill(v, start, end);
 }
 
@@ -195,5 +218,6 @@ export function fill64(a: BigInt64Array, start: number, end: number, v: bigint):
  */
 export function count32(a: Int32Array, i: number, delta = 1): void {
   if (footprint.on) footprint.statistics.push(i);
+  if (undo.on) undo.keep(i);
   Atomics.add(a, i, delta);
 }

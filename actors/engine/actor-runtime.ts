@@ -5,6 +5,7 @@ import { execution } from '../../host/execution.ts';
 import type { Wait } from '../../host/wait.ts';
 import { compileMachine, pickBranch, pickTransition, MachineDefinitionError, type CompiledMachine } from './compile.ts';
 import { guardProcessExit } from './exit-guard.ts';
+import { cloneContext } from './plain-clone.ts';
 import { StepEvent, type ChoiceLog } from './step-event.ts';
 import type { ActorDefinition } from './scenario.ts';
 
@@ -80,7 +81,7 @@ class CompiledActor implements ActorStepper {
   }
 
   save(): ActorSnapshot {
-    return { state: this.state, context: structuredClone(this.ctx) };
+    return { state: this.state, context: cloneContext(this.ctx) };
   }
 
   hash(seed: number): number {
@@ -89,7 +90,7 @@ class CompiledActor implements ActorStepper {
 
   restore(s: ActorSnapshot): void {
     this.state = s.state;
-    this.ctx = structuredClone(s.context) as Record<string, unknown>;
+    this.ctx = cloneContext(s.context as Record<string, unknown>);
   }
 
   lastBranch(): number {

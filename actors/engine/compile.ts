@@ -14,6 +14,7 @@
 import type { AnyStateMachine } from 'xstate';
 import type { Wait } from '../../host/wait.ts';
 import type { StepEvent } from './step-event.ts';
+import { cloneContext } from './plain-clone.ts';
 
 // xstate's resolved state nodes; only the fields read here.
 interface Node {
@@ -209,7 +210,7 @@ export function compileMachine(machine: AnyStateMachine): CompiledMachine {
     waitUsesContext: leaves.map((n) => typeof n.meta?.wait === 'function' && (n.meta.wait as (...a: unknown[]) => unknown).length > 0),
     createContext(input: unknown) {
       if (typeof contextConfig === 'function') return (contextConfig as (a: { input: unknown }) => Record<string, unknown>)({ input });
-      return contextConfig ? structuredClone(contextConfig as Record<string, unknown>) : {};
+      return contextConfig ? cloneContext(contextConfig as Record<string, unknown>) : {};
     },
   };
 }

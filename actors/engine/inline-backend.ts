@@ -1,6 +1,7 @@
 // All actors in this thread, stepped by direct calls over the same shared-memory code.
 import { footprint } from '../../host/access.ts';
 import { recorder } from '../../host/recorder.ts';
+import { undoLog } from '../../host/undo-log.ts';
 import type { Wait } from '../../host/wait.ts';
 import { createStepper, stepAs, type ActorSnapshot, type ActorStepper, type Interpreter } from './actor-runtime.ts';
 import { ActorFailure, type Backend } from './backend.ts';
@@ -25,9 +26,12 @@ export interface InlineSnapshot {
   actors: ActorSnapshot[];
 }
 
-/** The memory and one actor's machine: what a step of that actor alone can change. */
+/**
+ * The memory and one actor's machine: what a step of that actor alone can change. The memory is
+ * a copy, or, taken inside a step (a trial: refusable, a solo run), a mark in the undo log.
+ */
 interface OneActorSnapshot {
-  memory: Uint8Array;
+  memory: Uint8Array | { epoch: number; mark: number };
   actor: number;
   snapshot: ActorSnapshot;
 }
@@ -46,6 +50,9 @@ export class InlineBackend implements Backend {
   recordFootprints = false;
   /** The last step's footprint, when recorded. */
   lastFootprint: StepFootprint = { reads: [], writes: [], statistics: [] };
+
+  /** What a sampled step's footprint is recorded into (see step). */
+  private readonly samplingFootprint: StepFootprint = { reads: [], writes: [], statistics: [] };
 
   /** Bumped around each step when a watchdog in another thread looks after this one. */
   heartbeat: Heartbeat | undefined;
@@ -105,7 +112,12 @@ export class InlineBackend implements Backend {
 
   completable(): void {
     if (!this.promises) return;
-    for (let a = 0; a < this.world.promiseOwners!; a++) this.promises.certify(a);
+    this.calls++;
+    try {
+      for (let a = 0; a < this.world.promiseOwners!; a++) this.promises.certify(a);
+    } finally {
+      this.left();
+    }
   }
 
   stepIfAllowed(actor: number, seed: number): number | null {
@@ -113,11 +125,25 @@ export class InlineBackend implements Backend {
     // search one path (PromiseEngine.searchPaths); verify's, on the same backend later, all of them.
     if (!this.promises) return this.step(actor, seed);
     this.promises.sampling = true;
+    this.calls++;
     try {
       return this.sampledStep(actor, seed);
     } finally {
       this.promises.sampling = false;
+      this.left();
     }
+  }
+
+  /**
+   * Calls under way that may take trial snapshots (step, stepIfAllowed, completable). Inside them,
+   * saveOne marks the undo log instead of copying the memory; the log stops when the outermost
+   * returns, so a mark never outlives the call it was taken in (none does: promises.ts restores
+   * each before returning).
+   */
+  private calls = 0;
+
+  private left(): void {
+    if (--this.calls === 0 && undoLog.on) undoLog.stop();
   }
 
   private sampledStep(actor: number, seed: number): number | null {
@@ -165,11 +191,16 @@ export class InlineBackend implements Backend {
   }
 
   private saveOne(actor: number): OneActorSnapshot {
-    return { memory: this.world.memory.u8.slice(0, this.world.hostBytes), actor, snapshot: this.steppers[actor].save() };
+    const snapshot = this.steppers[actor].save();
+    if (this.calls === 0) return { memory: this.world.memory.u8.slice(0, this.world.hostBytes), actor, snapshot };
+    if (!undoLog.on) undoLog.start(this.world.memory.i32, this.world.hostBytes / 4);
+    return { memory: { epoch: undoLog.epoch, mark: undoLog.mark() }, actor, snapshot };
   }
 
   private restoreOne(s: OneActorSnapshot): void {
-    this.world.memory.u8.set(s.memory, 0);
+    if (s.memory instanceof Uint8Array) this.world.memory.u8.set(s.memory, 0);
+    else if (undoLog.holds(s.memory.epoch, s.memory.mark)) undoLog.undo(s.memory.mark);
+    else throw new Error('internal: a trial snapshot restored after the call it was taken in returned');
     this.steppers[s.actor].restore(s.snapshot);
     this.world.violations.clear();
   }
@@ -196,6 +227,16 @@ export class InlineBackend implements Backend {
   }
 
   step(actor: number, seed: number, choices?: readonly number[]): number {
+    if (!this.promises) return this.stepActor(actor, seed, choices);
+    this.calls++;
+    try {
+      return this.stepActor(actor, seed, choices);
+    } finally {
+      this.left();
+    }
+  }
+
+  private stepActor(actor: number, seed: number, choices?: readonly number[]): number {
     const s = this.steppers[actor];
     if (this.record) {
       recorder.touches = [];
@@ -204,9 +245,18 @@ export class InlineBackend implements Backend {
     // Sampling under arm64 keeps certificates while no step writes what they read: it needs the writes.
     const tracked = this.recordFootprints || (this.promises?.sampling === true && this.promises.holdsCertificates());
     if (tracked) {
-      footprint.reads = [];
-      footprint.writes = [];
-      footprint.statistics = [];
+      if (this.recordFootprints) {
+        footprint.reads = [];
+        footprint.writes = [];
+        footprint.statistics = [];
+      } else {
+        // Sampling reads only the writes, during the step: the same arrays serve every step.
+        const f = this.samplingFootprint;
+        f.reads.length = f.writes.length = f.statistics.length = 0;
+        footprint.reads = f.reads;
+        footprint.writes = f.writes;
+        footprint.statistics = f.statistics;
+      }
       footprint.on = true;
     }
     this.scripted[actor] = choices !== undefined;

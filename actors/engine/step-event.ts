@@ -63,7 +63,7 @@ export class StepEvent {
       return v;
     }
     if (!(n >= 1)) return 0;
-    return this.draw(Math.floor(n), `random(${n})`);
+    return this.draw(Math.floor(n), 'random', n);
   }
 
   /**
@@ -87,7 +87,7 @@ export class StepEvent {
       return chosen;
     }
     const live = weights.flatMap((w, i) => (w > 0 ? [i] : []));
-    return live[live.length > 1 ? this.draw(live.length, `pick([${weights.join(', ')}])`) : 0] ?? 0;
+    return live[live.length > 1 ? this.draw(live.length, 'pick', weights) : 0] ?? 0;
   }
 
   /** True with probability p. */
@@ -99,17 +99,18 @@ export class StepEvent {
     }
     if (p <= 0) return false;
     if (p >= 1) return true;
-    return this.draw(2, `chance(${p})`) === 1;
+    return this.draw(2, 'chance', p) === 1;
   }
 
-  private draw(arity: number, what: string): number {
+  /** The next scripted value of a draw among `arity`; `call` and `arg` name the draw in an error (built only then: solo runs draw often). */
+  private draw(arity: number, call: string, arg: number | readonly number[]): number {
     if (arity === 1) return 0;
     if (arity > MAX_CHOICE_VALUES) {
-      throw new ChoiceError(`${what} draws from ${arity} values; verify explores every value of every draw and allows at most ${MAX_CHOICE_VALUES}: narrow the option behind it (--set) or draw fewer values`);
+      throw new ChoiceError(`${described(call, arg)} draws from ${arity} values; verify explores every value of every draw and allows at most ${MAX_CHOICE_VALUES}: narrow the option behind it (--set) or draw fewer values`);
     }
     const i = this.log.values.length;
     const v = this.script![i] ?? 0;
-    if (v >= arity) throw new ChoiceError(`draw ${i} of the step, ${what}, was scripted the value ${v}, out of range: the step drew differently than when it was recorded`);
+    if (v >= arity) throw new ChoiceError(`draw ${i} of the step, ${described(call, arg)}, was scripted the value ${v}, out of range: the step drew differently than when it was recorded`);
     this.log.values.push(v);
     this.log.arities.push(arity);
     return v;
@@ -117,3 +118,8 @@ export class StepEvent {
 }
 
 export type Step = StepEvent;
+
+/** A draw as the scenario wrote it: random(8), pick([1, 0, 3]), chance(0.5). */
+function described(call: string, arg: number | readonly number[]): string {
+  return typeof arg === 'number' ? `${call}(${arg})` : `${call}([${arg.join(', ')}])`;
+}

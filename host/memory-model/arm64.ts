@@ -60,7 +60,19 @@ export type Barrier = 'sy' | 'ld' | 'st' | 'isb';
  * execution is dropped as infeasible): a stated gap, as for a plain store.
  */
 /** A step that no execution of the model takes: the engine drops the schedule as infeasible. */
-export class NotAnExecution extends Error {}
+export class NotAnExecution extends Error {
+  constructor(message: string) {
+    // Solo runs throw and catch these often, and the engine turns them into Infeasible: a stack
+    // trace, costly to capture, is never shown.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(message);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  }
+}
 
 export class RmwOverOwnPromise extends NotAnExecution {
   override readonly name = 'RmwOverOwnPromise';
@@ -173,6 +185,30 @@ export class Arm64Memory {
     return out;
   }
 
+  /** Reused by load: the writes readMessages read. */
+  private readonly scratch = { ts: new Int32Array(HISTORY), lo: new Int32Array(HISTORY), hi: new Int32Array(HISTORY) };
+
+  /** messages() into `scratch`, without allocating (a load's hot path): how many there are. */
+  private readMessages(slot: number, initial: () => Value): number {
+    const { ts, lo, hi } = this.scratch;
+    const at = this.loc(slot);
+    const n = ld32(this.a, at);
+    if (n === 0) {
+      const v = initial();
+      ts[0] = 0;
+      lo[0] = v.lo;
+      hi[0] = v.hi;
+      return 1;
+    }
+    for (let i = 0; i < n; i++) {
+      const m = at + 1 + i * MSG;
+      ts[i] = ld32(this.a, m + M_TS);
+      lo[i] = ld32(this.a, m + M_LO);
+      hi[i] = ld32(this.a, m + M_HI);
+    }
+    return n;
+  }
+
   private append(slot: number, initial: () => Value, ts: number, v: Value): void {
     const at = this.loc(slot);
     let n = ld32(this.a, at);
@@ -213,19 +249,24 @@ export class Arm64Memory {
     if (kind === 'acquire') pre = Math.max(pre, this.view(actor, V_REL));
     const coh = ld32(this.a, this.cell(actor, slot, C_COH));
     const floor = Math.max(pre, coh);
-    const msgs = this.messages(slot, initial);
+    const n = this.readMessages(slot, initial);
+    const { ts, lo, hi } = this.scratch;
     // The latest write at or before the floor, and every later one, except the actor's own
     // promise (a write cannot be read before it is made by the thread that makes it).
     const own = ld32(this.a, this.cell(actor, slot, C_PROMISE));
     let first = 0;
-    for (let i = 0; i < msgs.length; i++) if (msgs[i].ts <= floor) first = i;
-    const readable = msgs.slice(first).filter((m) => m.ts !== own || own === 0);
-    if (readable.length === 0) throw new ReadPastOwnPromise(`actor ${actor} can read only its own promised write`);
+    for (let i = 0; i < n; i++) if (ts[i] <= floor) first = i;
+    let skipped = 0;
+    if (own !== 0) for (let i = first; i < n; i++) if (ts[i] === own) skipped = 1;
+    const readable = n - first - skipped;
+    if (readable === 0) throw new ReadPastOwnPromise(`actor ${actor} can read only its own promised write`);
     // Newest first: draw 0 reads what sequential consistency would, so a script's default (0 past
     // its end: a promise's solo run, verify's first execution) follows the latest writes.
-    const m = readable[readable.length > 1 ? readable.length - 1 - draw(readable.length) : 0];
-    const fwd = ld32(this.a, this.cell(actor, slot, C_FWD_TS)) === m.ts && m.ts !== 0;
-    const post = Math.max(pre, fwd ? ld32(this.a, this.cell(actor, slot, C_FWD_VIEW)) : m.ts);
+    let k = readable > 1 ? readable - 1 - draw(readable) : 0;
+    let m = first;
+    for (; ; m++) if (!(skipped && ts[m] === own) && k-- === 0) break;
+    const fwd = ld32(this.a, this.cell(actor, slot, C_FWD_TS)) === ts[m] && ts[m] !== 0;
+    const post = Math.max(pre, fwd ? ld32(this.a, this.cell(actor, slot, C_FWD_VIEW)) : ts[m]);
     if (post > coh) st32(this.a, this.cell(actor, slot, C_COH), post);
     st32(this.a, this.cell(actor, slot, C_LAST), post);
     this.joinView(actor, V_ROLD, post);
@@ -233,7 +274,7 @@ export class Arm64Memory {
       this.joinView(actor, V_RNEW, post);
       this.joinView(actor, V_WNEW, post);
     }
-    return { lo: m.lo, hi: m.hi };
+    return { lo: lo[m], hi: hi[m] };
   }
 
   /**
