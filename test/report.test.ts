@@ -39,10 +39,10 @@ describe('report', function () {
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(pathToFileURL(join(dir, 'index.html')).href);
       expect(errors).to.deep.equal([]);
-      expect(await page.locator('table.verdicts tbody tr').count()).to.equal(6);
+      expect(await page.locator('table.verdicts tbody tr').count()).to.equal(7);
       const machines = await page.locator('details.machine').count();
-      // vmid-allocator: 4 designs of one machine; lost-update: 'locked' has one, 'unlocked-path' two.
-      expect(machines).to.equal(7);
+      // vmid-allocator: 5 designs of one machine; lost-update: 'locked' has one, 'unlocked-path' two.
+      expect(machines).to.equal(8);
       await page.locator('details.machine summary').evaluateAll((els) => els.forEach((e) => (e as unknown as { click(): void }).click()));
       for (let i = 0; i < machines; i++) {
         const graph = page.locator('details.machine').nth(i).locator('.graph svg');
@@ -53,7 +53,7 @@ describe('report', function () {
       }
       expect(await page.locator('svg.growth').count()).to.equal(2);
       const violating = page.locator('tr.violating');
-      expect(await violating.count()).to.equal(4); // xchg, nomark, tlb, unlocked-path
+      expect(await violating.count()).to.equal(5); // xchg, nomark, generation-late, tlb, unlocked-path
       const lines = await page.locator('tr.violation').allInnerTexts();
       expect(lines.some((l) => l.includes('pages-accounted: kvm->nr_memslot_pages is 512 but 1024 pages were added'))).to.equal(true);
       expect(await violating.first().locator('td.step').isVisible()).to.equal(true);
