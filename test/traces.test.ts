@@ -4,7 +4,7 @@
 // nondeterminism. Trace files never overwrite each other and appear whole; a folder that cannot
 // take them is refused before any search, and a trace that cannot be written loses no violation.
 import { expect } from 'chai';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { readTrace, type Trace } from '../actors/trace/index.ts';
 import { EXAMPLE, VERDICTS, expectOneLine, hyprace, hypraceAsync } from './cli-run.ts';
@@ -31,6 +31,18 @@ describe('traces', function () {
     expect(JSON.parse(replay.stdout).violation).to.deep.include({ invariant: 'memslot-stage2-consistent', step: v.step });
     // --invariant narrows what the trace checked; it cannot widen it.
     expectOneLine(hyprace(['replay', v.trace, '--invariant', 'lock-discipline']), 2, /the trace was recorded checking only memslot-stage2-consistent; --invariant can narrow that, not add lock-discipline/);
+  });
+
+  it('replays the traces the README shows (docs/traces) to the violation they record', () => {
+    const docs = new URL('../docs/traces/', import.meta.url).pathname;
+    const files = readdirSync(docs).filter((f) => f.endsWith('.trace.json'));
+    expect(files.length).to.be.greaterThan(0);
+    for (const f of files) {
+      const recorded = readTrace(join(docs, f)).violation!;
+      const r = hyprace(['replay', join(docs, f), '--json']);
+      expect(r.code, `${f}: ${r.stderr}`).to.equal(1);
+      expect(JSON.parse(r.stdout).violation).to.include({ invariant: recorded.invariant, step: recorded.step });
+    }
   });
 
   it('records every option of the run, --set included, and replays under them', () => {
