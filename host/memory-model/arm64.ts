@@ -232,6 +232,40 @@ export class Arm64Memory {
     st32(this.a, at, n + 1);
   }
 
+  /** A new write of `v`, the latest in coherence: the clock moves on to its timestamp, returned. */
+  private appendLatest(slot: number, initial: () => Value, v: Value): number {
+    const ts = this.now() + 1;
+    st32(this.a, this.base, ts);
+    this.append(slot, initial, ts, v);
+    return ts;
+  }
+
+  /** `actor` makes the write it promised at `slot`: no longer outstanding. Returns its timestamp. */
+  private fulfil(actor: number, slot: number): number {
+    const ts = ld32(this.a, this.cell(actor, slot, C_PROMISE));
+    st32(this.a, this.cell(actor, slot, C_PROMISE), 0);
+    this.setView(actor, V_OUTSTANDING, this.view(actor, V_OUTSTANDING) - 1);
+    return ts;
+  }
+
+  /**
+   * The view a write by `actor` is ordered after: `dep` (its address and data dependencies, or an
+   * RMW's own read), earlier barriers and control dependencies, and as a release all before it.
+   */
+  private writeFloor(actor: number, dep: number, release: boolean): number {
+    const floor = Math.max(dep, this.view(actor, V_WNEW), this.view(actor, V_CAP));
+    return release ? Math.max(floor, this.view(actor, V_ROLD), this.view(actor, V_WOLD)) : floor;
+  }
+
+  /** After `actor` wrote at `ts`: its coherence there, what a later load of it forwards (`fwdView`), its write views. */
+  private wrote(actor: number, slot: number, ts: number, fwdView: number, release: boolean): void {
+    st32(this.a, this.cell(actor, slot, C_COH), ts);
+    st32(this.a, this.cell(actor, slot, C_FWD_TS), ts);
+    st32(this.a, this.cell(actor, slot, C_FWD_VIEW), fwdView);
+    this.joinView(actor, V_WOLD, ts);
+    if (release) this.joinView(actor, V_REL, ts);
+  }
+
   /** The view a dependency on these words' last loads by `actor` carries. */
   dependencyView(actor: number, words: readonly number[]): number {
     let v = 0;
@@ -285,29 +319,15 @@ export class Arm64Memory {
    */
   store(actor: number, word: number, initial: () => Value, draw: (n: number) => number, v: Value, kind: StoreKind, dep: number): boolean {
     const slot = this.slot(word);
-    let pre = Math.max(dep, this.view(actor, V_WNEW), this.view(actor, V_CAP));
-    if (kind === 'release') pre = Math.max(pre, this.view(actor, V_ROLD), this.view(actor, V_WOLD));
+    const pre = this.writeFloor(actor, dep, kind === 'release');
     const coh = ld32(this.a, this.cell(actor, slot, C_COH));
     const own = ld32(this.a, this.cell(actor, slot, C_PROMISE));
     // Its promise of this value here, if the store's views allow fulfilling it (then it may, or
     // it may append and leave the promise to a later store).
-    const fulfil = own !== 0 && own > pre && own > coh && this.messages(slot, initial).some((m) => m.ts === own && m.lo === v.lo && m.hi === v.hi);
-    let ts: number;
-    const fulfils = fulfil && draw(2) === 0;
-    if (fulfils) {
-      ts = own;
-      st32(this.a, this.cell(actor, slot, C_PROMISE), 0);
-      this.setView(actor, V_OUTSTANDING, this.view(actor, V_OUTSTANDING) - 1);
-    } else {
-      ts = this.now() + 1;
-      st32(this.a, this.base, ts);
-      this.append(slot, initial, ts, v);
-    }
-    st32(this.a, this.cell(actor, slot, C_COH), ts);
-    st32(this.a, this.cell(actor, slot, C_FWD_TS), ts);
-    st32(this.a, this.cell(actor, slot, C_FWD_VIEW), dep);
-    this.joinView(actor, V_WOLD, ts);
-    if (kind === 'release') this.joinView(actor, V_REL, ts);
+    const canFulfil = own !== 0 && own > pre && own > coh && this.messages(slot, initial).some((m) => m.ts === own && m.lo === v.lo && m.hi === v.hi);
+    const fulfils = canFulfil && draw(2) === 0;
+    const ts = fulfils ? this.fulfil(actor, slot) : this.appendLatest(slot, initial, v);
+    this.wrote(actor, slot, ts, dep, kind === 'release');
     this.onStore?.(word, v, !fulfils, Math.max(pre, coh), false);
     return !fulfils || this.latestExecuted(slot, initial).ts === ts;
   }
@@ -368,27 +388,18 @@ export class Arm64Memory {
     const next = f(old);
     let hidden = false;
     if (next) {
-      // The view the write is ordered after: its own read, earlier barriers and dependencies, and as a release everything before it.
-      let after = Math.max(post, this.view(actor, V_WNEW), this.view(actor, V_CAP));
-      if (release) after = Math.max(after, this.view(actor, V_ROLD), this.view(actor, V_WOLD));
+      // Ordered after its own read, as a store after its dependencies.
+      const after = this.writeFloor(actor, post, release);
       let ts: number;
       if (own !== 0) {
         const promised = msgs[at + 1];
         if (promised.lo !== next.lo || promised.hi !== next.hi || after >= own) throw new RmwOverOwnPromise(`an RMW that cannot make the store it promised there`);
-        ts = own;
-        st32(this.a, this.cell(actor, slot, C_PROMISE), 0);
-        this.setView(actor, V_OUTSTANDING, this.view(actor, V_OUTSTANDING) - 1);
+        ts = this.fulfil(actor, slot);
         hidden = this.latestExecuted(slot, initial).ts !== ts;
       } else {
-        ts = this.now() + 1;
-        st32(this.a, this.base, ts);
-        this.append(slot, initial, ts, next);
+        ts = this.appendLatest(slot, initial, next);
       }
-      st32(this.a, this.cell(actor, slot, C_COH), ts);
-      st32(this.a, this.cell(actor, slot, C_FWD_TS), ts);
-      st32(this.a, this.cell(actor, slot, C_FWD_VIEW), post);
-      this.joinView(actor, V_WOLD, ts);
-      if (release) this.joinView(actor, V_REL, ts);
+      this.wrote(actor, slot, ts, post, release);
       // A solo run is told of it as of a store: an RMW's write may be promised too.
       this.onStore?.(word, next, own === 0, after, true);
     }
@@ -517,10 +528,8 @@ export class Arm64Memory {
 
   /** `actor` promises to write `v` to `word`: the write is appended now, to be fulfilled by its own store. */
   promise(actor: number, word: number, initial: () => Value, v: Value): void {
-    const ts = this.now() + 1;
-    st32(this.a, this.base, ts);
     const slot = this.slot(word);
-    this.append(slot, initial, ts, v);
+    const ts = this.appendLatest(slot, initial, v);
     st32(this.a, this.cell(actor, slot, C_PROMISE), ts);
     this.setView(actor, V_OUTSTANDING, this.outstanding(actor) + 1);
   }
