@@ -67,8 +67,13 @@ interface SoloStore {
   v: Value;
   /** Made by an RMW (its write may be promised too, Promising-ARM's exclusives). */
   rmw: boolean;
-  /** The view the store was ordered after on its path (its coherence, barriers, releases, dependencies). */
-  after: number;
+  /**
+   * Ordered after a write of its own path (its coherence, barriers, releases or dependencies put
+   * it later than every write in memory when the run began): promised now, it would come before
+   * that write, so the store could never keep the promise. A comparison of timestamps, not one:
+   * the answer does not depend on the clock's value (see soloRemembered).
+   */
+  afterOwnWrite: boolean;
 }
 
 /** A solo run's answer: its paths' stores, and (a certificate run's) the certificate it made. */
@@ -156,14 +161,17 @@ export class PromiseEngine {
   promiseStep(owner: number): void {
     this.m.notePromiseStep(owner);
     this.stats.promiseSteps++;
-    const latest = this.m.latest();
+    // An owner that cannot step (blocked, or finished) could make no store running alone: the
+    // step promises nothing, found without a solo run. Its wait's reads are the step's footprint,
+    // as the solo run's first check would have made them.
+    if (!mayStep(this.host.stepperOf(owner))) return;
     const answer = this.soloRemembered(owner);
     const i32 = this.host.world.memory.i32;
     const initial = (word: number) => () => ({ lo: i32[word], hi: this.m.wide(word) ? i32[word + 1] : 0 });
-    // An RMW's write ordered after a write of the path itself (a later timestamp than any before
-    // it) could never fulfil a promise made now: not offered, in any mode (a split's 512 cmpxchgs
-    // of table entries, say, would otherwise be drawn among).
-    const list = (answer.stores ??= distinctStores(answer.found)).filter((c) => this.m.canPromise(owner, c.word) && this.m.promisable(c.word, c.v) && !(c.rmw && c.after > latest));
+    // An RMW's write ordered after a write of the path itself could never fulfil a promise made
+    // now: not offered, in any mode (a split's 512 cmpxchgs of table entries, say, would
+    // otherwise be drawn among).
+    const list = (answer.stores ??= distinctStores(answer.found)).filter((c) => this.m.canPromise(owner, c.word) && this.m.promisable(c.word, c.v) && !(c.rmw && c.afterOwnWrite));
     if (list.length === 0) return;
     const s = list[list.length > 1 ? execution.draw!(list.length) : 0];
     // Only a promise the actor could keep is made, as Promising-ARM certifies a promise when it is
@@ -171,9 +179,9 @@ export class PromiseEngine {
     // actor to the same word, or a barrier after a store, puts it after the promise in coherence).
     // Checked for the store drawn only (each check is a solo run); an unkeepable draw promises nothing.
     // Sampling's one path tells it without a run when the store was ordered after a write of the
-    // path itself (a later timestamp than any before it): the promise would precede that write,
-    // so the store could not fulfil it (at worst a promise not sampled, never one wrongly made).
-    if (this.searchPaths === 1 && s.after > latest) return;
+    // path itself: the promise would precede that write, so the store could not fulfil it (at
+    // worst a promise not sampled, never one wrongly made).
+    if (this.searchPaths === 1 && s.afterOwnWrite) return;
     const before = this.host.saveOne(owner);
     this.m.promise(owner, s.word, initial(s.word), s.v);
     if (this.soloRemembered(owner, true).found.length === 0) {
@@ -210,11 +218,12 @@ export class PromiseEngine {
     execution.stepRead = false;
     const found = this.solo(owner, certify, reads);
     const certificate = certify && found.length > 0 ? this.certificates[owner] : undefined;
-    // Whether a certificate run keeps the promises does not depend on the clock (see
-    // certifySampled): it is left out of what must match. A search's answer holds timestamps: not so.
+    // Neither whether a run keeps the promises nor which stores it makes depends on the clock
+    // (see certifySampled; a store's place against the path's own writes is kept as a flag, not
+    // a timestamp): it is left out of what must match.
     const clock = this.m.clockWord();
     const answer = { found, certificate };
-    memo.remember(owner, state, stepper.context(), certify ? reads.filter((w) => w !== clock) : reads, memory, this.host.world.hostBytes / 4, execution.stepRead ? execution.step : -1, answer);
+    memo.remember(owner, state, stepper.context(), reads, memory, this.host.world.hostBytes / 4, execution.stepRead ? execution.step : -1, answer, clock);
     return answer;
   }
 
@@ -330,22 +339,23 @@ export class PromiseEngine {
     const raised = this.host.world.violations.peek();
     recorder.on = false;
     const found: SoloStore[][] = [];
+    // Every write in memory when the run began is at or before it; the run's own come after.
+    const latest = certify ? 0 : this.m.latest();
     let script: number[] = [];
     try {
       for (let paths = 0; paths < this.searchPaths; paths++) {
         if (paths > 0) this.host.restoreOne(saved);
         if (capture) footprint.reads = reads ?? [];
         const stores: SoloStore[] = [];
-        this.m.onStore = (word, v, appended, after, rmw) => appended && stores.push({ word, v, after, rmw });
+        this.m.onStore = (word, v, appended, after, rmw) => appended && stores.push({ word, v, afterOwnWrite: after > latest, rmw });
         const values: number[] = [];
         const arities: number[] = [];
         let ok = true;
         try {
-          for (let n = 0; n < SOLO_STEPS && !stepper.done; n++) {
+          for (let n = 0; n < SOLO_STEPS; n++) {
             // A certificate needs the promises kept, not the rest of the run (Promising-ARM).
             if (certify && this.m.outstanding(owner) === 0) break;
-            const wait = stepper.waitOf();
-            if (wait && !wait.ready()) break;
+            if (!mayStep(stepper)) break;
             stepAs(stepper, owner, 0, script.slice(values.length));
             this.stats.soloSteps++;
             const log = stepper.drawn();
@@ -387,5 +397,25 @@ export class PromiseEngine {
       execution.draw = savedDraw;
     }
     return found;
+  }
+}
+
+/**
+ * Whether `stepper`'s actor could take a step now: not finished, its wait (if any) ready. Asked
+ * as the scheduler asks it, outside any step: the wait reads memory as it is (the latest writes),
+ * through no memory model and with no draw, even when asked from inside a promise step.
+ */
+function mayStep(stepper: ActorStepper): boolean {
+  if (stepper.done) return false;
+  const wait = stepper.waitOf();
+  if (!wait) return true;
+  const { actor, draw } = execution;
+  execution.actor = -1;
+  execution.draw = undefined;
+  try {
+    return wait.ready();
+  } finally {
+    execution.actor = actor;
+    execution.draw = draw;
   }
 }

@@ -39,6 +39,10 @@ export class SoloMemo<T> {
   /** Per actor: by its machine state, each context met there with the runs remembered from it (contexts are small, and few per state). */
   private readonly byActor: Map<number, FromState<T>[]>[] = [];
   private readonly counts: number[] = [];
+  /** remember()'s scratch: per word, the call that last listed it (distinct reads without a Set). */
+  private seenIn = new Int32Array(0);
+  private calls = 0;
+  private distinct = new Int32Array(64);
 
   /** The answer of a remembered run of `actor` from this state and memory, if one holds. */
   recall(actor: number, state: number, context: unknown, memory: Int32Array, step: number): T | undefined {
@@ -56,11 +60,11 @@ export class SoloMemo<T> {
    * Remembers a run of `actor` from `state` and `context` (a copy is kept) that read `reads` (word
    * indices in the order read, repeats allowed), `memory` being as it was before the run; `step`
    * is the step index it read (-1: none). Words past `limit` (outside what a snapshot puts back)
-   * make the run not remembered.
+   * make the run not remembered; `ignored` (a word the answer does not depend on) is left out.
    */
-  remember(actor: number, state: number, context: unknown, reads: readonly number[], memory: Int32Array, limit: number, step: number, answer: T): void {
-    const words = Int32Array.from(new Set(reads));
-    if (words.some((w) => w >= limit)) return;
+  remember(actor: number, state: number, context: unknown, reads: readonly number[], memory: Int32Array, limit: number, step: number, answer: T, ignored = -1): void {
+    const words = this.distinctReads(reads, memory.length, limit, ignored);
+    if (!words) return;
     const values = words.map((w) => memory[w]);
     if ((this.counts[actor] = (this.counts[actor] ?? 0) + 1) > RUNS_PER_ACTOR) {
       this.byActor[actor] = new Map();
@@ -113,6 +117,24 @@ export class SoloMemo<T> {
       n = next;
       at++;
     }
+  }
+
+  /** `reads` without repeats (and without `ignored`), first read first; undefined if one is past `limit`. */
+  private distinctReads(reads: readonly number[], words: number, limit: number, ignored: number): Int32Array | undefined {
+    if (this.seenIn.length < words || this.calls === 0x7fffffff) {
+      this.seenIn = new Int32Array(Math.max(words, this.seenIn.length));
+      this.calls = 0;
+    }
+    const call = ++this.calls;
+    if (this.distinct.length < reads.length) this.distinct = new Int32Array(reads.length);
+    let n = 0;
+    for (const w of reads) {
+      if (w >= limit) return undefined;
+      if (w === ignored || this.seenIn[w] === call) continue;
+      this.seenIn[w] = call;
+      this.distinct[n++] = w;
+    }
+    return this.distinct.slice(0, n);
   }
 
   private from(actor: number, state: number, context: unknown): FromState<T> | undefined {
