@@ -60,8 +60,25 @@ function draw(n: number): number {
   return execution.draw(n);
 }
 
-const lo32 = (a: Int32Array, i: number) => () => ({ lo: plainLoad32(a, i), hi: 0 });
-const both64 = (a: BigInt64Array, j: number) => () => split(plainLoad64(a, j));
+// The location a modelled access is on, for the model to read its initial value (lazily: only
+// while the location has no write yet). Set before each call into the model, which reads it
+// before returning and makes no modelled access meanwhile: one function each, not a closure per access.
+let at32: Int32Array = new Int32Array(0);
+let at32Index = 0;
+let at64: BigInt64Array = new BigInt64Array(0);
+let at64Index = 0;
+const initial32 = (): Value => ({ lo: plainLoad32(at32, at32Index), hi: 0 });
+const initial64 = (): Value => split(plainLoad64(at64, at64Index));
+function lo32(a: Int32Array, i: number): () => Value {
+  at32 = a;
+  at32Index = i;
+  return initial32;
+}
+function both64(a: BigInt64Array, j: number): () => Value {
+  at64 = a;
+  at64Index = j;
+  return initial64;
+}
 const split = (v: bigint): Value => ({ lo: Number(BigInt.asIntN(32, v)), hi: Number(BigInt.asIntN(32, v >> 32n)) });
 const join = (v: Value): bigint => (BigInt(v.hi) << 32n) | BigInt(v.lo >>> 0);
 
