@@ -101,6 +101,22 @@ function plainLoad64(a: BigInt64Array, j: number): bigint {
 }
 
 /**
+ * A word of a memory model's own state (views, write histories: never itself modelled), read by
+ * the model. Recorded like any read; read plainly, as the model runs only inline (one thread).
+ */
+export function modelStateLoad(a: Int32Array, i: number): number {
+  if (footprint.on) footprint.reads.push(i);
+  return a[i];
+}
+
+/** A memory model writes a word of its own state (see modelStateLoad): recorded and undoable like any write. */
+export function modelStateStore(a: Int32Array, i: number, v: number): void {
+  if (footprint.on) footprint.writes.push(i);
+  if (undo.on) undo.keep(i);
+  a[i] = v;
+}
+
+/**
  * The latest executed write, never through a memory model: for a check that judges the global
  * state from inside a step (a ghost oracle, as an invariant raised there), not for the modelled
  * code's own loads. Recorded in the footprint like any read.

@@ -13,7 +13,7 @@
 //
 // Everything lives in shared memory (one region, zeroed with the run), read and written through
 // the recorded accessors, so the same state is seen by traces, snapshots and the state cache.
-import { ld32, st32 } from '../access.ts';
+import { modelStateLoad, modelStateStore } from '../access.ts';
 import type { Layout } from '../layout.ts';
 
 /** Writes kept per location: a read can see at most this far back (a stated bound of the model). */
@@ -146,14 +146,20 @@ export class Arm64Memory {
   }
 
   // --- raw fields (recorded accesses: they are part of the state) ---
+  private get(i: number): number {
+    return modelStateLoad(this.a, i);
+  }
+  private put(i: number, v: number): void {
+    modelStateStore(this.a, i, v);
+  }
   private now(): number {
-    return ld32(this.a, this.base);
+    return this.get(this.base);
   }
   private view(actor: number, f: number): number {
-    return ld32(this.a, this.base + 1 + actor * VIEW_WORDS + f);
+    return this.get(this.base + 1 + actor * VIEW_WORDS + f);
   }
   private setView(actor: number, f: number, v: number): void {
-    st32(this.a, this.base + 1 + actor * VIEW_WORDS + f, v);
+    this.put(this.base + 1 + actor * VIEW_WORDS + f, v);
   }
   private joinView(actor: number, f: number, v: number): void {
     if (v > this.view(actor, f)) this.setView(actor, f, v);
@@ -172,7 +178,7 @@ export class Arm64Memory {
   /** The writes kept for a location, oldest first; the initial value (ts 0) if none yet. */
   private messages(slot: number, initial: () => Value): { ts: number; lo: number; hi: number }[] {
     const at = this.loc(slot);
-    const n = ld32(this.a, at);
+    const n = this.get(at);
     if (n === 0) {
       const v = initial();
       return [{ ts: 0, lo: v.lo, hi: v.hi }];
@@ -180,7 +186,7 @@ export class Arm64Memory {
     const out = [];
     for (let i = 0; i < n; i++) {
       const m = at + 1 + i * MSG;
-      out.push({ ts: ld32(this.a, m + M_TS), lo: ld32(this.a, m + M_LO), hi: ld32(this.a, m + M_HI) });
+      out.push({ ts: this.get(m + M_TS), lo: this.get(m + M_LO), hi: this.get(m + M_HI) });
     }
     return out;
   }
@@ -192,7 +198,7 @@ export class Arm64Memory {
   private readMessages(slot: number, initial: () => Value): number {
     const { ts, lo, hi } = this.scratch;
     const at = this.loc(slot);
-    const n = ld32(this.a, at);
+    const n = this.get(at);
     if (n === 0) {
       const v = initial();
       ts[0] = 0;
@@ -202,48 +208,48 @@ export class Arm64Memory {
     }
     for (let i = 0; i < n; i++) {
       const m = at + 1 + i * MSG;
-      ts[i] = ld32(this.a, m + M_TS);
-      lo[i] = ld32(this.a, m + M_LO);
-      hi[i] = ld32(this.a, m + M_HI);
+      ts[i] = this.get(m + M_TS);
+      lo[i] = this.get(m + M_LO);
+      hi[i] = this.get(m + M_HI);
     }
     return n;
   }
 
   private append(slot: number, initial: () => Value, ts: number, v: Value): void {
     const at = this.loc(slot);
-    let n = ld32(this.a, at);
+    let n = this.get(at);
     if (n === 0) {
       // The location's first write: keep its initial value as the write at time 0.
       const i = initial();
-      st32(this.a, at + 1 + M_TS, 0);
-      st32(this.a, at + 1 + M_LO, i.lo);
-      st32(this.a, at + 1 + M_HI, i.hi);
+      this.put(at + 1 + M_TS, 0);
+      this.put(at + 1 + M_LO, i.lo);
+      this.put(at + 1 + M_HI, i.hi);
       n = 1;
     }
     if (n === HISTORY) {
       this.historyOverflow = true;
-      for (let i = 1; i < n; i++) for (let f = 0; f < MSG; f++) st32(this.a, at + 1 + (i - 1) * MSG + f, ld32(this.a, at + 1 + i * MSG + f));
+      for (let i = 1; i < n; i++) for (let f = 0; f < MSG; f++) this.put(at + 1 + (i - 1) * MSG + f, this.get(at + 1 + i * MSG + f));
       n--;
     }
     const m = at + 1 + n * MSG;
-    st32(this.a, m + M_TS, ts);
-    st32(this.a, m + M_LO, v.lo);
-    st32(this.a, m + M_HI, v.hi);
-    st32(this.a, at, n + 1);
+    this.put(m + M_TS, ts);
+    this.put(m + M_LO, v.lo);
+    this.put(m + M_HI, v.hi);
+    this.put(at, n + 1);
   }
 
   /** A new write of `v`, the latest in coherence: the clock moves on to its timestamp, returned. */
   private appendLatest(slot: number, initial: () => Value, v: Value): number {
     const ts = this.now() + 1;
-    st32(this.a, this.base, ts);
+    this.put(this.base, ts);
     this.append(slot, initial, ts, v);
     return ts;
   }
 
   /** `actor` makes the write it promised at `slot`: no longer outstanding. Returns its timestamp. */
   private fulfil(actor: number, slot: number): number {
-    const ts = ld32(this.a, this.cell(actor, slot, C_PROMISE));
-    st32(this.a, this.cell(actor, slot, C_PROMISE), 0);
+    const ts = this.get(this.cell(actor, slot, C_PROMISE));
+    this.put(this.cell(actor, slot, C_PROMISE), 0);
     this.setView(actor, V_OUTSTANDING, this.view(actor, V_OUTSTANDING) - 1);
     return ts;
   }
@@ -259,9 +265,9 @@ export class Arm64Memory {
 
   /** After `actor` wrote at `ts`: its coherence there, what a later load of it forwards (`fwdView`), its write views. */
   private wrote(actor: number, slot: number, ts: number, fwdView: number, release: boolean): void {
-    st32(this.a, this.cell(actor, slot, C_COH), ts);
-    st32(this.a, this.cell(actor, slot, C_FWD_TS), ts);
-    st32(this.a, this.cell(actor, slot, C_FWD_VIEW), fwdView);
+    this.put(this.cell(actor, slot, C_COH), ts);
+    this.put(this.cell(actor, slot, C_FWD_TS), ts);
+    this.put(this.cell(actor, slot, C_FWD_VIEW), fwdView);
     this.joinView(actor, V_WOLD, ts);
     if (release) this.joinView(actor, V_REL, ts);
   }
@@ -269,7 +275,7 @@ export class Arm64Memory {
   /** The view a dependency on these words' last loads by `actor` carries. */
   dependencyView(actor: number, words: readonly number[]): number {
     let v = 0;
-    for (const w of words) if (this.covers(w)) v = Math.max(v, ld32(this.a, this.cell(actor, this.slot(w), C_LAST)));
+    for (const w of words) if (this.covers(w)) v = Math.max(v, this.get(this.cell(actor, this.slot(w), C_LAST)));
     return v;
   }
 
@@ -281,13 +287,13 @@ export class Arm64Memory {
     const slot = this.slot(word);
     let pre = Math.max(dep, this.view(actor, V_RNEW));
     if (kind === 'acquire') pre = Math.max(pre, this.view(actor, V_REL));
-    const coh = ld32(this.a, this.cell(actor, slot, C_COH));
+    const coh = this.get(this.cell(actor, slot, C_COH));
     const floor = Math.max(pre, coh);
     const n = this.readMessages(slot, initial);
     const { ts, lo, hi } = this.scratch;
     // The latest write at or before the floor, and every later one, except the actor's own
     // promise (a write cannot be read before it is made by the thread that makes it).
-    const own = ld32(this.a, this.cell(actor, slot, C_PROMISE));
+    const own = this.get(this.cell(actor, slot, C_PROMISE));
     let first = 0;
     for (let i = 0; i < n; i++) if (ts[i] <= floor) first = i;
     let skipped = 0;
@@ -299,10 +305,10 @@ export class Arm64Memory {
     let k = readable > 1 ? readable - 1 - draw(readable) : 0;
     let m = first;
     for (; ; m++) if (!(skipped && ts[m] === own) && k-- === 0) break;
-    const fwd = ld32(this.a, this.cell(actor, slot, C_FWD_TS)) === ts[m] && ts[m] !== 0;
-    const post = Math.max(pre, fwd ? ld32(this.a, this.cell(actor, slot, C_FWD_VIEW)) : ts[m]);
-    if (post > coh) st32(this.a, this.cell(actor, slot, C_COH), post);
-    st32(this.a, this.cell(actor, slot, C_LAST), post);
+    const fwd = this.get(this.cell(actor, slot, C_FWD_TS)) === ts[m] && ts[m] !== 0;
+    const post = Math.max(pre, fwd ? this.get(this.cell(actor, slot, C_FWD_VIEW)) : ts[m]);
+    if (post > coh) this.put(this.cell(actor, slot, C_COH), post);
+    this.put(this.cell(actor, slot, C_LAST), post);
     this.joinView(actor, V_ROLD, post);
     if (kind === 'acquire') {
       this.joinView(actor, V_RNEW, post);
@@ -320,8 +326,8 @@ export class Arm64Memory {
   store(actor: number, word: number, initial: () => Value, draw: (n: number) => number, v: Value, kind: StoreKind, dep: number): boolean {
     const slot = this.slot(word);
     const pre = this.writeFloor(actor, dep, kind === 'release');
-    const coh = ld32(this.a, this.cell(actor, slot, C_COH));
-    const own = ld32(this.a, this.cell(actor, slot, C_PROMISE));
+    const coh = this.get(this.cell(actor, slot, C_COH));
+    const own = this.get(this.cell(actor, slot, C_PROMISE));
     // Its promise of this value here, if the store's views allow fulfilling it (then it may, or
     // it may append and leave the promise to a later store).
     const canFulfil = own !== 0 && own > pre && own > coh && this.messages(slot, initial).some((m) => m.ts === own && m.lo === v.lo && m.hi === v.hi);
@@ -340,7 +346,7 @@ export class Arm64Memory {
   private latestExecuted(slot: number, initial: () => Value): { ts: number; lo: number; hi: number } {
     const pending = new Set<number>();
     for (let a = 0; a < this.actors; a++) {
-      const ts = ld32(this.a, this.cell(a, slot, C_PROMISE));
+      const ts = this.get(this.cell(a, slot, C_PROMISE));
       if (ts !== 0) pending.add(ts);
     }
     const msgs = this.messages(slot, initial).filter((m) => !pending.has(m.ts));
@@ -363,7 +369,7 @@ export class Arm64Memory {
   rmw(actor: number, word: number, initial: () => Value, order: RmwOrder, f: (old: Value) => Value | null): Value & { hidden?: boolean } {
     if (order === 'full') this.barrier(actor, 'sy');
     const slot = this.slot(word);
-    const own = ld32(this.a, this.cell(actor, slot, C_PROMISE));
+    const own = this.get(this.cell(actor, slot, C_PROMISE));
     const msgs = this.messages(slot, initial);
     // Atomicity: the write follows the one the RMW read with no other write between. Appended, it
     // follows the latest; fulfilling a promise, it is the promise, so the read is of the write
@@ -372,14 +378,14 @@ export class Arm64Memory {
     if (at < 0) throw new RmwOverOwnPromise(`an RMW over a promised store of its own whose predecessor is no longer kept`);
     const read = msgs[at];
     const old = { lo: read.lo, hi: read.hi };
-    const coh = ld32(this.a, this.cell(actor, slot, C_COH));
+    const coh = this.get(this.cell(actor, slot, C_COH));
     const post = Math.max(read.ts, this.view(actor, V_RNEW));
     // Its views may not have passed its own promise: it would have to read a write after it.
     if (own !== 0 && (post >= own || coh >= own)) throw new RmwOverOwnPromise(`an RMW whose views have passed its own promised store`);
     const acquire = order === 'acquire' || order === 'full';
     const release = order === 'release' || order === 'full';
-    st32(this.a, this.cell(actor, slot, C_COH), Math.max(post, coh));
-    st32(this.a, this.cell(actor, slot, C_LAST), post);
+    this.put(this.cell(actor, slot, C_COH), Math.max(post, coh));
+    this.put(this.cell(actor, slot, C_LAST), post);
     this.joinView(actor, V_ROLD, post);
     if (acquire) {
       this.joinView(actor, V_RNEW, post);
@@ -443,7 +449,7 @@ export class Arm64Memory {
   promisedByAnyone(word: number): boolean {
     if (!this.covers(word)) return false;
     const slot = this.slot(word);
-    for (let a = 0; a < this.actors; a++) if (ld32(this.a, this.cell(a, slot, C_PROMISE)) !== 0) return true;
+    for (let a = 0; a < this.actors; a++) if (this.get(this.cell(a, slot, C_PROMISE)) !== 0) return true;
     return false;
   }
 
@@ -457,9 +463,9 @@ export class Arm64Memory {
    */
   publishWalked(issuer: number): void {
     for (const slot of this.walkedSlots) {
-      const c = ld32(this.a, this.cell(issuer, slot, C_COH));
+      const c = this.get(this.cell(issuer, slot, C_COH));
       if (c === 0) continue;
-      for (let a = 0; a < this.actors; a++) if (a !== issuer && ld32(this.a, this.cell(a, slot, C_COH)) < c) st32(this.a, this.cell(a, slot, C_COH), c);
+      for (let a = 0; a < this.actors; a++) if (a !== issuer && this.get(this.cell(a, slot, C_COH)) < c) this.put(this.cell(a, slot, C_COH), c);
     }
   }
 
@@ -510,7 +516,7 @@ export class Arm64Memory {
 
   /** Whether `actor` may promise a store to `word` (one outstanding promise per location). */
   canPromise(actor: number, word: number): boolean {
-    return ld32(this.a, this.cell(actor, this.slot(word), C_PROMISE)) === 0;
+    return this.get(this.cell(actor, this.slot(word), C_PROMISE)) === 0;
   }
 
   /**
@@ -530,7 +536,7 @@ export class Arm64Memory {
   promise(actor: number, word: number, initial: () => Value, v: Value): void {
     const slot = this.slot(word);
     const ts = this.appendLatest(slot, initial, v);
-    st32(this.a, this.cell(actor, slot, C_PROMISE), ts);
+    this.put(this.cell(actor, slot, C_PROMISE), ts);
     this.setView(actor, V_OUTSTANDING, this.outstanding(actor) + 1);
   }
 }
