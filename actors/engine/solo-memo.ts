@@ -156,8 +156,12 @@ function samePlainData(a: unknown, b: unknown): boolean {
   }
   const pa = Object.getPrototypeOf(a);
   if ((pa !== Object.prototype && pa !== null) || Object.getPrototypeOf(b) !== pa || Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  for (const k of ka) if (!Object.hasOwn(b, k) || !samePlainData((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
-  return true;
+  // Own keys only (plain data's prototype has none enumerable); counted, not listed: this runs at every recall.
+  let keys = 0;
+  for (const k in a) {
+    if (!Object.hasOwn(b, k) || !samePlainData((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+    keys++;
+  }
+  for (const k in b) if (Object.hasOwn(b, k)) keys--;
+  return keys === 0;
 }
