@@ -3,7 +3,9 @@
 // sample draws other schedules (its own seed): sampling remembers the solo runs of promises it has
 // met (actors/engine/solo-memo.ts), and a sample repeating the last one's runs would find them all.
 // Steps of runs dropped as infeasible (a promise that could not be kept) do not count: they are
-// work the model costs, not executions it explored.
+// work the model costs, not executions it explored. The ratios are medians of each round's own
+// ratio (sc and arm64 measured one after the other), so that the load moving between rounds moves
+// both; the same in CPU time of this process, which other processes on the machine do not inflate.
 import { explore } from '../actors/explore/index.ts';
 import { InlineBackend } from '../actors/engine/index.ts';
 import { buildWorld, type WorldOptions } from '../actors/engine/index.ts';
@@ -18,8 +20,11 @@ export interface MemoryModelBench {
   arm64StepsPerSec: number;
   /** arm64 without promises: loads reorder, stores never overtake. */
   arm64NoPromisesStepsPerSec: number;
+  /** Median over rounds of arm64 steps/s over sc steps/s, both wall-clock. */
   arm64VsSc: number;
   arm64NoPromisesVsSc: number;
+  /** The same in steps per CPU second of this process. */
+  arm64VsScCpu: number;
   /** Share of arm64 runs dropped as infeasible. */
   arm64InfeasibleShare: number;
   /** arm64: promise steps taken and promises made per run (all runs), and steps run alone per counted step. */
@@ -37,20 +42,28 @@ export async function memoryModelBench(seconds: number, runs: number): Promise<M
   const xs: number[] = [];
   const ys: number[] = [];
   const zs: number[] = [];
+  const cpu: number[] = [];
+  const timed = async (backend: InlineBackend, seed: number) => {
+    const before = process.cpuUsage();
+    const r = await explore(backend, { ...o, seed });
+    const used = process.cpuUsage(before);
+    return { r, perSec: r.steps / (r.elapsedMs / 1000), perCpuSec: r.steps / ((used.user + used.system) / 1e6) };
+  };
   let runsSeen = 0;
   let infeasible = 0;
   let counted = 0;
   const costBefore = arm.promiseStats()!;
   for (let i = 0; i < runs; i++) {
-    const a = await explore(sc, { ...o, seed: i + 1 });
-    xs.push(a.steps / (a.elapsedMs / 1000));
-    const b = await explore(arm, { ...o, seed: i + 1 });
-    ys.push(b.steps / (b.elapsedMs / 1000));
-    runsSeen += b.iterations;
-    counted += b.steps;
-    infeasible += b.infeasibleRuns;
-    const c = await explore(armNoPromises, { ...o, seed: i + 1 });
-    zs.push(c.steps / (c.elapsedMs / 1000));
+    const a = await timed(sc, i + 1);
+    xs.push(a.perSec);
+    const b = await timed(arm, i + 1);
+    ys.push(b.perSec);
+    cpu.push(b.perCpuSec / a.perCpuSec);
+    runsSeen += b.r.iterations;
+    counted += b.r.steps;
+    infeasible += b.r.infeasibleRuns;
+    const c = await timed(armNoPromises, i + 1);
+    zs.push(c.perSec);
   }
   const round = (x: number) => Math.round(x * 100) / 100;
   const cost = arm.promiseStats()!;
@@ -60,8 +73,9 @@ export async function memoryModelBench(seconds: number, runs: number): Promise<M
     scStepsPerSec: Math.round(median(xs)),
     arm64StepsPerSec: Math.round(median(ys)),
     arm64NoPromisesStepsPerSec: Math.round(median(zs)),
-    arm64VsSc: round(median(ys) / median(xs)),
-    arm64NoPromisesVsSc: round(median(zs) / median(xs)),
+    arm64VsSc: round(median(ys.map((y, i) => y / xs[i]))),
+    arm64NoPromisesVsSc: round(median(zs.map((z, i) => z / xs[i]))),
+    arm64VsScCpu: round(median(cpu)),
     arm64InfeasibleShare: round(runsSeen ? infeasible / runsSeen : 0),
     arm64PromiseStepsPerRun: perRun(cost.promiseSteps - costBefore.promiseSteps),
     arm64PromisesPerRun: perRun(cost.promisesMade - costBefore.promisesMade),
