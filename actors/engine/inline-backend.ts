@@ -252,7 +252,10 @@ export class InlineBackend implements Backend {
       } else {
         // Sampling reads only the writes, during the step: the same arrays serve every step.
         const f = this.samplingFootprint;
-        f.reads.length = f.writes.length = f.statistics.length = 0;
+        // (Setting a length calls into the runtime: skipped where already empty.)
+        if (f.reads.length !== 0) f.reads.length = 0;
+        if (f.writes.length !== 0) f.writes.length = 0;
+        if (f.statistics.length !== 0) f.statistics.length = 0;
         footprint.reads = f.reads;
         footprint.writes = f.writes;
         footprint.statistics = f.statistics;

@@ -29,10 +29,20 @@ class Node<T> {
   ) {}
 }
 
+/** One remembered run whole: every word it read, with the value it read, and its answer. */
+interface Run<T> {
+  words: Int32Array;
+  values: Int32Array;
+  answer: T;
+  step: number;
+}
+
 interface FromState<T> {
   state: number;
   context: unknown;
   root: Node<T>;
+  /** The run last recalled from here, kept whole: the next recall is mostly the same run, checked in one pass over two arrays rather than a walk through the tree's nodes. */
+  last: Run<T> | undefined;
 }
 
 export class SoloMemo<T> {
@@ -46,14 +56,41 @@ export class SoloMemo<T> {
 
   /** The answer of a remembered run of `actor` from this state and memory, if one holds. */
   recall(actor: number, state: number, context: unknown, memory: Int32Array, step: number): T | undefined {
-    let n = this.from(actor, state, context)?.root;
+    const from = this.from(actor, state, context);
+    if (!from) return undefined;
+    const last = from.last;
+    if (last && (last.step < 0 || last.step === step) && holds(last.words, last.values, memory)) return last.answer;
+    const leaf = this.walk(from.root, memory);
+    if (!leaf || !(leaf.step < 0 || leaf.step === step)) return undefined;
+    from.last = this.runTo(from.root, leaf, memory);
+    return leaf.answer;
+  }
+
+  /** The node where a remembered run ends whose every word read holds its value in `memory`, if one does. */
+  private walk(root: Node<T>, memory: Int32Array): Node<T> | undefined {
+    let n: Node<T> | undefined = root;
     while (n !== undefined) {
-      const { words, values } = n;
-      for (let i = 0; i < words.length; i++) if (memory[words[i]] !== values[i]) return undefined;
-      if (n.branchWord < 0) return n.step < 0 || n.step === step ? n.answer : undefined;
+      if (!holds(n.words, n.values, memory)) return undefined;
+      if (n.branchWord < 0) return n;
       n = n.branches!.get(memory[n.branchWord]);
     }
     return undefined;
+  }
+
+  /** The run ending at `leaf` (reached from `root` through `memory`'s values), whole. */
+  private runTo(root: Node<T>, leaf: Node<T>, memory: Int32Array): Run<T> {
+    const words: number[] = [];
+    const values: number[] = [];
+    for (let n = root; ; n = n.branches!.get(memory[n.branchWord])!) {
+      for (let i = 0; i < n.words.length; i++) {
+        words.push(n.words[i]);
+        values.push(n.values[i]);
+      }
+      if (n === leaf) break;
+      words.push(n.branchWord);
+      values.push(memory[n.branchWord]);
+    }
+    return { words: Int32Array.from(words), values: Int32Array.from(values), answer: leaf.answer!, step: leaf.step };
   }
 
   /**
@@ -73,7 +110,7 @@ export class SoloMemo<T> {
     const from = this.from(actor, state, context);
     if (!from) {
       const byState = (this.byActor[actor] ??= new Map());
-      byState.set(state, [...(byState.get(state) ?? []), { state, context: structuredClone(context), root: new Node(words, values, answer, step) }]);
+      byState.set(state, [...(byState.get(state) ?? []), { state, context: structuredClone(context), root: new Node(words, values, answer, step), last: undefined }]);
       return;
     }
     let n = from.root;
@@ -143,6 +180,12 @@ export class SoloMemo<T> {
     for (const r of runs) if (samePlainData(r.context, context)) return r;
     return undefined;
   }
+}
+
+/** Whether every word of `words` holds the value of `values` beside it in `memory`. */
+function holds(words: Int32Array, values: Int32Array, memory: Int32Array): boolean {
+  for (let i = 0; i < words.length; i++) if (memory[words[i]] !== values[i]) return false;
+  return true;
 }
 
 /** Equality of plain data (what hashValue hashes); anything else compares unequal unless it is the same object. */
