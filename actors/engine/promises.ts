@@ -79,7 +79,7 @@ interface SoloStore {
 /** A solo run's answer: its paths' stores, and (a certificate run's) the certificate it made. */
 interface SoloAnswer {
   found: SoloStore[][];
-  certificate: Uint8Array | undefined;
+  certificate: Int32Array | undefined;
   /** The stores of all paths, each (word, value) once, first seen first: a promise step's candidates (kept once made). */
   stores?: SoloStore[];
 }
@@ -105,10 +105,12 @@ export interface PromiseHost {
 }
 
 /**
- * Sampling: per actor, the shared words its last successful certificate run read, as one byte per
- * word (undefined: none held; never changed once made). The run drew only default values (one path), so from the same state it is the same run.
+ * Sampling: per actor, the shared words its last successful certificate run read, each listed once
+ * (undefined: none held; never changed once made). Listed, not one byte per word of memory: the
+ * memory of remembered runs keeps one per certificate run, and a page each would be most of the
+ * heap the collector walks. The run drew only default values (one path), so from the same state it is the same run.
  */
-export type Certificates = (Uint8Array | undefined)[];
+export type Certificates = (Int32Array | undefined)[];
 
 export class PromiseEngine {
   /**
@@ -142,6 +144,9 @@ export class PromiseEngine {
   private certificates: Certificates = [];
   /** What promises cost so far (all runs on this engine): figures for the bench. */
   readonly stats = { promiseSteps: 0, promisesMade: 0, soloSteps: 0 };
+
+  /** Per actor, the words of its certificate marked (one byte per word of memory), for certifySampled's lookups: kept while it is held. */
+  private readonly marks: Uint8Array[] = [];
 
   /** Actors whose certificate was made during the current step. */
   private readonly certifiedNow: number[] = [];
@@ -262,10 +267,10 @@ export class PromiseEngine {
     // the same order among themselves; so running alone takes the same path.
     const clock = this.m.clockWord();
     for (let a = 0; this.held > 0 && writes.length > 0 && a < this.certificates.length; a++) {
-      const c = this.certificates[a];
-      if (!c || this.certifiedNow.includes(a) || (a === owner && own)) continue;
+      if (!this.certificates[a] || this.certifiedNow.includes(a) || (a === owner && own)) continue;
+      const read = this.marks[a];
       for (const w of writes) {
-        if (c[w] && w !== clock) {
+        if (read[w] && w !== clock) {
           this.setCertificate(a, undefined);
           if (a !== owner) (voided ??= []).push(a);
           break;
@@ -297,15 +302,13 @@ export class PromiseEngine {
   }
 
   restoreCertificates(c: Certificates): void {
-    this.certificates = [...c];
-    this.held = this.certificates.filter((x) => x !== undefined).length;
+    for (let a = 0; a < Math.max(c.length, this.certificates.length); a++) if (c[a] !== this.certificates[a]) this.setCertificate(a, c[a]);
     this.forgetCertifiedNow();
   }
 
   /** Forget every certificate (a new run, or a state restored from elsewhere). */
   dropCertificates(): void {
-    this.certificates = [];
-    this.held = 0;
+    for (let a = 0; this.held > 0 && a < this.certificates.length; a++) this.setCertificate(a, undefined);
     this.forgetCertifiedNow();
   }
 
@@ -314,10 +317,15 @@ export class PromiseEngine {
     if (this.certifiedNow.length !== 0) this.certifiedNow.length = 0;
   }
 
-  private setCertificate(actor: number, c: Uint8Array | undefined): void {
+  private setCertificate(actor: number, c: Int32Array | undefined): void {
     if (actor >= this.certificates.length && c === undefined) return;
-    this.held += (c !== undefined ? 1 : 0) - (this.certificates[actor] !== undefined ? 1 : 0);
+    const old = this.certificates[actor];
+    if (old === c) return;
+    this.held += (c !== undefined ? 1 : 0) - (old !== undefined ? 1 : 0);
     this.certificates[actor] = c;
+    const read = (this.marks[actor] ??= new Uint8Array(this.host.world.memory.i32.length));
+    if (old) for (const w of old) read[w] = 0;
+    if (c) for (const w of c) read[w] = 1;
   }
 
   /**
@@ -375,9 +383,7 @@ export class PromiseEngine {
         if (ok && this.m.outstanding(owner) === 0) {
           found.push(stores);
           if (capture) {
-            const read = new Uint8Array(this.host.world.memory.i32.length);
-            for (const w of footprint.reads) read[w] = 1;
-            this.setCertificate(owner, read);
+            this.setCertificate(owner, Int32Array.from(new Set(footprint.reads)));
             this.certifiedNow.push(owner);
           }
           if (certify) break;
