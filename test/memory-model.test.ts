@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { explore } from '../actors/explore/index.ts';
 import { InlineBackend, PromiseEngine, buildWorld } from '../actors/engine/index.ts';
 import rollover from '../scenarios/vmid-rollover.ts';
+import waitOnFlag from './fixtures/wait-on-flag-scenario.ts';
 import { hyprace, expectOneLine } from './cli-run.ts';
 import { tempDir } from './temp-dirs.ts';
 
@@ -73,6 +74,25 @@ describe('the arm64 memory model in the designs', function () {
     expect(seen(remembered)).to.deep.equal(seen(alone));
     expect(alone.cost.promisesMade).to.be.above(50);
     expect(remembered.cost.soloSteps).to.be.below(alone.cost.soloSteps * 0.75);
+  });
+
+  it('a promise step asks its owner\'s wait as the scheduler does: no draw, no change to memory, while the owner is blocked', () => {
+    // The daemon's solo run asked the wait inside its own step, so a wait reading a word the model
+    // covers went through the model as a thread the model does not have (the daemon), and drew
+    // among the flag's writes: verify branched on it, sampling spent a draw.
+    const world = buildWorld(waitOnFlag, 'plain', undefined, undefined, { memoryModel: 'arm64' });
+    const backend = new InlineBackend(world);
+    backend.resetActors();
+    backend.step(0, 1); // setter: flag = 1; the flag now has two writes, the waiter waits for 2
+    expect(backend.waitOf(1)!.ready()).to.equal(false);
+    const daemon = world.actors.findIndex((a) => a.name === 'waiter.promise');
+    const before = world.memory.u8.slice(0, world.hostBytes);
+    backend.step(daemon, 1, []);
+    expect(backend.lastDrawn(daemon).arities, 'draws of the promise step').to.deep.equal([]);
+    const changed = [...world.memory.u8.slice(0, world.hostBytes)].flatMap((b, i) => (b !== before[i] ? [i >> 2] : []));
+    // Only the daemon's own count of promise steps taken may change.
+    expect(new Set(changed).size, `words changed: ${[...new Set(changed)].join(', ')}`).to.be.at.most(1);
+    expect(backend.promiseStats()!.promisesMade).to.equal(0);
   });
 
   it('a violation sampled under arm64 replays: its promise steps search as they did when sampled; a step taken on its certificate\'s draws records them', () => {

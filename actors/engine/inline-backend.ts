@@ -93,7 +93,8 @@ export class InlineBackend implements Backend {
 
   /** After a step under arm64 with promises: note an actor that finished, and certify the promiser. */
   private afterModelledStep(actor: number, writes: readonly number[] | undefined): void {
-    if (this.steppers[actor].done) this.world.arm64!.setFinished(actor);
+    // A promise daemon is no thread of the model: only the scenario's actors have its views.
+    if (actor < this.world.promiseOwners! && this.steppers[actor].done) this.world.arm64!.setFinished(actor);
     if (writes) this.promises!.certifySampled(actor, writes, this.drewDefaults[actor]);
     else this.promises!.certify(this.promises!.ownerOf(actor));
   }
