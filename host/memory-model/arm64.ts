@@ -370,16 +370,28 @@ export class Arm64Memory {
     if (order === 'full') this.barrier(actor, 'sy');
     const slot = this.slot(word);
     const own = this.get(this.cell(actor, slot, C_PROMISE));
-    const msgs = this.messages(slot, initial);
+    const n = this.readMessages(slot, initial);
+    const { ts: times, lo, hi } = this.scratch;
     // Atomicity: the write follows the one the RMW read with no other write between. Appended, it
     // follows the latest; fulfilling a promise, it is the promise, so the read is of the write
     // just before it (Promising-ARM's exclusives, PLDI 2019 section 5).
-    const at = own === 0 ? msgs.length - 1 : msgs.findIndex((m) => m.ts === own) - 1;
+    let at = n - 1;
+    if (own !== 0) {
+      at = -2;
+      for (let i = 0; i < n; i++) {
+        if (times[i] === own) {
+          at = i - 1;
+          break;
+        }
+      }
+    }
     if (at < 0) throw new RmwOverOwnPromise(`an RMW over a promised store of its own whose predecessor is no longer kept`);
-    const read = msgs[at];
-    const old = { lo: read.lo, hi: read.hi };
+    // Taken out of the scratch arrays now: the calls below may read messages again.
+    const old = { lo: lo[at], hi: hi[at] };
+    const promised = own !== 0 ? { lo: lo[at + 1], hi: hi[at + 1] } : undefined;
+    const readTs = times[at];
     const coh = this.get(this.cell(actor, slot, C_COH));
-    const post = Math.max(read.ts, this.view(actor, V_RNEW));
+    const post = Math.max(readTs, this.view(actor, V_RNEW));
     // Its views may not have passed its own promise: it would have to read a write after it.
     if (own !== 0 && (post >= own || coh >= own)) throw new RmwOverOwnPromise(`an RMW whose views have passed its own promised store`);
     const acquire = order === 'acquire' || order === 'full';
@@ -397,8 +409,7 @@ export class Arm64Memory {
       // Ordered after its own read, as a store after its dependencies.
       const after = this.writeFloor(actor, post, release);
       let ts: number;
-      if (own !== 0) {
-        const promised = msgs[at + 1];
+      if (promised) {
         if (promised.lo !== next.lo || promised.hi !== next.hi || after >= own) throw new RmwOverOwnPromise(`an RMW that cannot make the store it promised there`);
         ts = this.fulfil(actor, slot);
         hidden = this.latestExecuted(slot, initial).ts !== ts;
@@ -410,7 +421,7 @@ export class Arm64Memory {
       this.onStore?.(word, next, own === 0, after, true);
     }
     if (order === 'full') this.barrier(actor, 'sy');
-    return { ...old, hidden };
+    return { lo: old.lo, hi: old.hi, hidden };
   }
 
   /** DMB SY / DMB LD / DMB ST, and ISB (control dependencies then order later loads too). */
