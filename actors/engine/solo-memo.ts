@@ -10,6 +10,9 @@
 /** Runs kept per actor; past it the actor's are dropped (a bound on memory, not on what is found). */
 const RUNS_PER_ACTOR = 4096;
 
+/** Runs recalled lately kept whole per state, to check before walking the tree. */
+const RECENT_RUNS = 16;
+
 /**
  * The runs from one machine state, as a tree: the run's first read is the same word for all of
  * them (it depends on the state alone), each value of it leads to the next word read, and so on.
@@ -41,8 +44,12 @@ interface FromState<T> {
   state: number;
   context: unknown;
   root: Node<T>;
-  /** The run last recalled from here, kept whole: the next recall is mostly the same run, checked in one pass over two arrays rather than a walk through the tree's nodes. */
-  last: Run<T> | undefined;
+  /**
+   * The runs last recalled from here (RECENT_RUNS, latest first), kept whole: the next recall is
+   * mostly one of them, checked in one pass over two arrays rather than a walk through the
+   * tree's nodes scattered over the heap.
+   */
+  recent: Run<T>[];
 }
 
 export class SoloMemo<T> {
@@ -58,11 +65,10 @@ export class SoloMemo<T> {
   recall(actor: number, state: number, context: unknown, memory: Int32Array, step: number): T | undefined {
     const from = this.from(actor, state, context);
     if (!from) return undefined;
-    const last = from.last;
-    if (last && (last.step < 0 || last.step === step) && holds(last.words, last.values, memory)) return last.answer;
+    for (const r of from.recent) if ((r.step < 0 || r.step === step) && holds(r.words, r.values, memory)) return r.answer;
     const leaf = this.walk(from.root, memory);
     if (!leaf || !(leaf.step < 0 || leaf.step === step)) return undefined;
-    from.last = this.runTo(from.root, leaf, memory);
+    if (from.recent.unshift(this.runTo(from.root, leaf, memory)) > RECENT_RUNS) from.recent.pop();
     return leaf.answer;
   }
 
@@ -110,7 +116,7 @@ export class SoloMemo<T> {
     const from = this.from(actor, state, context);
     if (!from) {
       const byState = (this.byActor[actor] ??= new Map());
-      byState.set(state, [...(byState.get(state) ?? []), { state, context: structuredClone(context), root: new Node(words, values, answer, step), last: undefined }]);
+      byState.set(state, [...(byState.get(state) ?? []), { state, context: structuredClone(context), root: new Node(words, values, answer, step), recent: [] }]);
       return;
     }
     let n = from.root;
