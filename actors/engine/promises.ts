@@ -19,6 +19,9 @@ import type { ActorDefinition } from './scenario.ts';
 import { SoloMemo } from './solo-memo.ts';
 import type { World } from './world.ts';
 
+/** Draws scripted for a solo step past the script's end: every draw its default (shared: never written). */
+const DEFAULT_DRAWS: readonly number[] = Object.freeze([]);
+
 export const SOLO_STEPS = 64;
 export const SOLO_PATHS = 64;
 
@@ -369,7 +372,7 @@ export class PromiseEngine {
             // A certificate needs the promises kept, not the rest of the run (Promising-ARM).
             if (certify && this.m.outstanding(owner) === 0) break;
             if (!mayStep(stepper)) break;
-            stepAs(stepper, owner, 0, script.slice(values.length));
+            stepAs(stepper, owner, 0, values.length < script.length ? script.slice(values.length) : DEFAULT_DRAWS);
             this.stats.soloSteps++;
             const log = stepper.drawn();
             values.push(...log.values);
