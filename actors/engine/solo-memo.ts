@@ -65,7 +65,18 @@ export class SoloMemo<T> {
   recall(actor: number, state: number, context: unknown, memory: Int32Array, step: number): T | undefined {
     const from = this.from(actor, state, context);
     if (!from) return undefined;
-    for (const r of from.recent) if ((r.step < 0 || r.step === step) && holds(r.words, r.values, memory)) return r.answer;
+    const recent = from.recent;
+    for (let i = 0; i < recent.length; i++) {
+      const r = recent[i];
+      if ((r.step < 0 || r.step === step) && holds(r.words, r.values, memory)) {
+        // Moved one place toward the front: the runs recalled most are checked first.
+        if (i > 0) {
+          recent[i] = recent[i - 1];
+          recent[i - 1] = r;
+        }
+        return r.answer;
+      }
+    }
     const leaf = this.walk(from.root, memory);
     if (!leaf || !(leaf.step < 0 || leaf.step === step)) return undefined;
     if (from.recent.unshift(this.runTo(from.root, leaf, memory)) > RECENT_RUNS) from.recent.pop();
