@@ -17,8 +17,11 @@ describe('the TLB and TLBI completion under the arm64 memory model', function ()
   let dir: string;
   before(() => (dir = tempDir()));
 
+  // Bound 1: bbm-no-dsb is caught at bound 1 under arm64 (the README's run at --preemptions 2
+  // finds it there too), so bbm-locked verified at bound 1 is verified at the bound that catches
+  // the mutant; bound 2 took four times as long.
   const verify = (design: string, memory: string) =>
-    hyprace(['verify', 'stage2-coalesce', '--design', design, '--memory', memory, '--preemptions', '2', '--state-cache', '--time', '900', '--trace-dir', dir, ...SMALL]);
+    hyprace(['verify', 'stage2-coalesce', '--design', design, '--memory', memory, '--preemptions', '1', '--state-cache', '--time', '900', '--trace-dir', dir, ...SMALL]);
 
   /** `run` (a verify of one design at bound `bound`) holds under sc and is caught under arm64 by no-freed-translation, with a trace that replays; returns the arm64 output. */
   const heldUnderScCaughtUnderArm64 = (run: (memory: string) => CliResult, bound: number): string => {
@@ -36,7 +39,7 @@ describe('the TLB and TLBI completion under the arm64 memory model', function ()
   };
 
   it('bbm-no-dsb holds under sc and is caught under arm64 (no-freed-translation), with a trace that replays', () => {
-    const out = heldUnderScCaughtUnderArm64((memory) => verify('bbm-no-dsb', memory), 2);
+    const out = heldUnderScCaughtUnderArm64((memory) => verify('bbm-no-dsb', memory), 1);
     // Through its TLB entry of the old table, or a walk that still reads the old table entry.
     expect(out).to.match(/vcpu0 used a TLB entry for IPA page \d+ made from table \d+, which has been freed since|vcpu0's walk of IPA page \d+ read table \d+, which has been freed/);
   });
@@ -44,7 +47,7 @@ describe('the TLB and TLBI completion under the arm64 memory model', function ()
   it('bbm-locked, whose TLBI is followed by dsb(ish), is verified under arm64 at the same bound', () => {
     const r = verify('bbm-locked', 'arm64');
     expect(r.code, r.stdout + r.stderr).to.equal(0);
-    expect(r.stdout).to.match(/VERIFIED: every execution with at most 2 preemptions/);
+    expect(r.stdout).to.match(/VERIFIED: every execution with at most 1 preemption\b/);
   });
 
   /**
