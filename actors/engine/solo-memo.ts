@@ -29,6 +29,8 @@ class Node<T> {
     public answer: T | undefined,
     /** The step index the run read, or -1 if it read none. */
     public step: number,
+    /** Where a run ends: that run whole (its arrays are those the stretches are views of). */
+    public run: Run<T> | undefined,
   ) {}
 }
 
@@ -79,7 +81,7 @@ export class SoloMemo<T> {
     }
     const leaf = this.walk(from.root, memory);
     if (!leaf || !(leaf.step < 0 || leaf.step === step)) return undefined;
-    if (from.recent.unshift(this.runTo(from.root, leaf, memory)) > RECENT_RUNS) from.recent.pop();
+    if (from.recent.unshift(leaf.run!) > RECENT_RUNS) from.recent.pop();
     return leaf.answer;
   }
 
@@ -94,22 +96,6 @@ export class SoloMemo<T> {
     return undefined;
   }
 
-  /** The run ending at `leaf` (reached from `root` through `memory`'s values), whole. */
-  private runTo(root: Node<T>, leaf: Node<T>, memory: Int32Array): Run<T> {
-    const words: number[] = [];
-    const values: number[] = [];
-    for (let n = root; ; n = n.branches!.get(memory[n.branchWord])!) {
-      for (let i = 0; i < n.words.length; i++) {
-        words.push(n.words[i]);
-        values.push(n.values[i]);
-      }
-      if (n === leaf) break;
-      words.push(n.branchWord);
-      values.push(memory[n.branchWord]);
-    }
-    return { words: Int32Array.from(words), values: Int32Array.from(values), answer: leaf.answer!, step: leaf.step };
-  }
-
   /**
    * Remembers a run of `actor` from `state` and `context` (a copy is kept) that read `reads` (word
    * indices in the order read, repeats allowed), `memory` being as it was before the run; `step`
@@ -120,6 +106,7 @@ export class SoloMemo<T> {
     const words = this.distinctReads(reads, memory.length, limit, ignored);
     if (!words) return;
     const values = words.map((w) => memory[w]);
+    const run: Run<T> = { words, values, answer, step };
     if ((this.counts[actor] = (this.counts[actor] ?? 0) + 1) > RUNS_PER_ACTOR) {
       this.byActor[actor] = new Map();
       this.counts[actor] = 1;
@@ -127,7 +114,7 @@ export class SoloMemo<T> {
     const from = this.from(actor, state, context);
     if (!from) {
       const byState = (this.byActor[actor] ??= new Map());
-      byState.set(state, [...(byState.get(state) ?? []), { state, context: structuredClone(context), root: new Node(words, values, answer, step), recent: [] }]);
+      byState.set(state, [...(byState.get(state) ?? []), { state, context: structuredClone(context), root: new Node(words, values, answer, step, run), recent: [] }]);
       return;
     }
     let n = from.root;
@@ -140,17 +127,18 @@ export class SoloMemo<T> {
       if (i < n.words.length) {
         if (at + i === words.length || words[at + i] !== n.words[i]) return;
         // Same word, another value: the stretch splits there.
-        const tail = new Node(n.words.subarray(i + 1), n.values.subarray(i + 1), n.answer, n.step);
+        const tail = new Node(n.words.subarray(i + 1), n.values.subarray(i + 1), n.answer, n.step, n.run);
         tail.branchWord = n.branchWord;
         tail.branches = n.branches;
         n.branchWord = n.words[i];
         n.branches = new Map([
           [n.values[i], tail],
-          [values[at + i], new Node(words.subarray(at + i + 1), values.subarray(at + i + 1), answer, step)],
+          [values[at + i], new Node(words.subarray(at + i + 1), values.subarray(at + i + 1), answer, step, run)],
         ]);
         n.words = n.words.subarray(0, i);
         n.values = n.values.subarray(0, i);
         n.answer = undefined;
+        n.run = undefined;
         return;
       }
       at += i;
@@ -159,13 +147,14 @@ export class SoloMemo<T> {
         if (at === words.length) {
           n.answer = answer;
           n.step = step;
+          n.run = run;
         }
         return;
       }
       if (at === words.length || words[at] !== n.branchWord) return;
       const next = n.branches!.get(values[at]);
       if (!next) {
-        n.branches!.set(values[at], new Node(words.subarray(at + 1), values.subarray(at + 1), answer, step));
+        n.branches!.set(values[at], new Node(words.subarray(at + 1), values.subarray(at + 1), answer, step, run));
         return;
       }
       n = next;
