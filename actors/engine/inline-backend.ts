@@ -5,6 +5,7 @@ import { undoLog } from '../../host/undo-log.ts';
 import type { Wait } from '../../host/wait.ts';
 import { createStepper, stepAs, type ActorSnapshot, type ActorStepper, type Interpreter } from './actor-runtime.ts';
 import { ActorFailure, type Backend } from './backend.ts';
+import { emptyArray } from './empty-array.ts';
 import { ProcessExitInStep } from './exit-guard.ts';
 import { stepEnds, stepStarts, type Heartbeat } from './job-board.ts';
 import { ChoiceError, type ChoiceLog } from './step-event.ts';
@@ -253,10 +254,9 @@ export class InlineBackend implements Backend {
       } else {
         // Sampling reads only the writes, during the step: the same arrays serve every step.
         const f = this.samplingFootprint;
-        // (Setting a length calls into the runtime: skipped where already empty.)
-        if (f.reads.length !== 0) f.reads.length = 0;
-        if (f.writes.length !== 0) f.writes.length = 0;
-        if (f.statistics.length !== 0) f.statistics.length = 0;
+        emptyArray(f.reads);
+        emptyArray(f.writes);
+        emptyArray(f.statistics);
         footprint.reads = f.reads;
         footprint.writes = f.writes;
         footprint.statistics = f.statistics;

@@ -15,6 +15,7 @@ import { recorder } from '../../host/recorder.ts';
 import { waitUntil } from '../../host/wait.ts';
 import { defineStepMachine } from '../../machines/step-machine.ts';
 import { stepAs, type ActorStepper } from './actor-runtime.ts';
+import { emptyArray } from './empty-array.ts';
 import type { ActorDefinition } from './scenario.ts';
 import { SoloMemo } from './solo-memo.ts';
 import type { World } from './world.ts';
@@ -280,14 +281,14 @@ export class PromiseEngine {
         }
       }
     }
-    this.forgetCertifiedNow();
+    emptyArray(this.certifiedNow);
     if (own && !drewDefaults) this.setCertificate(owner, undefined);
     if (this.m.outstanding(owner) === 0) this.setCertificate(owner, undefined);
     else if (!this.certificates[owner]) this.certify(owner);
     // Another actor whose certificate this step voided must still be able to keep its promises,
     // or the step is refused: taking it would leave a run that cannot complete.
     if (voided) for (const a of voided) this.certify(a);
-    this.forgetCertifiedNow();
+    emptyArray(this.certifiedNow);
   }
 
   /** Whether `actor` (not a daemon) holds a certificate: then its default-draw step keeps its promises. */
@@ -306,18 +307,13 @@ export class PromiseEngine {
 
   restoreCertificates(c: Certificates): void {
     for (let a = 0; a < Math.max(c.length, this.certificates.length); a++) if (c[a] !== this.certificates[a]) this.setCertificate(a, c[a]);
-    this.forgetCertifiedNow();
+    emptyArray(this.certifiedNow);
   }
 
   /** Forget every certificate (a new run, or a state restored from elsewhere). */
   dropCertificates(): void {
     for (let a = 0; this.held > 0 && a < this.certificates.length; a++) this.setCertificate(a, undefined);
-    this.forgetCertifiedNow();
-  }
-
-  /** Empties certifiedNow; setting an array's length is a call into the runtime, worth skipping when it is empty (as mostly: after every sampled step). */
-  private forgetCertifiedNow(): void {
-    if (this.certifiedNow.length !== 0) this.certifiedNow.length = 0;
+    emptyArray(this.certifiedNow);
   }
 
   private setCertificate(actor: number, c: Int32Array | undefined): void {
