@@ -1,7 +1,6 @@
 // Temporary folders for tests. All of a test run's folders sit in one folder of the system's
 // temp folder, named after the process, which the root hook (root-hooks.ts) removes when the run
-// ends (in parallel mode, when each test file of a worker process ends): `npm test` leaves nothing
-// behind. The name is derived, not remembered, so every copy of
+// ends: `npm test` leaves nothing behind. The name is derived, not remembered, so every copy of
 // this module (ESM or CommonJS) removes the same folder.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
