@@ -7,6 +7,8 @@
 // figures (host/execution.ts stepIndex), is not in memory: a run that read it is remembered
 // with it and used only at the same index.
 
+import { RecentRuns } from './recent-runs.ts';
+
 /** Runs kept per actor; past it the actor's are dropped (a bound on memory, not on what is found). */
 const RUNS_PER_ACTOR = 4096;
 
@@ -47,11 +49,11 @@ interface FromState<T> {
   context: unknown;
   root: Node<T>;
   /**
-   * The runs last recalled from here (RECENT_RUNS, latest first), kept whole: the next recall is
-   * mostly one of them, checked in one pass over two arrays rather than a walk through the
-   * tree's nodes scattered over the heap.
+   * The runs last recalled from here (RECENT_RUNS), kept whole: the next recall is mostly one of
+   * them, checked in one pass over one array rather than a walk through the tree's nodes
+   * scattered over the heap.
    */
-  recent: Run<T>[];
+  recent: RecentRuns<T>;
 }
 
 export class SoloMemo<T> {
@@ -67,21 +69,12 @@ export class SoloMemo<T> {
   recall(actor: number, state: number, context: unknown, memory: Int32Array, step: number): T | undefined {
     const from = this.from(actor, state, context);
     if (!from) return undefined;
-    const recent = from.recent;
-    for (let i = 0; i < recent.length; i++) {
-      const r = recent[i];
-      if ((r.step < 0 || r.step === step) && holds(r.words, r.values, memory)) {
-        // Moved one place toward the front: the runs recalled most are checked first.
-        if (i > 0) {
-          recent[i] = recent[i - 1];
-          recent[i - 1] = r;
-        }
-        return r.answer;
-      }
-    }
+    const recent = from.recent.find(memory, step);
+    if (recent !== undefined) return recent;
     const leaf = this.walk(from.root, memory);
     if (!leaf || !(leaf.step < 0 || leaf.step === step)) return undefined;
-    if (from.recent.unshift(leaf.run!) > RECENT_RUNS) from.recent.pop();
+    const run = leaf.run!;
+    from.recent.add(run.words, run.values, run.step, run.answer);
     return leaf.answer;
   }
 
@@ -114,7 +107,7 @@ export class SoloMemo<T> {
     const from = this.from(actor, state, context);
     if (!from) {
       const byState = (this.byActor[actor] ??= new Map());
-      byState.set(state, [...(byState.get(state) ?? []), { state, context: structuredClone(context), root: new Node(words, values, answer, step, run), recent: [] }]);
+      byState.set(state, [...(byState.get(state) ?? []), { state, context: structuredClone(context), root: new Node(words, values, answer, step, run), recent: new RecentRuns<T>(RECENT_RUNS) }]);
       return;
     }
     let n = from.root;
