@@ -45,13 +45,13 @@ export class RecentRuns<T> {
     return undefined;
   }
 
-  /** Puts a run first (its words with the values they must hold), dropping the last past capacity. */
-  add(words: Int32Array, values: Int32Array, step: number, answer: T): void {
+  /** Puts a run first (`count` (word, value) pairs: the words it read, with the values they must hold), dropping the last past capacity. */
+  add(pairs: Int32Array, count: number, step: number, answer: T): void {
     if (this.answers.length === this.capacity) {
       this.used = this.startOf(this.answers.length - 1);
       this.answers.pop();
     }
-    const length = HEADER + 2 * words.length;
+    const length = HEADER + 2 * count;
     if (this.used + length > this.packed.length) {
       const grown = new Int32Array(Math.max(2 * this.packed.length, this.used + length));
       grown.set(this.packed.subarray(0, this.used));
@@ -59,12 +59,9 @@ export class RecentRuns<T> {
     }
     const p = this.packed;
     p.copyWithin(length, 0, this.used);
-    p[0] = words.length;
+    p[0] = count;
     p[1] = step;
-    for (let i = 0; i < words.length; i++) {
-      p[HEADER + 2 * i] = words[i];
-      p[HEADER + 2 * i + 1] = values[i];
-    }
+    p.set(pairs.subarray(0, 2 * count), HEADER);
     this.used += length;
     this.answers.unshift(answer);
   }
