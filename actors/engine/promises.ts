@@ -82,6 +82,7 @@ interface SoloStore {
 
 /** A solo run's answer: its paths' stores, and (a certificate run's) the certificate it made. */
 interface SoloAnswer {
+  /** Per path that keeps every promise, its new writes (a certificate run's: none listed). */
   found: SoloStore[][];
   certificate: Int32Array | undefined;
   /** The stores of all paths, each (word, value) once, first seen first: a promise step's candidates (kept once made). */
@@ -175,8 +176,6 @@ export class PromiseEngine {
     // as the solo run's first check would have made them.
     if (!mayStep(this.host.stepperOf(owner))) return;
     const answer = this.soloRemembered(owner);
-    const i32 = this.host.world.memory.i32;
-    const initial = (word: number) => () => ({ lo: i32[word], hi: this.m.wide(word) ? i32[word + 1] : 0 });
     // An RMW's write ordered after a write of the path itself could never fulfil a promise made
     // now: not offered, in any mode (a split's 512 cmpxchgs of table entries, say, would
     // otherwise be drawn among).
@@ -192,7 +191,8 @@ export class PromiseEngine {
     // worst a promise not sampled, never one wrongly made).
     if (this.searchPaths === 1 && s.afterOwnWrite) return;
     const before = this.host.saveOne(owner);
-    this.m.promise(owner, s.word, initial(s.word), s.v);
+    const i32 = this.host.world.memory.i32;
+    this.m.promise(owner, s.word, () => ({ lo: i32[s.word], hi: this.m.wide(s.word) ? i32[s.word + 1] : 0 }), s.v);
     if (this.soloRemembered(owner, true).found.length === 0) {
       this.host.restoreOne(before);
       return;
@@ -359,7 +359,9 @@ export class PromiseEngine {
         if (paths > 0) this.host.restoreOne(saved);
         if (capture) footprint.reads = reads ?? [];
         const stores: SoloStore[] = [];
-        this.m.onStore = (word, v, appended, after, rmw) => appended && stores.push({ word, v, afterOwnWrite: after > latest, rmw });
+        // A certificate run asks only whether the promises are kept: its stores are not listed
+        // (remembered answers would keep them, for the collector to copy).
+        if (!certify) this.m.onStore = (word, v, appended, after, rmw) => appended && stores.push({ word, v, afterOwnWrite: after > latest, rmw });
         const values: number[] = [];
         const arities: number[] = [];
         let ok = true;
