@@ -46,6 +46,11 @@ export function emptyCoverage(): CoverageData {
 
 export class CoverageRecorder {
   private readonly keys: string[];
+  /** Per actor, transitionKey of each transition (by source state) and each branch (by choice state), made once: a step records without building strings. */
+  private readonly transitionKeys: string[][][];
+  private readonly branchKeys: string[][][];
+  /** Each actor's machine's record (actors of one machine share it). */
+  private readonly machineOf: MachineCoverage[];
   private readonly data: CoverageData = emptyCoverage();
   private readonly design: string;
   private runs = 0;
@@ -54,9 +59,9 @@ export class CoverageRecorder {
     const { scenario, design } = world;
     this.design = `${scenario.name}/${design.name}`;
     this.keys = world.programs.map((p) => machineKey(scenario.name, design.name, p.machine.id));
-    world.programs.forEach((p, i) => {
-      this.data.machines[this.keys[i]] ??= { scenario: scenario.name, design: design.name, machine: p.machine.id, states: {}, transitions: {}, firstRun: {} };
-    });
+    this.transitionKeys = world.programs.map((p) => p.transitions.map((ts) => ts.map((t) => transitionKey(t.owner, t.ownIndex))));
+    this.branchKeys = world.programs.map((p) => p.branches.map((bs) => bs.map((b) => transitionKey(b.owner, b.ownIndex))));
+    this.machineOf = world.programs.map((p, i) => (this.data.machines[this.keys[i]] ??= { scenario: scenario.name, design: design.name, machine: p.machine.id, states: {}, transitions: {}, firstRun: {} }));
   }
 
   /** A run starts: every actor visits its initial state. */
@@ -65,7 +70,7 @@ export class CoverageRecorder {
   }
 
   private visit(actor: number, state: number): void {
-    const m = this.data.machines[this.keys[actor]];
+    const m = this.machineOf[actor];
     const id = this.world.programs[actor].stateIds[state];
     m.states[id] = (m.states[id] ?? 0) + 1;
   }
@@ -73,16 +78,16 @@ export class CoverageRecorder {
   record(step: StepRecord): void {
     this.data.steps++;
     const program = this.world.programs[step.actor];
-    const m = this.data.machines[this.keys[step.actor]];
+    const m = this.machineOf[step.actor];
     this.visit(step.actor, step.to);
     const t = program.transitions[step.from][step.transition];
     if (!t) return;
-    this.take(m, transitionKey(t.owner, t.ownIndex));
+    this.take(m, this.transitionKeys[step.actor][step.from][step.transition]);
     // A step through a choice state passed it, and took one of its branches.
     const b = step.branch === undefined ? undefined : program.branches[t.target]?.[step.branch];
     if (!b) return;
     this.visit(step.actor, t.target);
-    this.take(m, transitionKey(b.owner, b.ownIndex));
+    this.take(m, this.branchKeys[step.actor][t.target][step.branch!]);
   }
 
   private take(m: MachineCoverage, key: string): void {
