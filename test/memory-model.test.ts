@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { explore } from '../actors/explore/index.ts';
-import { InlineBackend, PromiseEngine, buildWorld } from '../actors/engine/index.ts';
+import { InlineBackend, PromiseEngine, SoloMemo, buildWorld } from '../actors/engine/index.ts';
 import rollover from '../scenarios/vmid-rollover.ts';
 import waitOnFlag from './fixtures/wait-on-flag-scenario.ts';
 import { hyprace, expectOneLine } from './cli-run.ts';
@@ -78,6 +78,29 @@ describe('the arm64 memory model in the designs', function () {
       expect(alone.cost.promisesMade, design).to.be.above(50);
       expect(remembered.cost.soloSteps, design).to.be.below(alone.cost.soloSteps * 0.75);
     }
+  });
+
+  it('the memory of solo runs matches timestamps by their order among those the run read, other words by value', () => {
+    // Words 0 and 1 hold timestamps, word 2 a value. A run read 2, 0, 1 with 7, 5, 9.
+    const isTimestamp = Uint8Array.of(1, 1, 0, 0);
+    const timestamps = { isTimestamp, generation: 0 };
+    const memo = new SoloMemo<string>(timestamps);
+    const memory = Int32Array.of(5, 9, 7, 0);
+    memo.remember(0, 1, {}, [2, 0, 1, 0], memory, 4, -1, 'run');
+    const recall = (...words: number[]) => memo.recall(0, 1, {}, Int32Array.of(...words, 0), 0);
+    expect(recall(5, 9, 7), 'the same memory').to.equal('run');
+    expect(recall(3, 40, 7), 'timestamps in the same order').to.equal('run');
+    expect(recall(9, 5, 7), 'timestamps in the other order').to.equal(undefined);
+    expect(recall(5, 5, 7), 'timestamps now equal').to.equal(undefined);
+    expect(recall(0, 9, 7), 'a timestamp now 0 (no write)').to.equal(undefined);
+    expect(recall(3, 40, 8), 'another value').to.equal(undefined);
+    // From another state, a run that read two equal timestamps.
+    memo.remember(0, 2, {}, [2, 0, 1], Int32Array.of(5, 5, 7, 0), 4, -1, 'equal');
+    expect(memo.recall(0, 2, {}, Int32Array.of(6, 6, 7, 0), 0), 'equal again').to.equal('equal');
+    expect(memo.recall(0, 2, {}, Int32Array.of(5, 4, 7, 0), 0), 'the second now below the first').to.equal(undefined);
+    // Runs remembered before a word was found to hold timestamps kept its value: they are forgotten.
+    timestamps.generation++;
+    expect(recall(5, 9, 7)).to.equal(undefined);
   });
 
   it('a promise step asks its owner\'s wait as the scheduler does: no draw, no change to memory, while the owner is blocked', () => {

@@ -11,6 +11,7 @@ export { InlineBackend, type InlineSnapshot } from './inline-backend.ts';
 export { JobBoard } from './job-board.ts';
 export { describeSpec, optionProblem, optionsProblem } from './options.ts';
 export { Infeasible, PromiseEngine } from './promises.ts';
+export { SoloMemo } from './solo-memo.ts';
 export { deriveSeed, Rng } from './rng.ts';
 export { DAEMON_ONLY_STEPS, InvariantError, runOnce, type RunOptions, type RunResult, runRngs, type RunViolation, type StepRecord } from './run.ts';
 export { loadScenario, type ScenarioRef } from './scenario-loader.ts';

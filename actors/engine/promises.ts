@@ -159,13 +159,16 @@ export class PromiseEngine {
   private held = 0;
 
   /** Sampling's one-path solo runs (promise searches, certificate runs), by the state they ran from (see soloRemembered). */
-  private readonly searchMemo = new SoloMemo<SoloAnswer>();
-  private readonly certifyMemo = new SoloMemo<SoloAnswer>();
+  private readonly searchMemo: SoloMemo<SoloAnswer>;
+  private readonly certifyMemo: SoloMemo<SoloAnswer>;
 
   constructor(
     private readonly host: PromiseHost,
     private readonly m: Arm64Memory,
-  ) {}
+  ) {
+    this.searchMemo = new SoloMemo<SoloAnswer>(m.timestamps);
+    this.certifyMemo = new SoloMemo<SoloAnswer>(m.timestamps);
+  }
 
   /** A promise step for `owner`: one of the stores it could make running alone, drawn, appended. */
   promiseStep(owner: number): void {

@@ -4,6 +4,7 @@
 // read with these values, then either the end of a run (its answer) or a word whose value picks
 // the child to go on in. Packed, a walk reads one block of memory; as objects (a node, its
 // arrays, a Map of children) each node cost about 0.7 us of waiting on a large heap.
+import type { OrderCoder } from './timestamp-order.ts';
 
 /**
  * A node at offset o: [o] pairs in its stretch, [o+1] the word that picks a child (-1: a run ends
@@ -32,22 +33,25 @@ export class RunTree<T> {
 
   /**
    * The answer of the remembered run whose every word holds its value in `memory`, if one does
-   * and it read no step index or read `step`; that run is left in `path`.
+   * and it read no step index or read `step`; that run is left in `path`, with the values memory
+   * holds. Words marked in `isTimestamp` are compared by `coder`'s codes, as `add` was given them.
    */
-  find(memory: Int32Array, step: number, path: RunPath): T | undefined {
+  find(memory: Int32Array, step: number, path: RunPath, isTimestamp: Uint8Array, coder: OrderCoder): T | undefined {
     const t = this.t;
     let pairs = path.pairs;
     let count = 0;
     let o = 0;
+    coder.reset();
     for (;;) {
       const n = t[o + PAIRS];
       if (pairs.length < 2 * (count + n + 1)) pairs = growPath(path, 2 * (count + n + 1));
       const end = o + HEADER + 2 * n;
       for (let k = o + HEADER; k < end; k += 2) {
         const w = t[k];
-        if (memory[w] !== t[k + 1]) return undefined;
+        const raw = memory[w];
+        if ((isTimestamp[w] ? coder.code(raw) : raw) !== t[k + 1]) return undefined;
         pairs[2 * count] = w;
-        pairs[2 * count + 1] = t[k + 1];
+        pairs[2 * count + 1] = raw;
         count++;
       }
       const word = t[o + BRANCH_WORD];
@@ -58,19 +62,21 @@ export class RunTree<T> {
         path.step = runStep;
         return this.answers[t[o + CHILD_OR_ANSWER]];
       }
-      const v = memory[word];
+      const raw = memory[word];
+      const v = isTimestamp[word] ? coder.code(raw) : raw;
       let c = t[o + CHILD_OR_ANSWER];
       while (c >= 0 && t[c + EDGE] !== v) c = t[c + NEXT];
       if (c < 0) return undefined;
       pairs[2 * count] = word;
-      pairs[2 * count + 1] = v;
+      pairs[2 * count + 1] = raw;
       count++;
       o = c;
     }
   }
 
   /**
-   * Adds a run that read `words` (each once, first read first) holding `values`. A run that read
+   * Adds a run that read `words` (each once, first read first) holding `values` (a timestamp's:
+   * its code, see find). A run that read
    * other words than the tree says it would from there (it cannot, being a function of what it
    * read), or ended where others went on, or went on where one ended, is kept out; the same run
    * again (at another step index, if it read it) replaces the one kept.

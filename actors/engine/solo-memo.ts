@@ -9,6 +9,7 @@
 
 import { RecentRuns } from './recent-runs.ts';
 import { RunTree, type RunPath } from './run-tree.ts';
+import { OrderCoder, type TimestampWords } from './timestamp-order.ts';
 
 /** Runs kept per actor; past it the actor's are dropped (a bound on memory, not on what is found). */
 const RUNS_PER_ACTOR = 4096;
@@ -28,6 +29,16 @@ interface FromState<T> {
 }
 
 export class SoloMemo<T> {
+  /**
+   * `timestamps`: the words holding timestamps, remembered by their order among those the run
+   * read before (timestamp-order.ts), so that a run is recalled whatever the clock had reached
+   * (none: every word by its value). Everything is forgotten when a word is added to them.
+   */
+  constructor(private readonly timestamps: TimestampWords = { isTimestamp: new Uint8Array(0), generation: 0 }) {}
+
+  private generation = -1;
+  private readonly coder = new OrderCoder();
+
   /** Per actor: by its machine state, each context met there with the runs remembered from it (contexts are small, and few per state). */
   private readonly byActor: Map<number, FromState<T>[]>[] = [];
   private readonly counts: number[] = [];
@@ -42,11 +53,13 @@ export class SoloMemo<T> {
 
   /** The answer of a remembered run of `actor` from this state and memory, if one holds. */
   recall(actor: number, state: number, context: unknown, memory: Int32Array, step: number): T | undefined {
+    this.sameTimestampWords();
     const from = this.from(actor, state, context);
     if (!from) return undefined;
+    // The recent runs are matched by value (equal timestamps are in the same order).
     const recent = from.recent.find(memory, step);
     if (recent !== undefined) return recent;
-    const found = from.runs.find(memory, step, this.path);
+    const found = from.runs.find(memory, step, this.path, this.timestamps.isTimestamp, this.coder);
     if (found !== undefined) from.recent.add(this.path.pairs, this.path.count, this.path.step, found);
     return found;
   }
@@ -58,12 +71,15 @@ export class SoloMemo<T> {
    * make the run not remembered; `ignored` (a word the answer does not depend on) is left out.
    */
   remember(actor: number, state: number, context: unknown, reads: readonly number[], memory: Int32Array, limit: number, step: number, answer: T, ignored = -1): void {
+    this.sameTimestampWords();
     const count = this.distinctReads(reads, memory.length, limit, ignored);
     if (count < 0) return;
     const words = this.distinct.subarray(0, count);
     if (this.values.length < count) this.values = new Int32Array(this.distinct.length);
     const values = this.values.subarray(0, count);
-    for (let i = 0; i < count; i++) values[i] = memory[words[i]];
+    const isTimestamp = this.timestamps.isTimestamp;
+    this.coder.reset();
+    for (let i = 0; i < count; i++) values[i] = isTimestamp[words[i]] ? this.coder.code(memory[words[i]]) : memory[words[i]];
     if ((this.counts[actor] = (this.counts[actor] ?? 0) + 1) > RUNS_PER_ACTOR) {
       this.byActor[actor] = new Map();
       this.counts[actor] = 1;
@@ -94,6 +110,14 @@ export class SoloMemo<T> {
       this.distinct[n++] = w;
     }
     return n;
+  }
+
+  /** Forgets every run if a word has been found to hold timestamps since they were remembered (their values were kept). */
+  private sameTimestampWords(): void {
+    if (this.generation === this.timestamps.generation) return;
+    this.generation = this.timestamps.generation;
+    this.byActor.length = 0;
+    this.counts.length = 0;
   }
 
   private from(actor: number, state: number, context: unknown): FromState<T> | undefined {

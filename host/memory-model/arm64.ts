@@ -114,6 +114,13 @@ export class Arm64Memory {
   /** Set when a location's history held more writes than HISTORY (the oldest was dropped). */
   historyOverflow = false;
   /**
+   * Which words of memory hold timestamps: the model's own (the clock, views, writes' times,
+   * coherence and promise cells), and host words a view was published into (host/memory-model/view-words.ts),
+   * added when first used. Nothing but comparisons and maxima is done with them (see
+   * actors/engine/timestamp-order.ts, which sampling's memory of solo runs relies on).
+   */
+  readonly timestamps: { isTimestamp: Uint8Array; generation: number } = { isTimestamp: new Uint8Array(0), generation: 0 };
+  /**
    * While set (a promise's solo run), told of every store: which word, what value, whether it
    * appended a new write (rather than fulfilling a promise), the view it was ordered after, and
    * whether an RMW made it.
@@ -138,7 +145,27 @@ export class Arm64Memory {
     const region = layout.reserve('arm64 memory model', words * 4, (m) => {
       this.a = m.i32;
       this.base = region.byteOffset / 4;
+      this.timestamps.isTimestamp = this.timestampWords(this.base, m.i32.length);
+      this.timestamps.generation++;
     });
+  }
+
+  /** The model's own words that hold timestamps, its state starting at word `base` (counts, flags and values do not). */
+  private timestampWords(base: number, total: number): Uint8Array {
+    const is = new Uint8Array(total);
+    is[base] = 1;
+    for (let a = 0; a < this.actors; a++) for (const f of [V_ROLD, V_WOLD, V_RNEW, V_WNEW, V_CAP, V_REL]) is[base + 1 + a * VIEW_WORDS + f] = 1;
+    for (let s = 0; s < this.locations; s++) for (let i = 0; i < HISTORY; i++) is[base + 1 + this.actors * VIEW_WORDS + s * LOC_WORDS + 1 + i * MSG + M_TS] = 1;
+    const cells = base + 1 + this.actors * VIEW_WORDS + this.locations * LOC_WORDS;
+    is.fill(1, cells, cells + this.actors * this.locations * CELL_WORDS);
+    return is;
+  }
+
+  /** Word `i` of `a` holds a view (a timestamp) a host structure publishes: noted, if it is this model's memory. */
+  noteViewWord(a: Int32Array, i: number): void {
+    if (a !== this.a || i >= this.timestamps.isTimestamp.length || this.timestamps.isTimestamp[i]) return;
+    this.timestamps.isTimestamp[i] = 1;
+    this.timestamps.generation++;
   }
 
   covers(word: number): boolean {

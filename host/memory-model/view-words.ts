@@ -12,6 +12,7 @@ import { memoryModel } from './active.ts';
 export function publishView(a: Int32Array, i: number, how: 'join' | 'replace' = 'join'): void {
   const m = memoryModel.arm64;
   if (!m || execution.actor < 0) return;
+  m.noteViewWord(a, i);
   const v = m.releaseView(execution.actor);
   st32(a, i, how === 'join' ? Math.max(ld32(a, i), v) : v);
 }
@@ -19,7 +20,9 @@ export function publishView(a: Int32Array, i: number, how: 'join' | 'replace' = 
 /** The running actor acquires the view published in word `i` of `a`: what its publishers did is visible from here on. */
 export function acquireView(a: Int32Array, i: number): void {
   const m = memoryModel.arm64;
-  if (m && execution.actor >= 0) m.acquireView(execution.actor, ld32(a, i));
+  if (!m || execution.actor < 0) return;
+  m.noteViewWord(a, i);
+  m.acquireView(execution.actor, ld32(a, i));
 }
 
 /**
@@ -30,6 +33,7 @@ export function acquireView(a: Int32Array, i: number): void {
 export function hasObserved(a: Int32Array, i: number): boolean {
   const m = memoryModel.arm64;
   if (!m || execution.actor < 0) return true;
+  m.noteViewWord(a, i);
   return m.readFloor(execution.actor) >= ld32(a, i);
 }
 
