@@ -3,6 +3,8 @@
 // costs a fraction of following each run's own arrays, scattered over a large heap (a recall
 // used to wait on memory for most of its time).
 
+import { grown } from './grown.ts';
+
 /** Per run: [pairs, step, word0, value0, word1, value1, ...]; `step` is the step index it read, or -1. */
 const HEADER = 2;
 
@@ -52,11 +54,7 @@ export class RecentRuns<T> {
       this.answers.pop();
     }
     const length = HEADER + 2 * count;
-    if (this.used + length > this.packed.length) {
-      const grown = new Int32Array(Math.max(2 * this.packed.length, this.used + length));
-      grown.set(this.packed.subarray(0, this.used));
-      this.packed = grown;
-    }
+    this.packed = grown(this.packed, this.used + length, this.used);
     const p = this.packed;
     p.copyWithin(length, 0, this.used);
     p[0] = count;
@@ -76,7 +74,7 @@ export class RecentRuns<T> {
   /** Run `i` (at [start, end)) and the one before it (from `previous`) trade places. */
   private swapWithPrevious(i: number, previous: number, start: number, end: number): void {
     const length = end - start;
-    if (scratch.length < length) scratch = new Int32Array(2 * length);
+    scratch = grown(scratch, length, 0);
     scratch.set(this.packed.subarray(start, end));
     this.packed.copyWithin(previous + length, previous, start);
     this.packed.set(scratch.subarray(0, length), previous);

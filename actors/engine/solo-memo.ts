@@ -3,9 +3,10 @@
 // every step is (verify saves and restores nothing else). So from an equal machine state, with
 // every word the remembered run read holding the value it held then, running again would read
 // the same values in the same order and make the same stores: the remembered answer is that
-// run's answer, and using it changes no decision. The step index, which a few designs read for
-// figures (host/execution.ts stepIndex), is not in memory: a run that read it is remembered
-// with it and used only at the same index.
+// run's answer, and using it changes no decision. Timestamps count as the same when they stand in
+// the same order (timestamp-order.ts): the model does nothing else with them. The step index,
+// which a few designs read for figures (host/execution.ts stepIndex), is not in memory: a run
+// that read it is remembered with it and used only at the same index.
 
 import { RecentRuns } from './recent-runs.ts';
 import { RunTree, type RunPath } from './run-tree.ts';

@@ -6,6 +6,8 @@
 // timestamps read so far are order-isomorphic: a run remembered from one holds for the other.
 
 /** Which words of the world's memory hold timestamps; `generation` changes whenever one is added. */
+import { grown } from './grown.ts';
+
 export interface TimestampWords {
   readonly isTimestamp: Uint8Array;
   readonly generation: number;
@@ -36,11 +38,7 @@ export class OrderCoder {
       else hi = mid;
     }
     if (lo < this.count && seen[lo] === t) return 2 * lo + 1;
-    if (this.count === seen.length) {
-      const grown = new Int32Array(2 * seen.length);
-      grown.set(seen);
-      this.seen = grown;
-    }
+    this.seen = grown(seen, this.count + 1, this.count);
     this.seen.copyWithin(lo + 1, lo, this.count);
     this.seen[lo] = t;
     this.count++;

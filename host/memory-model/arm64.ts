@@ -163,8 +163,10 @@ export class Arm64Memory {
 
   /** Word `i` of `a` holds a view (a timestamp) a host structure publishes: noted, if it is this model's memory. */
   noteViewWord(a: Int32Array, i: number): void {
-    if (a !== this.a || i >= this.timestamps.isTimestamp.length || this.timestamps.isTimestamp[i]) return;
-    this.timestamps.isTimestamp[i] = 1;
+    if (a.buffer !== this.a.buffer) return;
+    const word = a.byteOffset / 4 + i;
+    if (word >= this.timestamps.isTimestamp.length || this.timestamps.isTimestamp[word]) return;
+    this.timestamps.isTimestamp[word] = 1;
     this.timestamps.generation++;
   }
 
