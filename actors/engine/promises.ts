@@ -89,12 +89,22 @@ interface SoloAnswer {
   stores?: SoloStore[];
 }
 
+/**
+ * The stores of all paths, each (word, value) once, first seen first. A store ordered after a
+ * write of its own path, or made by an RMW, is that only if it is so on every path it is on
+ * (verify filters RMW candidates by both: one path where it is not is enough to offer it).
+ */
 function distinctStores(paths: SoloStore[][]): SoloStore[] {
   const seen = new Map<string, SoloStore>();
   for (const path of paths) {
     for (const s of path) {
       const key = `${s.word}:${s.v.lo}:${s.v.hi}`;
-      if (!seen.has(key)) seen.set(key, s);
+      const first = seen.get(key);
+      if (!first) seen.set(key, { ...s });
+      else {
+        first.afterOwnWrite &&= s.afterOwnWrite;
+        first.rmw &&= s.rmw;
+      }
     }
   }
   return [...seen.values()];
