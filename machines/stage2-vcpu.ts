@@ -104,14 +104,22 @@ export function user_mem_abort(h: World, vcpu: number, page: number): AbortResul
     }
   } else {
     // stage2_try_set_pte(): install the page only if the entry is still the invalid one read.
+    // The frame is pinned first (kvm_faultin_pfn(), before the lock: see Frames.get_page), and
+    // released if the entry was not installed; under arm64 the entry cannot then be seen before
+    // the pin (it was, when the pin came after: a false no-freed-translation).
     const old = pool.read(tr.page, tr.idx);
     const pte = kvm_init_valid_leaf_pte(frames.pa(page), Prot.R | Prot.W, tr.level);
-    if (old & 1n || pool.cmpxchg(tr.page, tr.idx, old, pte) !== old) {
+    if (old & 1n) {
+      g.at(G.EAGAIN).add(1);
+      return 'eagain';
+    }
+    frames.get_page(page);
+    if (pool.cmpxchg(tr.page, tr.idx, old, pte) !== old) {
+      frames.put_page(page);
       g.at(G.EAGAIN).add(1);
       return 'eagain';
     }
     pool.get_page(tr.page);
-    frames.get_page(page);
   }
   if (frames.cacheDirty.peek(page)) frames.clean(page, 1);
   g.at(G.UPDATES).add(1);

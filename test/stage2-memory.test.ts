@@ -91,6 +91,17 @@ describe('the TLB and TLBI completion under the arm64 memory model', function ()
     expect(r.stdout).to.match(/VERIFIED: every execution with at most 1 preemption/);
   });
 
+  it('a vCPU pins a frame before its shared fault installs the entry: no other vCPU uses a promised entry to a frame nobody holds (bbm-locked, two vCPUs)', () => {
+    // With the pin after the cmpxchg, sampling caught bbm-locked here in run 219 of seed 1: the
+    // other vCPU read the promised entry before the reference was taken (a false no-freed-translation).
+    const two = ['--set', 'unmap=true', '--set', 'vcpus=2', '--set', 'accesses=4', '--set', 'touched=2', '--set', 'mmuOffChance=0', '--set', 'poolPages=4', '--set', 'tlbEntries=2'];
+    const r = hyprace(['explore', 'stage2-coalesce', '--design', 'bbm-locked', '--memory', 'arm64', '--mode', 'inline', '--seed', '1', '--iterations', '260', '--time', '120', '--trace-dir', dir, '--json', ...two]);
+    expect(r.code, r.stdout + r.stderr).to.equal(0);
+    const o = JSON.parse(r.stdout);
+    expect(o.violation).to.equal(null);
+    expect(o.iterations).to.equal(260);
+  });
+
   it('a walk reads a stale entry of a recycled table through a plainly stored table entry, never through a released one (walk-new-table fixture)', () => {
     const replay = fixtureCaughtUnderArm64Only('walk-new-table-scenario.ts', 'release', 'plain', 'walk-reads-zeroed-table');
     expect(replay).to.match(/the walk of IPA page 1 read table 3's old descriptor to frame 1 through the new table entry/);
