@@ -77,10 +77,10 @@ export class RunTree<T> {
 
   /**
    * Adds a run that read `words` (each once, first read first) holding `values` (a timestamp's:
-   * its code, see find). A run that read
-   * other words than the tree says it would from there (it cannot, being a function of what it
-   * read), or ended where others went on, or went on where one ended, is kept out; the same run
-   * again (at another step index, if it read it) replaces the one kept.
+   * its code, see find). A run that read other words than the tree says it would from there (it
+   * cannot, being a function of what it read), or ended where others went on, or went on where
+   * one ended, is kept out; the same run again (at another step index, if it read it) replaces
+   * the one kept.
    */
   add(words: Int32Array, values: Int32Array, step: number, answer: T): void {
     let o = 0;

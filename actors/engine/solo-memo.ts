@@ -32,10 +32,10 @@ interface FromState<T> {
 export class SoloMemo<T> {
   /**
    * `timestamps`: the words holding timestamps, remembered by their order among those the run
-   * read before (timestamp-order.ts), so that a run is recalled whatever the clock had reached
-   * (none: every word by its value). Everything is forgotten when a word is added to them.
+   * read before (timestamp-order.ts), so that a run is recalled whatever the clock had reached.
+   * Everything is forgotten when a word is added to them.
    */
-  constructor(private readonly timestamps: TimestampWords = { isTimestamp: new Uint8Array(0), generation: 0 }) {}
+  constructor(private readonly timestamps: TimestampWords) {}
 
   private generation = -1;
   private readonly coder = new OrderCoder();

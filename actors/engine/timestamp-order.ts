@@ -5,9 +5,9 @@
 // apart: no write, the initial value) gives two memories the same codes exactly when the
 // timestamps read so far are order-isomorphic: a run remembered from one holds for the other.
 
-/** Which words of the world's memory hold timestamps; `generation` changes whenever one is added. */
 import { grown } from './grown.ts';
 
+/** Which words of the world's memory hold timestamps; `generation` changes whenever one is added. */
 export interface TimestampWords {
   readonly isTimestamp: Uint8Array;
   readonly generation: number;
